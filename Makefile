@@ -1,0 +1,53 @@
+# civicloop — the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STACK := deploy/local/stack.sh
+PYTEST_ARGS ?=
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/civicloop: pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) is needed"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> installing Python dependencies into $(VENV)"
+	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/civicloop ## create .venv with pinned dependencies
+
+run: install ## start the whole platform with demo data and print how to use it
+	@$(STACK) up run
+	@$(BIN)/civicloop demo load --gateway http://127.0.0.1:8080 --profile run
+	@$(BIN)/civicloop demo hello --gateway http://127.0.0.1:8080 --profile run
+
+stop: ## stop everything `make run` started
+	@$(STACK) down run
+
+status: ## what is running
+	@$(STACK) status run
+
+test: install ## install, start the infrastructure and run the whole suite
+	@$(STACK) infra test
+	@set -o pipefail; status=0; \
+	  $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	  $(STACK) down test; exit $$status
+
+unit: install ## only the unit tests (no servers)
+	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+lint: install ## ruff
+	@$(BIN)/ruff check services tests deploy
+	@$(BIN)/ruff format --check services tests deploy
+
+lock: ## re-pin the whole dependency tree into constraints.txt
+	@$(BIN)/pip freeze --exclude-editable | grep -v '^civicloop' > constraints.txt
+
+clean: ## stop both profiles and remove their data
+	@$(STACK) reset run
+	@$(STACK) reset test
+
+.PHONY: help install run stop status test unit lint lock clean

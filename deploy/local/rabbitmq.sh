@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# RabbitMQ for the local stack: use the broker answering on 127.0.0.1:5672, else install Debian's and start it.
+# usage: rabbitmq.sh start|stop|status VHOST
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+MARK="$CIVICLOOP_ROOT/.run/rabbitmq.started-by-civicloop"
+AMQP_PORT=5672
+
+rabbitmqctl_q() { timeout 60 rabbitmqctl -q "$@"; }
+
+start() {
+  local vhost=$1
+  if port_open $AMQP_PORT; then
+    say "RabbitMQ answers on 127.0.0.1:$AMQP_PORT; using it"
+  else
+    apt_install rabbitmq-server
+    say "starting RabbitMQ"
+    mkdir -p "$(dirname "$MARK")"
+    rabbitmq-server -detached >/dev/null 2>&1 || true
+    touch "$MARK"
+    timeout 90 rabbitmqctl -q await_startup >/dev/null 2>&1 \
+      || die "RabbitMQ did not start; see /var/log/rabbitmq/"
+    wait_for_port $AMQP_PORT RabbitMQ 30
+  fi
+  # Each profile gets its own virtual host so `make test` never touches the running platform's queues.
+  if ! rabbitmqctl_q list_vhosts 2>/dev/null | grep -qx "$vhost"; then
+    rabbitmqctl_q add_vhost "$vhost" >/dev/null \
+      || die "cannot create the RabbitMQ vhost $vhost (is rabbitmqctl allowed to talk to the broker on 5672?)"
+  fi
+  rabbitmqctl_q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null \
+    || die "cannot grant guest access to vhost $vhost"
+  say "RabbitMQ ready, vhost $vhost"
+}
+
+stop() {
+  if [[ -f "$MARK" ]]; then
+    local others
+    others=$(find "$CIVICLOOP_ROOT/.run" -maxdepth 2 -name supervisord.pid 2>/dev/null | wc -l)
+    if ((others > 0)); then
+      say "RabbitMQ left running: another profile still runs"
+      return 0
+    fi
+    say "stopping RabbitMQ (started by civicloop)"
+    timeout 60 rabbitmqctl -q stop >/dev/null 2>&1 || warn "rabbitmqctl stop failed"
+    rm -f "$MARK"
+  fi
+}
+
+status() { port_open $AMQP_PORT && echo "RabbitMQ: up on 127.0.0.1:$AMQP_PORT" || echo "RabbitMQ: down"; }
+
+case "${1:-}" in
+  start) start "${2:?vhost}" ;;
+  stop) stop ;;
+  status) status ;;
+  *) die "usage: $0 start VHOST | stop | status" ;;
+esac

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# The local stack: RabbitMQ, one FerretDB per service, the four services and the gateway.
+# usage: stack.sh up|infra|down|status|reset PROFILE
+#   up      everything, waits until each service's /readyz and the gateway answer
+#   infra   only RabbitMQ and the database servers (what the integration tests need)
+#   down    stops what this profile started (RabbitMQ too, when civicloop started it)
+#   reset   down, then removes the profile's data and logs
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SERVICES=(requests dispatch volunteers ratings)
+
+ctl() { "$VENV/bin/supervisorctl" -c "$CIVICLOOP_ROOT/deploy/local/supervisord.conf" "$@"; }
+
+supervisor_running() { [[ -S "$CIVICLOOP_RUN_DIR/supervisor.sock" ]] && ctl pid >/dev/null 2>&1; }
+
+start_supervisor() {
+  [[ -x "$VENV/bin/supervisord" ]] || die "no virtualenv at $VENV; run 'make install' first"
+  mkdir -p "$CIVICLOOP_RUN_DIR/logs"
+  supervisor_running && return 0
+  rm -f "$CIVICLOOP_RUN_DIR/supervisor.sock"
+  "$VENV/bin/supervisord" -c "$CIVICLOOP_ROOT/deploy/local/supervisord.conf" \
+    || die "supervisord did not start; see $CIVICLOOP_RUN_DIR/logs/supervisord.log"
+  local i
+  for ((i = 0; i < 50; i++)); do supervisor_running && return 0; sleep 0.1; done
+  die "supervisord did not answer on $CIVICLOOP_RUN_DIR/supervisor.sock"
+}
+
+# start_program NAME: start it unless running; show its log tail when it will not start.
+start_program() {
+  local name=$1
+  ctl status "$name" 2>/dev/null | grep -q RUNNING && return 0
+  if ! ctl start "$name" >/dev/null; then
+    tail -n 20 "$CIVICLOOP_RUN_DIR/logs/${name#*:}.log" >&2 2>/dev/null || true
+    die "$name did not start (log: $CIVICLOOP_RUN_DIR/logs/${name#*:}.log)"
+  fi
+}
+
+# A throwaway PostgreSQL cluster of the profile's own, behind the FerretDB servers.
+init_postgres() {
+  apt_install postgresql
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  export PG_BIN
+  local data="$CIVICLOOP_RUN_DIR/postgres" sockets="$CIVICLOOP_RUN_DIR/pgsocket"
+  mkdir -p "$sockets"
+  chown postgres:postgres "$sockets"
+  [[ -f "$data/PG_VERSION" ]] && return 0
+  say "creating the PostgreSQL cluster in $data"
+  mkdir -p "$data"
+  chown postgres:postgres "$data"
+  chmod 700 "$data"
+  runuser -u postgres -- "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null \
+    || die "initdb failed"
+  cat >>"$data/postgresql.conf" <<'CONF'
+# civicloop local cluster: disposable data, so it trades durability across OS crashes for speed.
+# A killed server process still loses nothing: committed WAL is in the page cache.
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+CONF
+}
+
+create_databases() {
+  local svc
+  for svc in "${SERVICES[@]}"; do
+    if ! psql_q -tAc "SELECT 1 FROM pg_database WHERE datname = 'ferretdb_$svc'" | grep -q 1; then
+      psql_q -c "CREATE DATABASE ferretdb_$svc" >/dev/null || die "cannot create database ferretdb_$svc"
+    fi
+  done
+}
+
+psql_q() { PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -q "$@"; }
+
+infra() {
+  "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" start "$RABBITMQ_VHOST"
+  "$CIVICLOOP_ROOT/deploy/local/ferretdb.sh" build
+  init_postgres
+  local svc port_var
+  for svc in "${SERVICES[@]}"; do mkdir -p "$CIVICLOOP_RUN_DIR/data/$svc"; done
+  start_supervisor
+  say "starting PostgreSQL and the database servers (FerretDB $FERRETDB_VERSION)"
+  start_program infra:postgres
+  wait_for_port "$PG_PORT" PostgreSQL 30
+  local i
+  for ((i = 0; i < 50; i++)); do psql_q -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
+  create_databases
+  for svc in "${SERVICES[@]}"; do start_program "infra:ferretdb-$svc"; done
+  for svc in "${SERVICES[@]}"; do
+    port_var="${svc^^}_DB_PORT"
+    wait_for_port "${!port_var}" "FerretDB for $svc" 30
+  done
+}
+
+render_gateway() {
+  apt_install nginx
+  local out="$CIVICLOOP_RUN_DIR/nginx"
+  mkdir -p "$out/tmp"
+  chmod 0777 "$out/tmp"
+  sed -e "s#@@RUN_DIR@@#$CIVICLOOP_RUN_DIR#g" \
+      -e "s#@@GATEWAY_PORT@@#$GATEWAY_PORT#g" \
+      -e "s#@@REQUESTS_WEB_PORT@@#$REQUESTS_WEB_PORT#g" \
+      -e "s#@@DISPATCH_WEB_PORT@@#$DISPATCH_WEB_PORT#g" \
+      -e "s#@@VOLUNTEERS_WEB_PORT@@#$VOLUNTEERS_WEB_PORT#g" \
+      -e "s#@@RATINGS_WEB_PORT@@#$RATINGS_WEB_PORT#g" \
+      -e "s#@@RATE_PER_SECOND@@#${GATEWAY_RATE_PER_SECOND:-200}#g" \
+      -e "s#@@RATE_BURST@@#${GATEWAY_RATE_BURST:-400}#g" \
+      "$CIVICLOOP_ROOT/deploy/gateway/nginx.conf.template" >"$out/nginx.conf"
+  /usr/sbin/nginx -t -q -c "$out/nginx.conf" -p "$out" 2>&1 | grep -v "^$" >&2 || true
+  /usr/sbin/nginx -t -q -c "$out/nginx.conf" -p "$out" >/dev/null 2>&1 || die "the gateway's nginx.conf does not pass nginx -t"
+}
+
+up() {
+  infra
+  render_gateway
+  local svc port_var
+  # Stale multiprocess metric files would add a dead worker's counts to the live ones.
+  for svc in "${SERVICES[@]}"; do
+    if ! ctl status "services:$svc-web" 2>/dev/null | grep -q RUNNING; then
+      rm -rf "$CIVICLOOP_RUN_DIR/metrics/$svc-web"
+    fi
+    mkdir -p "$CIVICLOOP_RUN_DIR/metrics/$svc-web"
+  done
+  say "starting the services (web + worker each)"
+  for svc in "${SERVICES[@]}"; do
+    start_program "services:$svc-worker"
+    start_program "services:$svc-web"
+  done
+  start_program gateway
+  for svc in "${SERVICES[@]}"; do
+    port_var="${svc^^}_WEB_PORT"
+    wait_for_http "http://127.0.0.1:${!port_var}/readyz" "$svc" 60
+  done
+  wait_for_http "http://127.0.0.1:$GATEWAY_PORT/healthz" gateway 20
+  say "stack '$CIVICLOOP_PROFILE' is up: gateway http://127.0.0.1:$GATEWAY_PORT"
+}
+
+down() {
+  if supervisor_running; then
+    say "stopping the '$CIVICLOOP_PROFILE' stack"
+    ctl shutdown >/dev/null || warn "supervisorctl shutdown failed"
+    local i
+    for ((i = 0; i < 150; i++)); do
+      [[ -f "$CIVICLOOP_RUN_DIR/supervisord.pid" ]] || break
+      sleep 0.2
+    done
+  fi
+  rm -f "$CIVICLOOP_RUN_DIR/supervisord.pid" "$CIVICLOOP_RUN_DIR/supervisor.sock"
+  "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" stop
+}
+
+status() {
+  "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" status
+  if supervisor_running; then ctl status || true; else echo "supervisord ($CIVICLOOP_PROFILE): not running"; fi
+}
+
+reset() {
+  down
+  rm -rf "$CIVICLOOP_RUN_DIR"
+  say "removed $CIVICLOOP_RUN_DIR"
+}
+
+cmd=${1:-}
+profile=${2:-run}
+load_profile "$profile"
+case "$cmd" in
+  up) up ;;
+  infra) infra ;;
+  down) down ;;
+  status) status ;;
+  reset) reset ;;
+  ctl) shift 2; ctl "$@" ;;
+  *) die "usage: $0 up|infra|down|status|reset|ctl PROFILE" ;;
+esac
