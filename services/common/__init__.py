@@ -1,0 +1,1 @@
+"""Mechanisms shared by the four services; no stage's domain rules live here."""

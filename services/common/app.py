@@ -1,0 +1,199 @@
+"""The app factory every service's web process uses: errors, request ids, logs, health, metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import amqp
+from flask import Response, g, request
+from flask.json.provider import DefaultJSONProvider
+from flask_openapi3 import APIBlueprint, Info, OpenAPI
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from services.common import auth, db
+from services.common.errors import Problem, ServiceUnavailable, problem_response, validation_problem
+from services.common.ids import isoformat, new_id
+from services.common.logs import bind_context, clear_context, configure_logging, get_logger
+from services.common.metrics import DEPENDENCY_UP, HTTP_LATENCY, HTTP_REQUESTS, render_latest
+from services.common.publisher import amqp_params
+from services.common.settings import Settings
+
+log = get_logger(__name__)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """JSON with ISO 8601 UTC times (Flask's default writes HTTP dates) and unescaped Chinese."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, datetime):
+            return isoformat(o)
+        return DefaultJSONProvider.default(o)
+
+
+BEARER = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def create_service_app(
+    service: str,
+    settings: Settings,
+    blueprints: Sequence[APIBlueprint],
+    *,
+    description: str,
+) -> OpenAPI:
+    """A Flask app for `service` with the shared behaviour and the service's blueprints."""
+    configure_logging(service, settings.process, settings.log_level)
+    app = OpenAPI(
+        f"civicloop.{service}",
+        info=Info(title=f"civicloop {service}", version="1.0.0", description=description),
+        security_schemes=BEARER,
+        validation_error_status=422,
+        validation_error_callback=lambda error: validation_problem(error).response(request.path),
+        doc_ui=False,
+    )
+    app.json = JSONProvider(app)
+    app.config["CIVICLOOP_SETTINGS"] = settings
+    app.extensions["civicloop.auth"] = auth.TokenVerifier(settings)
+    db.connect_database(settings)
+    for blueprint in blueprints:
+        app.register_api(blueprint)
+    _install_request_hooks(app, service)
+    _install_error_handlers(app)
+    _install_operational_routes(app, service, settings)
+    return app
+
+
+def _install_request_hooks(app: OpenAPI, service: str) -> None:
+    @app.before_request
+    def start_request() -> None:
+        g.started = time.perf_counter()
+        g.request_id = request.headers.get("X-Request-ID") or new_id()
+        clear_context()
+        bind_context(request_id=g.request_id)
+        if request.path not in HEALTH_PATHS:
+            auth.load_principal()
+
+    @app.after_request
+    def finish_request(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if request.path not in HEALTH_PATHS:
+            HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
+            HTTP_LATENCY.labels(service, request.method, route).observe(elapsed)
+            log.info(
+                "http.request",
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                duration_s=round(elapsed, 4),
+            )
+        return response
+
+
+def _install_error_handlers(app: OpenAPI) -> None:
+    @app.errorhandler(Problem)
+    def on_problem(problem: Problem) -> Response:
+        return problem.response(request.path)
+
+    @app.errorhandler(ValidationError)
+    def on_validation(error: ValidationError) -> Response:
+        # Only reached for models a view validates by hand (flask-openapi3 handles its own).
+        return validation_problem(error).response(request.path)
+
+    @app.errorhandler(HTTPException)
+    def on_http_exception(error: HTTPException) -> Response:
+        if error.response is not None:  # already a full response (e.g. from validation)
+            return error.response
+        body = {
+            "type": "about:blank",
+            "title": error.name,
+            "status": error.code or 500,
+            "detail": error.description or error.name,
+            "instance": request.path,
+        }
+        return problem_response(body, error.code or 500)
+
+    @app.errorhandler(db.DatabaseUnavailable)
+    def on_database_unavailable(error: Exception) -> Response:
+        log.warning("database.unavailable", error=str(error)[:200])
+        return ServiceUnavailable("the database is not answering; nothing was written, try again").response(
+            request.path
+        )
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error: Exception) -> Response:
+        log.exception("http.unhandled_error")
+        body = {
+            "type": "about:blank",
+            "title": "Internal Server Error",
+            "status": 500,
+            "detail": "an unexpected error; it has been logged with this request id",
+            "request_id": g.get("request_id"),
+        }
+        return problem_response(body, 500)
+
+
+class _BrokerCheck:
+    """Connects to the broker at most every few seconds; /readyz is polled often."""
+
+    def __init__(self, amqp_url: str, ttl: float = 3.0) -> None:
+        self.amqp_url = amqp_url
+        self.ttl = ttl
+        self.checked_at = 0.0
+        self.error: str | None = "not checked yet"
+
+    def __call__(self) -> str | None:
+        if time.monotonic() - self.checked_at < self.ttl:
+            return self.error
+        try:
+            connection = amqp.Connection(**amqp_params(self.amqp_url), connect_timeout=2)
+            connection.connect()
+            connection.close()
+            self.error = None
+        except Exception as error:
+            self.error = f"{type(error).__name__}: {error}"[:200]
+        self.checked_at = time.monotonic()
+        return self.error
+
+
+def _install_operational_routes(app: OpenAPI, service: str, settings: Settings) -> None:
+    broker_check = _BrokerCheck(settings.amqp_url)
+
+    @app.get("/healthz", doc_ui=False)
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz", doc_ui=False)
+    def readyz() -> tuple[dict[str, Any], int]:
+        checks: dict[str, str] = {}
+        try:
+            db.ping()
+            checks["database"] = "ok"
+        except Exception as error:
+            checks["database"] = f"{type(error).__name__}: {error}"[:200]
+        broker_error = broker_check()
+        checks["broker"] = broker_error or "ok"
+        DEPENDENCY_UP.labels(service, "database").set(checks["database"] == "ok")
+        DEPENDENCY_UP.labels(service, "broker").set(broker_error is None)
+        ready = all(value == "ok" for value in checks.values())
+        return {"status": "ready" if ready else "unavailable", "service": service, "checks": checks}, (
+            200 if ready else 503
+        )
+
+    @app.get("/metrics", doc_ui=False)
+    def metrics() -> Response:
+        body, content_type = render_latest()
+        return Response(body, content_type=content_type)
+
+    @app.get("/openapi.json", doc_ui=False)
+    def openapi_document() -> dict[str, Any]:
+        return app.api_doc

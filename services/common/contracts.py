@@ -1,0 +1,239 @@
+"""Integration event schemas (v1): the data part of each event in DESIGN.md's catalogue.
+
+These are contracts between services, not domain models: each service maps them to and from its
+own domain. Consumers ignore fields they do not know; a breaking change is a new version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Score = int
+
+
+class EventData(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class TimeWindow(EventData):
+    start: datetime
+    end: datetime
+
+
+# --- requests (点单) -------------------------------------------------------------------------------
+class RequestSubmitted(EventData):
+    request_id: str
+    code: str
+    resident_id: str
+    category: str
+    skills_required: list[str]
+    title: str
+    description: str
+    township: str
+    village: str
+    address: str | None = None
+    urgency: str = "normal"
+    window: TimeWindow | None = None
+    needs_review: bool = False
+    contact_phone_masked: str | None = None
+    submitted_at: datetime
+
+
+class RequestCancelled(EventData):
+    request_id: str
+    resident_id: str
+    township: str
+    category: str
+    cancelled_by: str
+    reason: str | None = None
+    cancelled_at: datetime
+
+
+class RequestClosed(EventData):
+    request_id: str
+    township: str
+    category: str
+    outcome: Literal["rated", "cancelled", "rejected"]
+    closed_at: datetime
+
+
+# --- dispatch (派单) -------------------------------------------------------------------------------
+class RequestReviewed(EventData):
+    request_id: str
+    decision: Literal["approved", "rejected"]
+    reason: str | None = None
+    reviewer_id: str
+    township: str
+    category: str
+
+
+class TaskOffered(EventData):
+    task_id: str
+    request_id: str
+    attempt: int = Field(ge=1)
+    volunteer_id: str | None = None
+    team_id: str | None = None
+    level: str
+    deadline: datetime
+    resident_id: str
+    category: str
+    township: str
+    village: str
+    title: str
+    description: str
+    urgency: str = "normal"
+    window: TimeWindow | None = None
+    address: str | None = None
+    contact_phone_masked: str | None = None
+    offered_at: datetime
+
+
+class RequestPooled(EventData):
+    request_id: str
+    category: str
+    skills_required: list[str]
+    township: str
+    village: str
+    title: str
+    urgency: str = "normal"
+    pooled_at: datetime
+
+
+class RequestEscalated(EventData):
+    request_id: str
+    township: str
+    category: str
+    reason: str
+    level: str
+    escalated_at: datetime
+
+
+# --- volunteers (接单) -----------------------------------------------------------------------------
+class TaskAccepted(EventData):
+    task_id: str
+    request_id: str
+    volunteer_id: str
+    team_id: str | None = None
+    township: str
+    category: str
+    accepted_at: datetime
+
+
+class TaskDeclined(EventData):
+    task_id: str
+    request_id: str
+    volunteer_id: str
+    team_id: str | None = None
+    reason: str
+    township: str
+    category: str
+    declined_at: datetime
+
+
+class TaskCheckedIn(EventData):
+    task_id: str
+    request_id: str
+    volunteer_id: str
+    township: str
+    category: str
+    checked_in_at: datetime
+
+
+class Participant(EventData):
+    volunteer_id: str
+    hours: float = Field(ge=0)
+
+
+class TaskCompleted(EventData):
+    task_id: str
+    request_id: str
+    volunteer_id: str
+    team_id: str | None = None
+    participants: list[Participant]
+    hours: float = Field(ge=0)
+    people_served: int = Field(default=1, ge=0)
+    resident_id: str
+    township: str
+    category: str
+    completed_at: datetime
+
+
+class VolunteerSnapshot(EventData):
+    """The whole public profile, so a consumer's read-model needs no other source."""
+
+    volunteer_id: str
+    name: str
+    township: str
+    station: str | None = None
+    skills: list[str]
+    team_ids: list[str] = Field(default_factory=list)
+    active: bool = True
+    capacity: int = Field(default=2, ge=0)
+    profile_version: int = Field(ge=1)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class VolunteerRegistered(VolunteerSnapshot):
+    pass
+
+
+class VolunteerUpdated(VolunteerSnapshot):
+    pass
+
+
+class TeamUpdated(EventData):
+    team_id: str
+    name: str
+    kind: str
+    parent_id: str | None = None
+    townships: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    leader_id: str | None = None
+    member_ids: list[str] = Field(default_factory=list)
+    active: bool = True
+    profile_version: int = Field(ge=1)
+
+
+class PairingVisitDue(EventData):
+    pairing_id: str
+    visit_id: str
+    beneficiary_id: str
+    volunteer_ids: list[str]
+    township: str
+    village: str
+    due_at: datetime
+
+
+# --- ratings (评单) --------------------------------------------------------------------------------
+class RequestRated(EventData):
+    rating_id: str
+    request_id: str
+    score: Score = Field(ge=1, le=5)
+    comment: str | None = None
+    resident_id: str
+    volunteer_id: str
+    team_id: str | None = None
+    township: str
+    category: str
+    rated_at: datetime
+
+
+class RatingFlagged(EventData):
+    rating_id: str
+    request_id: str
+    score: Score = Field(ge=1, le=5)
+    township: str
+    category: str
+    reason: str
+
+
+class FollowupResolved(EventData):
+    followup_id: str
+    request_id: str
+    outcome: str
+    township: str
+    resolved_at: datetime

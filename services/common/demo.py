@@ -1,0 +1,317 @@
+"""Demo data for Gutian County, loaded through the gateway like any client would."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import click
+import requests
+
+from services.common.auth import issue_token
+from services.common.county import TOWNSHIPS
+
+# 289 village or community stations, spread over the 14 townships.
+STATIONS_PER_TOWNSHIP = dict(
+    zip(TOWNSHIPS, (22, 20, 28, 24, 23, 25, 22, 18, 17, 19, 17, 14, 16, 24), strict=True)
+)
+FAMILY_EDUCATION_STATIONS = 108
+VILLAGE_WORDS = (
+    "溪口",
+    "上坪",
+    "下洋",
+    "东山",
+    "西岭",
+    "后垄",
+    "前洋",
+    "岭头",
+    "坑里",
+    "洋中",
+    "湖滨",
+    "桥头",
+    "新村",
+    "竹林",
+    "松溪",
+    "梅岭",
+    "石门",
+    "水尾",
+    "岩前",
+    "福田",
+    "长洋",
+    "凤阳",
+    "龙潭",
+    "茶园",
+    "枫林",
+    "杉坪",
+    "圳头",
+    "厝前",
+)
+STANDING_TEAMS = (
+    ("理论政策宣讲队", ["policy_lecture"]),
+    ("文化文艺服务队", ["culture"]),
+    ("卫生健康服务队", ["health_check", "elder_care"]),
+    ("法律服务队", ["legal_aid"]),
+    ("教育助学服务队", ["study_help", "family_education"]),
+    ("生态环保服务队", ["environment"]),
+    ("助老助残服务队", ["elder_care", "repairs"]),
+    ("应急救援服务队", ["other", "repairs"]),
+)
+SUB_TEAMS = 300
+LECTURE_BRAND_TEAMS = 29
+SKILLS = (
+    "elder_care",
+    "tutoring",
+    "family_education",
+    "lecturing",
+    "medical",
+    "legal",
+    "environment",
+    "repairs",
+    "culture",
+)
+SURNAMES = "陈林黄张李王吴刘蔡杨郑许谢余游罗魏彭"
+GIVEN = (
+    "志明",
+    "小红",
+    "建华",
+    "秀英",
+    "国强",
+    "丽娟",
+    "文杰",
+    "美玲",
+    "海峰",
+    "春燕",
+    "德福",
+    "雅琴",
+    "宏伟",
+    "玉兰",
+    "俊杰",
+    "淑芬",
+    "晓东",
+    "凤英",
+    "金水",
+    "慧敏",
+)
+
+
+class Gateway:
+    """A thin authenticated client that waits out rate limits and brief outages."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One API call, retried on 429 and 503."""
+        for attempt in range(8):
+            response = requests.request(
+                method, self.base_url + path, headers=self.headers, timeout=15, **kwargs
+            )
+            if response.status_code not in (429, 502, 503):
+                return response
+            time.sleep(min(0.2 * 2**attempt, 3))
+        return response
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST and return the created resource; fails loudly on anything but 201."""
+        response = self.call("POST", path, json=body)
+        if response.status_code != 201:
+            raise click.ClickException(f"POST {path} → {response.status_code}: {response.text[:300]}")
+        return response.json()
+
+    def first(self, path: str) -> dict[str, Any] | None:
+        """The first item a list endpoint returns, or None."""
+        response = self.call("GET", path, params={"limit": 1})
+        response.raise_for_status()
+        items = response.json()["items"]
+        return items[0] if items else None
+
+
+def _post_all(gateway: Gateway, path: str, bodies: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
+    with ThreadPoolExecutor(max_workers=6) as pool, click.progressbar(length=len(bodies), label=label) as bar:
+        results = []
+        for result in pool.map(lambda body: gateway.post(path, body), bodies):
+            results.append(result)
+            bar.update(1)
+    return results
+
+
+def station_bodies(rng: random.Random) -> list[dict[str, Any]]:
+    """289 village and community stations and 108 family-education guidance stations."""
+    bodies = []
+    for township_number, (township, count) in enumerate(STATIONS_PER_TOWNSHIP.items(), start=1):
+        kind = "community" if township.endswith("街道") else "village"
+        words = rng.sample(VILLAGE_WORDS, k=min(count, len(VILLAGE_WORDS)))
+        for number in range(1, count + 1):
+            stem = words[number - 1] if number <= len(words) else f"第{number}"
+            suffix = "社区" if kind == "community" else "村"
+            bodies.append(
+                {
+                    "code": f"S{township_number:02d}{number:03d}",
+                    "name": f"{township}{stem}{suffix}新时代文明实践站",
+                    "township": township,
+                    "kind": kind,
+                }
+            )
+    for number in range(1, FAMILY_EDUCATION_STATIONS + 1):
+        township = TOWNSHIPS[(number - 1) % len(TOWNSHIPS)]
+        bodies.append(
+            {
+                "code": f"F{number:03d}",
+                "name": f"{township}家庭教育指导站（{(number - 1) // len(TOWNSHIPS) + 1}）",
+                "township": township,
+                "kind": "family_education",
+            }
+        )
+    return bodies
+
+
+def load_demo(gateway_url: str, secret: str, *, volunteer_count: int, echo: Callable[[str], None]) -> None:
+    """Load stations, teams and volunteers unless volunteers are there already."""
+    gateway = Gateway(gateway_url, issue_token(secret, sub="demo-loader", role="admin"))
+    if gateway.first("/api/v1/volunteers") is not None:
+        echo("demo data: already loaded (make clean to start afresh)")
+        return
+    rng = random.Random(1129)
+    stations = _post_all(gateway, "/api/v1/stations", station_bodies(rng), "stations  ")
+    corps = gateway.post(
+        "/api/v1/teams",
+        {"name": "古田县新时代文明实践志愿服务总队", "kind": "county_corps", "townships": list(TOWNSHIPS)},
+    )
+    standing = _post_all(
+        gateway,
+        "/api/v1/teams",
+        [
+            {
+                "name": name,
+                "kind": "standing",
+                "parent_id": corps["id"],
+                "townships": list(TOWNSHIPS),
+                "categories": categories,
+            }
+            for name, categories in STANDING_TEAMS
+        ],
+        "teams     ",
+    )
+    sub_bodies = []
+    for number in range(SUB_TEAMS):
+        parent = standing[number % len(standing)]
+        township = TOWNSHIPS[number % len(TOWNSHIPS)]
+        sub_bodies.append(
+            {
+                "name": f"{township}{parent['name'].removesuffix('队')}分队{number // len(TOWNSHIPS) + 1}",
+                "kind": "sub_team",
+                "parent_id": parent["id"],
+                "townships": [township],
+                "categories": parent["categories"],
+            }
+        )
+    sub_teams = _post_all(gateway, "/api/v1/teams", sub_bodies, "sub-teams ")
+    _post_all(
+        gateway,
+        "/api/v1/teams",
+        [
+            {
+                "name": f"{TOWNSHIPS[n % len(TOWNSHIPS)]}{rng.choice(VILLAGE_WORDS)}宣讲团",
+                "kind": "lecture_brand",
+                "parent_id": standing[0]["id"],
+                "townships": [TOWNSHIPS[n % len(TOWNSHIPS)]],
+                "categories": ["policy_lecture"],
+            }
+            for n in range(LECTURE_BRAND_TEAMS)
+        ],
+        "lecturers ",
+    )
+    stations_by_township: dict[str, list[str]] = {}
+    for station in stations:
+        if station["kind"] != "family_education":
+            stations_by_township.setdefault(station["township"], []).append(station["name"])
+    teams_by_township: dict[str, list[str]] = {}
+    for team in sub_teams:
+        teams_by_township.setdefault(team["townships"][0], []).append(team["id"])
+    volunteers = []
+    for number in range(volunteer_count):
+        township = TOWNSHIPS[number % len(TOWNSHIPS)]
+        volunteers.append(
+            {
+                "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+                "phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
+                "township": township,
+                "station": rng.choice(stations_by_township[township]),
+                "skills": sorted(
+                    rng.sample(SKILLS, k=rng.randint(1, 3)) + (["elder_care"] if number % 3 == 0 else [])
+                ),
+                "team_ids": [rng.choice(teams_by_township[township])],
+                "capacity": rng.choice((1, 2, 2, 3)),
+            }
+        )
+    for body in volunteers:
+        body["skills"] = sorted(set(body["skills"]))
+    _post_all(gateway, "/api/v1/volunteers", volunteers, "volunteers")
+    teams = 1 + len(standing) + len(sub_teams) + LECTURE_BRAND_TEAMS
+    echo(f"demo data: {len(stations)} stations, {teams} teams, {len(volunteers)} volunteers in {len(TOWNSHIPS)} townships")
+
+
+def _lines(rows: Iterable[tuple[str, str]]) -> str:
+    return "\n".join(f"  {name:<16} {value}" for name, value in rows)
+
+
+def hello(gateway_url: str, profile: dict[str, str], profile_name: str) -> str:
+    """Where everything runs, and a first loop to try by hand."""
+    ports = {
+        svc: profile.get(f"{svc.upper()}_WEB_PORT", "?")
+        for svc in ("requests", "dispatch", "volunteers", "ratings")
+    }
+    metrics = {svc: profile.get(f"{svc.upper()}_WORKER_METRICS_PORT", "?") for svc in ports}
+    secret = profile.get("CIVICLOOP_JWT_SECRET", "")
+    volunteer = None
+    if secret:
+        admin = Gateway(gateway_url, issue_token(secret, sub="hello", role="admin"))
+        response = admin.call(
+            "GET", "/api/v1/volunteers", params={"township": "平湖镇", "skill": "elder_care", "limit": 1}
+        )
+        if response.ok and response.json()["items"]:
+            volunteer = response.json()["items"][0]
+    token = f".venv/bin/civicloop token --profile {profile_name}"
+    body = (
+        '{"category":"elder_care","title":"帮忙买菜","description":"腿脚不便，想请人帮忙买一周的菜",'
+        '"township":"平湖镇","village":"平湖村"}'
+    )
+    text = [
+        "",
+        "civicloop is up. Everything the front ends use goes through the gateway:",
+        _lines(
+            [
+                ("gateway", f"{gateway_url}/api/v1/...  (OpenAPI: each service's /openapi.json)"),
+                (
+                    "services (web)",
+                    "  ".join(f"{svc} :{port}" for svc, port in ports.items())
+                    + "   /healthz /readyz /metrics",
+                ),
+                ("workers", "  ".join(f"{svc} :{port}/metrics" for svc, port in metrics.items())),
+                ("RabbitMQ", f"127.0.0.1:5672 vhost {profile.get('RABBITMQ_VHOST', '?')}"),
+                (
+                    "databases",
+                    "FerretDB (SQLite) "
+                    + ", ".join(f"{svc} :{profile.get(f'{svc.upper()}_DB_PORT', '?')}" for svc in ports),
+                ),
+                ("logs", f".run/{profile_name}/logs/  (JSON lines; grep a request id across all four)"),
+            ]
+        ),
+        "",
+        "Try a loop:",
+        f"  RESIDENT=$({token} --role resident --sub resident-0001)",
+        f'  curl -s -X POST {gateway_url}/api/v1/requests -H "Authorization: Bearer $RESIDENT" \\',
+        f"       -H 'Content-Type: application/json' -d '{body}'",
+    ]
+    if volunteer:
+        text += [
+            f"  # 平湖镇 volunteer {volunteer['name']} (elder care) will get the offer:",
+            f"  VOLUNTEER=$({token} --role volunteer --sub {volunteer['id']})",
+            f'  curl -s {gateway_url}/api/v1/tasks -H "Authorization: Bearer $VOLUNTEER"',
+        ]
+    text += ["  (README.md walks through accept, check-in, complete and the rating)", "", "Stop: make stop"]
+    return "\n".join(text)
