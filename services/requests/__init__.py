@@ -1,0 +1,38 @@
+"""The requests stage (点单): residents' orders, their timeline, the catalogue, rollout statistics."""
+
+from __future__ import annotations
+
+from flask_openapi3 import OpenAPI
+
+from services.common.app import create_service_app
+from services.common.settings import load_settings
+from services.common.worker import PeriodicJob, WorkerSpec
+
+SERVICE = "requests"
+
+
+def create_app() -> OpenAPI:
+    """The web application of the requests stage."""
+    from services.requests.api import catalog_api, requests_api
+
+    return create_service_app(
+        SERVICE,
+        load_settings(SERVICE),
+        [requests_api, catalog_api],
+        description="Residents order services; the request's status and timeline follow the whole loop.",
+    )
+
+
+def worker_spec() -> WorkerSpec:
+    """What the requests worker consumes, relays and sweeps."""
+    from services.requests.handlers import HANDLERS
+    from services.requests.models import DailyCounter, RequestDocument
+    from services.requests.usecases import measure_open_requests
+
+    return WorkerSpec(
+        service=SERVICE,
+        handlers=HANDLERS,
+        outbox_documents=[RequestDocument],
+        other_documents=[DailyCounter],
+        periodic=[PeriodicJob("open-requests-gauge", 15, measure_open_requests)],
+    )

@@ -1,0 +1,399 @@
+"""Rules of the ordering stage (点单): a resident's request and the life it goes through.
+
+Pure: no I/O. The status is derived from the timeline, so lifecycle events may arrive in any
+order and any number of times and the request still ends in the same state.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from services.common import contracts
+from services.requests.catalog import CATEGORIES
+
+
+class Status(enum.StrEnum):
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    DISPATCHED = "dispatched"
+    ESCALATED = "escalated"
+    ACCEPTED = "accepted"
+    IN_SERVICE = "in_service"
+    COMPLETED = "completed"
+    RATED = "rated"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+# How far along the loop a status is; escalated waits at the same point as dispatched.
+RANK = {
+    Status.SUBMITTED: 0,
+    Status.IN_REVIEW: 1,
+    Status.DISPATCHED: 2,
+    Status.ESCALATED: 2,
+    Status.ACCEPTED: 3,
+    Status.IN_SERVICE: 4,
+    Status.COMPLETED: 5,
+    Status.RATED: 6,
+    Status.CLOSED: 7,
+}
+SIDE_EXITS = (Status.CANCELLED, Status.REJECTED)
+CANCELLABLE = frozenset(
+    {Status.SUBMITTED, Status.IN_REVIEW, Status.DISPATCHED, Status.ESCALATED, Status.ACCEPTED}
+)
+
+STATUS_TEXT = {
+    Status.SUBMITTED: ("已提交", "Submitted"),
+    Status.IN_REVIEW: ("审核中", "In review"),
+    Status.DISPATCHED: ("已派单", "Dispatched"),
+    Status.ESCALATED: ("等待人工派单", "Waiting for a dispatcher"),
+    Status.ACCEPTED: ("已接单", "Accepted"),
+    Status.IN_SERVICE: ("服务中", "In service"),
+    Status.COMPLETED: ("已完成，待评价", "Completed, waiting for your rating"),
+    Status.RATED: ("已评价", "Rated"),
+    Status.CLOSED: ("已办结", "Closed"),
+    Status.REJECTED: ("未通过审核", "Rejected"),
+    Status.CANCELLED: ("已取消", "Cancelled"),
+}
+
+
+class DomainError(Exception):
+    """A command the rules refuse; `field` names the input at fault, when there is one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotCancellable(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One step in the request's life, as the resident reads it."""
+
+    event_id: str
+    kind: str
+    at: datetime
+    actor: str
+    text_zh: str
+    text_en: str
+    status: Status | None = None
+    note: str | None = None
+
+
+@dataclass
+class ServiceRequest:
+    """A resident's order and everything known about its progress."""
+
+    id: str
+    code: str
+    resident_id: str
+    category: str
+    title: str
+    description: str
+    township: str
+    village: str
+    submitted_at: datetime
+    address: str | None = None
+    urgency: str = "normal"
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    contact_phone: str | None = None
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    volunteer_id: str | None = None
+    rating_score: int | None = None
+    version: int = 1
+
+    @property
+    def status(self) -> Status:
+        """The furthest point reached; a cancellation or rejection ends it wherever it was."""
+        return derive_status(self.timeline)
+
+    @property
+    def stage_times(self) -> dict[Status, datetime]:
+        """When each status was first reached."""
+        times: dict[Status, datetime] = {}
+        for entry in self.timeline:
+            if entry.status is not None and entry.status not in times:
+                times[entry.status] = entry.at
+        return times
+
+    def has_seen(self, event_id: str) -> bool:
+        """Whether this event already left its mark on the timeline."""
+        return any(entry.event_id == event_id for entry in self.timeline)
+
+
+def derive_status(timeline: list[TimelineEntry]) -> Status:
+    """The status a timeline implies, whatever order its entries arrived in."""
+    statuses = [entry for entry in timeline if entry.status is not None]
+    for side_exit in SIDE_EXITS:
+        if any(entry.status == side_exit for entry in statuses):
+            return side_exit
+    if not statuses:
+        return Status.SUBMITTED
+    furthest = max(statuses, key=lambda entry: (RANK[entry.status], entry.at))  # type: ignore[index]
+    return furthest.status  # type: ignore[return-value]
+
+
+# --- commands --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Submission:
+    """What a resident asks for."""
+
+    resident_id: str
+    category: str
+    title: str
+    description: str
+    township: str
+    village: str
+    address: str | None = None
+    urgency: str = "normal"
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    contact_phone: str | None = None
+
+
+def submit(
+    submission: Submission,
+    *,
+    request_id: str,
+    code: str,
+    event_id: str,
+    now: datetime,
+    masked_phone: str | None,
+) -> tuple[ServiceRequest, list[contracts.EventData]]:
+    """A new request and its `request.submitted` event."""
+    category = CATEGORIES.get(submission.category)
+    if category is None:
+        raise DomainError(f"unknown category {submission.category!r}", field="category")
+    if submission.window_start and submission.window_end and submission.window_end <= submission.window_start:
+        raise DomainError("the window must end after it starts", field="window.end")
+    request = ServiceRequest(
+        id=request_id,
+        code=code,
+        submitted_at=now,
+        **{name: getattr(submission, name) for name in Submission.__dataclass_fields__},
+    )
+    request.timeline.append(
+        TimelineEntry(
+            event_id,
+            "request.submitted",
+            now,
+            "resident",
+            "已提交需求",
+            "Request submitted",
+            status=Status.SUBMITTED,
+        )
+    )
+    window = (
+        contracts.TimeWindow(start=submission.window_start, end=submission.window_end)
+        if submission.window_start and submission.window_end
+        else None
+    )
+    event = contracts.RequestSubmitted(
+        request_id=request.id,
+        code=request.code,
+        resident_id=request.resident_id,
+        category=category.code,
+        skills_required=list(category.skills),
+        title=request.title,
+        description=request.description,
+        township=request.township,
+        village=request.village,
+        address=request.address,
+        urgency=request.urgency,
+        window=window,
+        needs_review=category.needs_review,
+        contact_phone_masked=masked_phone,
+        submitted_at=now,
+    )
+    return request, [event]
+
+
+def cancel(
+    request: ServiceRequest, *, by: str, reason: str | None, event_id: str, now: datetime
+) -> list[contracts.EventData]:
+    """Cancel a request that nobody has started serving yet."""
+    if request.status not in CANCELLABLE:
+        raise NotCancellable(f"a request that is {request.status.value} can no longer be cancelled")
+    note = reason or None
+    request.timeline.append(
+        TimelineEntry(
+            event_id,
+            "request.cancelled",
+            now,
+            by,
+            "已取消" + (f"：{note}" if note else ""),
+            "Cancelled" + (f": {note}" if note else ""),
+            status=Status.CANCELLED,
+            note=note,
+        )
+    )
+    return [
+        contracts.RequestCancelled(
+            request_id=request.id,
+            resident_id=request.resident_id,
+            township=request.township,
+            category=request.category,
+            cancelled_by=by,
+            reason=note,
+            cancelled_at=now,
+        ),
+        contracts.RequestClosed(
+            request_id=request.id,
+            township=request.township,
+            category=request.category,
+            outcome="cancelled",
+            closed_at=now,
+        ),
+    ]
+
+
+# --- lifecycle events from the other stages --------------------------------------------------------
+def _describe(kind: str, data: Any) -> tuple[Status | None, str, str, str, str | None]:
+    """(status implied, actor, Chinese text, English text, note) for an event about the request."""
+    match kind:
+        case "request.reviewed" if data.decision == "rejected":
+            reason = data.reason or ""
+            return (
+                Status.REJECTED,
+                "dispatcher",
+                f"审核未通过：{reason}",
+                f"Rejected by review: {reason}",
+                reason,
+            )
+        case "request.reviewed":
+            return Status.IN_REVIEW, "dispatcher", "审核通过", "Approved by review", None
+        case "task.offered" if data.team_id:
+            return Status.DISPATCHED, "dispatch", "已派单给志愿服务队", "Offered to a volunteer team", None
+        case "task.offered":
+            return Status.DISPATCHED, "dispatch", "已派单给志愿者", "Offered to a volunteer", None
+        case "request.pooled":
+            return (
+                Status.DISPATCHED,
+                "dispatch",
+                "已进入抢单池，等待志愿者认领",
+                "Open for volunteers to claim",
+                None,
+            )
+        case "request.escalated":
+            return Status.ESCALATED, "dispatch", "已转交调度员人工派单", "Passed to a dispatcher", data.reason
+        case "task.accepted":
+            return Status.ACCEPTED, "volunteer", "志愿者已接单", "A volunteer accepted", None
+        case "task.declined":
+            return (
+                None,
+                "volunteer",
+                "志愿者未能接单，正在重新派单",
+                "The volunteer could not take it; finding another",
+                data.reason,
+            )
+        case "task.checked_in":
+            return (
+                Status.IN_SERVICE,
+                "volunteer",
+                "志愿者已到达，服务开始",
+                "The volunteer arrived; service started",
+                None,
+            )
+        case "task.completed":
+            hours = f"{data.hours:g}"
+            return (
+                Status.COMPLETED,
+                "volunteer",
+                f"服务已完成（{hours}小时）",
+                f"Service completed ({hours} h)",
+                None,
+            )
+        case "request.rated":
+            return (
+                Status.RATED,
+                "resident",
+                f"居民已评价：{data.score}星",
+                f"Rated {data.score} stars",
+                data.comment,
+            )
+    raise ValueError(f"{kind} is not about a request's progress")
+
+
+TRACKED_EVENTS = (
+    "request.reviewed",
+    "task.offered",
+    "request.pooled",
+    "request.escalated",
+    "task.accepted",
+    "task.declined",
+    "task.checked_in",
+    "task.completed",
+    "request.rated",
+)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What recording an event did: new statuses reached and events to publish."""
+
+    reached: tuple[Status, ...] = ()
+    events: tuple[contracts.EventData, ...] = ()
+
+
+def record(
+    request: ServiceRequest, kind: str, data: Any, *, event_id: str, occurred_at: datetime, now: datetime
+) -> Progress:
+    """Add a lifecycle event to the timeline (once); close the request once it is rated."""
+    if request.has_seen(event_id):
+        return Progress()
+    before = request.stage_times
+    status, actor, text_zh, text_en, note = _describe(kind, data)
+    request.timeline.append(TimelineEntry(event_id, kind, occurred_at, actor, text_zh, text_en, status, note))
+    request.timeline.sort(key=lambda entry: entry.at)
+    if kind in ("task.offered", "task.accepted") and getattr(data, "volunteer_id", None):
+        request.volunteer_id = data.volunteer_id
+    events: list[contracts.EventData] = []
+    if kind == "request.rated":
+        request.rating_score = data.score
+        if Status.CLOSED not in before:
+            request.timeline.append(
+                TimelineEntry(
+                    f"{event_id}:closed", "request.closed", now, "requests", "已办结", "Closed", Status.CLOSED
+                )
+            )
+            events.append(
+                contracts.RequestClosed(
+                    request_id=request.id,
+                    township=request.township,
+                    category=request.category,
+                    outcome="rated",
+                    closed_at=now,
+                )
+            )
+    if kind == "request.reviewed" and data.decision == "rejected" and Status.REJECTED not in before:
+        events.append(
+            contracts.RequestClosed(
+                request_id=request.id,
+                township=request.township,
+                category=request.category,
+                outcome="rejected",
+                closed_at=now,
+            )
+        )
+    after = request.stage_times
+    reached = tuple(status for status in after if status not in before)
+    return Progress(reached=reached, events=tuple(events))
+
+
+def status_text(status: Status) -> dict[str, str]:
+    """The status as residents read it, in Chinese and English."""
+    zh, en = STATUS_TEXT[status]
+    return {"zh": zh, "en": en}
+
+
+def without_timeline(request: ServiceRequest) -> ServiceRequest:
+    """A copy for list views, which do not carry the timeline."""
+    return replace(request, timeline=[])

@@ -1,0 +1,53 @@
+"""The loop's stage metrics, measured where every lifecycle event arrives: the requests stage."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from services.requests.domain import ServiceRequest, Status
+
+STAGE_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200, 604800)
+
+TRANSITIONS = Counter(
+    "civicloop_request_transitions_total",
+    "Requests reaching a stage of the loop.",
+    ["township", "category", "stage"],
+)
+STAGE_SECONDS = Histogram(
+    "civicloop_stage_duration_seconds",
+    "Time between two stages of one request (submit_to_dispatch, dispatch_to_accept, ...).",
+    ["township", "category", "interval"],
+    buckets=STAGE_BUCKETS,
+)
+RATING_SCORES = Counter(
+    "civicloop_ratings_total",
+    "Ratings given by residents, by score.",
+    ["township", "category", "score"],
+)
+OPEN_REQUESTS = Gauge(
+    "civicloop_open_requests",
+    "Requests not yet closed, by the stage they wait in.",
+    ["township", "stage"],
+    multiprocess_mode="max",
+)
+
+# (interval name, from stage, to stage)
+INTERVALS = (
+    ("submit_to_dispatch", Status.SUBMITTED, Status.DISPATCHED),
+    ("dispatch_to_accept", Status.DISPATCHED, Status.ACCEPTED),
+    ("accept_to_complete", Status.ACCEPTED, Status.COMPLETED),
+    ("complete_to_rating", Status.COMPLETED, Status.RATED),
+)
+
+
+def observe_progress(request: ServiceRequest, reached: tuple[Status, ...]) -> None:
+    """Count the stages a request just reached and time the intervals they close."""
+    times = request.stage_times
+    for stage in reached:
+        TRANSITIONS.labels(request.township, request.category, stage.value).inc()
+        for interval, start, end in INTERVALS:
+            if stage == end and start in times:
+                seconds = max(0.0, (times[end] - times[start]).total_seconds())
+                STAGE_SECONDS.labels(request.township, request.category, interval).observe(seconds)
+        if stage == Status.RATED and request.rating_score is not None:
+            RATING_SCORES.labels(request.township, request.category, str(request.rating_score)).inc()

@@ -1,0 +1,129 @@
+"""How the requests stage stores its aggregates (mongoengine documents) and maps them to the domain."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import mongoengine
+from pymongo import ReturnDocument
+
+from services.common.ids import as_utc
+from services.common.store import AggregateDocument, AggregateStore
+from services.requests.domain import ServiceRequest, Status, TimelineEntry
+
+
+class RequestDocument(AggregateDocument):
+    """One resident request, its timeline and its outbox."""
+
+    meta = {
+        "collection": "requests",
+        "indexes": [
+            {"fields": ["code"], "unique": True},
+            # "<resident>:<Idempotency-Key>", or the request id when no key was sent.
+            {"fields": ["idempotency_scope"], "unique": True},
+            ["resident_id", "-submitted_at"],
+            ["township", "status", "-submitted_at"],
+            ["status", "-submitted_at"],
+            "outbox_pending",
+        ],
+    }
+
+    id = mongoengine.StringField(primary_key=True)
+    code = mongoengine.StringField(required=True)
+    idempotency_scope = mongoengine.StringField(required=True)
+    resident_id = mongoengine.StringField(required=True)
+    category = mongoengine.StringField(required=True)
+    title = mongoengine.StringField(required=True)
+    description = mongoengine.StringField(required=True)
+    township = mongoengine.StringField(required=True)
+    village = mongoengine.StringField(required=True)
+    address = mongoengine.StringField()
+    urgency = mongoengine.StringField(default="normal")
+    window_start = mongoengine.DateTimeField()
+    window_end = mongoengine.DateTimeField()
+    contact_phone = mongoengine.StringField()
+    status = mongoengine.StringField(required=True)
+    submitted_at = mongoengine.DateTimeField(required=True)
+    updated_at = mongoengine.DateTimeField()
+    timeline = mongoengine.ListField(mongoengine.DictField())
+    volunteer_id = mongoengine.StringField()
+    rating_score = mongoengine.IntField()
+
+
+class DailyCounter(mongoengine.Document):
+    """Sequence numbers for the human request codes of one day."""
+
+    meta = {"collection": "counters"}
+
+    id = mongoengine.StringField(primary_key=True)
+    value = mongoengine.IntField(default=0)
+
+
+requests_store = AggregateStore(RequestDocument)
+
+
+def next_code(day: datetime) -> str:
+    """`GT-20261129-0042`: the county prefix, the day, and that day's sequence number."""
+    counter = DailyCounter._get_collection().find_one_and_update(
+        {"_id": f"request-code:{day:%Y%m%d}"},
+        {"$inc": {"value": 1}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    return f"GT-{day:%Y%m%d}-{counter['value']:04d}"
+
+
+def to_document(request: ServiceRequest) -> dict[str, Any]:
+    """The stored fields of a request (without id, version and outbox)."""
+    state = asdict(request)
+    state.pop("id")
+    state.pop("version")
+    state["status"] = request.status.value
+    state["timeline"] = [
+        {**asdict(entry), "status": entry.status.value if entry.status else None}
+        for entry in request.timeline
+    ]
+    return state
+
+
+def from_document(document: dict[str, Any]) -> ServiceRequest:
+    """A domain request from its stored document."""
+    timeline = [
+        TimelineEntry(
+            event_id=entry["event_id"],
+            kind=entry["kind"],
+            at=as_utc(entry["at"]),
+            actor=entry["actor"],
+            text_zh=entry["text_zh"],
+            text_en=entry["text_en"],
+            status=Status(entry["status"]) if entry.get("status") else None,
+            note=entry.get("note"),
+        )
+        for entry in document.get("timeline", [])
+    ]
+    return ServiceRequest(
+        id=document["_id"],
+        code=document["code"],
+        resident_id=document["resident_id"],
+        category=document["category"],
+        title=document["title"],
+        description=document["description"],
+        township=document["township"],
+        village=document["village"],
+        submitted_at=as_utc(document["submitted_at"]),
+        address=document.get("address"),
+        urgency=document.get("urgency", "normal"),
+        window_start=_maybe_utc(document.get("window_start")),
+        window_end=_maybe_utc(document.get("window_end")),
+        contact_phone=document.get("contact_phone"),
+        timeline=timeline,
+        volunteer_id=document.get("volunteer_id"),
+        rating_score=document.get("rating_score"),
+        version=document.get("version", 1),
+    )
+
+
+def _maybe_utc(moment: datetime | None) -> datetime | None:
+    return as_utc(moment) if moment else None
