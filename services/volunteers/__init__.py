@@ -1,0 +1,37 @@
+"""The accepting stage (接单): volunteers, teams, stations, the task inbox and the hours ledger."""
+
+from __future__ import annotations
+
+from flask_openapi3 import OpenAPI
+
+from services.common.app import create_service_app
+from services.common.settings import load_settings
+from services.common.worker import WorkerSpec
+
+SERVICE = "volunteers"
+
+
+def create_app() -> OpenAPI:
+    """The web application of the accepting stage."""
+    from services.volunteers.api import ALL_BLUEPRINTS
+
+    return create_service_app(
+        SERVICE,
+        load_settings(SERVICE),
+        ALL_BLUEPRINTS,
+        description="Volunteers and their teams take the tasks dispatch offers them, do them and log hours.",
+    )
+
+
+def worker_spec() -> WorkerSpec:
+    """What the volunteers worker consumes and relays."""
+    from services.volunteers.handlers import HANDLERS
+    from services.volunteers.models import TaskDocument, TeamDocument, VolunteerDocument
+    from services.volunteers.usecases import OTHER_DOCUMENTS
+
+    return WorkerSpec(
+        service=SERVICE,
+        handlers=HANDLERS,
+        outbox_documents=[VolunteerDocument, TaskDocument, TeamDocument],
+        other_documents=OTHER_DOCUMENTS,
+    )
