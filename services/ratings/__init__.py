@@ -1,0 +1,31 @@
+"""The rating stage (评单): residents rate the service they received; low scores are flagged."""
+
+from __future__ import annotations
+
+from flask_openapi3 import OpenAPI
+
+from services.common.app import create_service_app
+from services.common.settings import load_settings
+from services.common.worker import WorkerSpec
+
+SERVICE = "ratings"
+
+
+def create_app() -> OpenAPI:
+    """The web application of the rating stage."""
+    from services.ratings.api import ratings_api
+
+    return create_service_app(
+        SERVICE,
+        load_settings(SERVICE),
+        [ratings_api],
+        description="Residents rate completed services once; low scores are flagged for a follow-up.",
+    )
+
+
+def worker_spec() -> WorkerSpec:
+    """What the ratings worker consumes and relays."""
+    from services.ratings.handlers import HANDLERS
+    from services.ratings.models import RateableDocument
+
+    return WorkerSpec(service=SERVICE, handlers=HANDLERS, outbox_documents=[RateableDocument])
