@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # RabbitMQ for the local stack: use the broker answering on 127.0.0.1:5672, else install Debian's and start it.
-# usage: rabbitmq.sh start|stop|status VHOST
+# usage: rabbitmq.sh start VHOST... | stop | status
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MARK="$CIVICLOOP_ROOT/.run/rabbitmq.started-by-civicloop"
@@ -9,7 +9,7 @@ AMQP_PORT=5672
 rabbitmqctl_q() { timeout 60 rabbitmqctl -q "$@"; }
 
 start() {
-  local vhost=$1
+  local vhost
   if port_open $AMQP_PORT; then
     say "RabbitMQ answers on 127.0.0.1:$AMQP_PORT; using it"
   else
@@ -22,14 +22,17 @@ start() {
       || die "RabbitMQ did not start; see /var/log/rabbitmq/"
     wait_for_port $AMQP_PORT RabbitMQ 30
   fi
-  # Each profile gets its own virtual host so `make test` never touches the running platform's queues.
-  if ! rabbitmqctl_q list_vhosts 2>/dev/null | grep -qx "$vhost"; then
-    rabbitmqctl_q add_vhost "$vhost" >/dev/null \
-      || die "cannot create the RabbitMQ vhost $vhost (is rabbitmqctl allowed to talk to the broker on 5672?)"
-  fi
-  rabbitmqctl_q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null \
-    || die "cannot grant guest access to vhost $vhost"
-  say "RabbitMQ ready, vhost $vhost"
+  # Each profile gets virtual hosts of its own, so `make test` never touches the platform's queues.
+  local existing
+  existing=$(rabbitmqctl_q list_vhosts 2>/dev/null) || die "rabbitmqctl cannot talk to the broker on 5672"
+  for vhost in "$@"; do
+    if ! grep -qx -- "$vhost" <<<"$existing"; then
+      rabbitmqctl_q add_vhost "$vhost" >/dev/null || die "cannot create the RabbitMQ vhost $vhost"
+    fi
+    rabbitmqctl_q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null \
+      || die "cannot grant guest access to vhost $vhost"
+  done
+  say "RabbitMQ ready, vhosts: $*"
 }
 
 stop() {
@@ -49,8 +52,8 @@ stop() {
 status() { port_open $AMQP_PORT && echo "RabbitMQ: up on 127.0.0.1:$AMQP_PORT" || echo "RabbitMQ: down"; }
 
 case "${1:-}" in
-  start) start "${2:?vhost}" ;;
+  start) shift; start "${@:?vhost}" ;;
   stop) stop ;;
   status) status ;;
-  *) die "usage: $0 start VHOST | stop | status" ;;
+  *) die "usage: $0 start VHOST... | stop | status" ;;
 esac

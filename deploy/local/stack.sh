@@ -72,7 +72,7 @@ create_databases() {
 psql_q() { PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -q "$@"; }
 
 infra() {
-  "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" start "$RABBITMQ_VHOST"
+  "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" start "$RABBITMQ_VHOST" ${RABBITMQ_EXTRA_VHOSTS:-}
   "$CIVICLOOP_ROOT/deploy/local/ferretdb.sh" build
   init_postgres
   local svc port_var

@@ -11,8 +11,15 @@ from services.common.settings import Settings
 DatabaseUnavailable = ConnectionFailure
 
 
+_connected_to: tuple[str, str] | None = None
+
+
 def connect_database(settings: Settings) -> None:
-    """Connect mongoengine's default alias to the service's own database."""
+    """Connect mongoengine's default alias to the service's own database (once per process)."""
+    global _connected_to
+    target = (settings.mongo_url, settings.database_name)
+    if _connected_to == target:
+        return
     mongoengine.disconnect()
     mongoengine.connect(
         host=settings.mongo_url,
@@ -26,6 +33,7 @@ def connect_database(settings: Settings) -> None:
         retryWrites=False,
         appname=f"civicloop-{settings.service}-{settings.process}",
     )
+    _connected_to = target
 
 
 def ping() -> None:

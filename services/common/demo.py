@@ -252,7 +252,8 @@ def load_demo(gateway_url: str, secret: str, *, volunteer_count: int, echo: Call
         body["skills"] = sorted(set(body["skills"]))
     _post_all(gateway, "/api/v1/volunteers", volunteers, "volunteers")
     teams = 1 + len(standing) + len(sub_teams) + LECTURE_BRAND_TEAMS
-    echo(f"demo data: {len(stations)} stations, {teams} teams, {len(volunteers)} volunteers in {len(TOWNSHIPS)} townships")
+    counts = f"{len(stations)} stations, {teams} teams, {len(volunteers)} volunteers"
+    echo(f"demo data: {counts} in {len(TOWNSHIPS)} townships")
 
 
 def _lines(rows: Iterable[tuple[str, str]]) -> str:

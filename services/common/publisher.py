@@ -85,9 +85,13 @@ class ConfirmingPublisher:
         self._channel = None
 
     def keepalive(self) -> None:
-        """Send and check heartbeats; call it at least twice per heartbeat interval."""
-        if self._connection is not None:
-            self._connection.heartbeat_tick()
+        """Read what the broker sent (its heartbeats among it), then send ours; call it often."""
+        if self._connection is None:
+            return
+        # Heartbeats only count as received once read off the socket; an idle publisher must read too.
+        with contextlib.suppress(TimeoutError):
+            self._connection.drain_events(timeout=0.001)
+        self._connection.heartbeat_tick()
 
     # -- publishing -------------------------------------------------------------------------------
     def publish_batch(self, events: list[dict[str, Any]]) -> set[str]:

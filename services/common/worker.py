@@ -63,13 +63,15 @@ class Worker:
         self.spec = spec
         self.settings = settings
         self.stop = threading.Event()
+        self.ready = threading.Event()
         self.consumer: EventConsumer | None = None
 
     def run(self, metrics_port: int | None = None) -> None:
         """Start everything and block until stopped."""
         configure_logging(self.spec.service, "worker", self.settings.log_level)
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
         if metrics_port:
             start_http_server(metrics_port, addr="127.0.0.1")
         db.connect_database(self.settings)
@@ -106,6 +108,7 @@ class Worker:
         for thread in threads:
             thread.start()
         log.info("worker.started", handlers=sorted(self.consumer.routing_keys))
+        self.ready.set()
         try:
             self.consumer.run()
         finally:
@@ -116,6 +119,10 @@ class Worker:
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("worker.stopping", signal=signum)
+        self.request_stop()
+
+    def request_stop(self) -> None:
+        """Finish the message in hand, then stop consuming, relaying and sweeping."""
         self.stop.set()
         if self.consumer is not None:
             self.consumer.should_stop = True

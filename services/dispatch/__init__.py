@@ -5,19 +5,19 @@ from __future__ import annotations
 from flask_openapi3 import OpenAPI
 
 from services.common.app import create_service_app
-from services.common.settings import load_settings
+from services.common.settings import Settings, load_settings
 from services.common.worker import WorkerSpec
 
 SERVICE = "dispatch"
 
 
-def create_app() -> OpenAPI:
+def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the dispatching stage."""
     from services.dispatch.api import dispatch_api
 
     return create_service_app(
         SERVICE,
-        load_settings(SERVICE),
+        settings or load_settings(SERVICE),
         [dispatch_api],
         description="Offers each request to the right volunteer, re-offers on decline, escalates when stuck.",
     )

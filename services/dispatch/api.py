@@ -11,7 +11,7 @@ from services.common.auth import STAFF, require
 from services.common.errors import NotFound
 from services.common.schemas import ERROR_RESPONSES
 from services.dispatch import usecases
-from services.dispatch.schemas import JobPath
+from services.dispatch.schemas import JobPath, VolunteerPath
 
 dispatch_api = APIBlueprint(
     "dispatch",
@@ -36,3 +36,13 @@ def get_dispatch(path: JobPath) -> dict[str, Any]:
     if not principal.covers_township(job.township):
         raise NotFound("no dispatch record for that request")
     return usecases.present_job(job)
+
+
+@dispatch_api.get("/volunteers/<volunteer_id>")
+def get_volunteer_view(path: VolunteerPath) -> dict[str, Any]:
+    """What dispatch knows of a volunteer: profile, load and open tasks (staff)."""
+    principal = require(*STAFF)
+    view = usecases.volunteer_view(path.volunteer_id)
+    if view is None or not principal.covers_township(view["township"]):
+        raise NotFound("dispatch knows no volunteer with that id")
+    return view

@@ -214,5 +214,26 @@ def present_job(job: Job) -> dict[str, Any]:
     }
 
 
+def volunteer_view(volunteer_id: str) -> dict[str, Any] | None:
+    """The read-model entry of one volunteer, as dispatchers see it."""
+    document = VolunteerView._get_collection().find_one({"_id": volunteer_id}, {"closed_task_ids": 0})
+    if document is None:
+        return None
+    candidate = candidate_from_document(document)
+    return {
+        "volunteer_id": candidate.id,
+        "name": document.get("name"),
+        "township": candidate.township,
+        "station": candidate.station,
+        "skills": candidate.skills,
+        "active": candidate.active,
+        "capacity": candidate.capacity,
+        "load": candidate.load,
+        "open_task_ids": candidate.open_task_ids,
+        "last_offered_at": candidate.last_offered_at,
+        "profile_version": document.get("profile_version"),
+    }
+
+
 OTHER_DOCUMENTS = (VolunteerView,)
 __all__ = ["JobDocument", "VolunteerView"]

@@ -5,19 +5,19 @@ from __future__ import annotations
 from flask_openapi3 import OpenAPI
 
 from services.common.app import create_service_app
-from services.common.settings import load_settings
+from services.common.settings import Settings, load_settings
 from services.common.worker import WorkerSpec
 
 SERVICE = "ratings"
 
 
-def create_app() -> OpenAPI:
+def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the rating stage."""
     from services.ratings.api import ratings_api
 
     return create_service_app(
         SERVICE,
-        load_settings(SERVICE),
+        settings or load_settings(SERVICE),
         [ratings_api],
         description="Residents rate completed services once; low scores are flagged for a follow-up.",
     )

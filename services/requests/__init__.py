@@ -5,19 +5,19 @@ from __future__ import annotations
 from flask_openapi3 import OpenAPI
 
 from services.common.app import create_service_app
-from services.common.settings import load_settings
+from services.common.settings import Settings, load_settings
 from services.common.worker import PeriodicJob, WorkerSpec
 
 SERVICE = "requests"
 
 
-def create_app() -> OpenAPI:
+def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the requests stage."""
     from services.requests.api import catalog_api, requests_api
 
     return create_service_app(
         SERVICE,
-        load_settings(SERVICE),
+        settings or load_settings(SERVICE),
         [requests_api, catalog_api],
         description="Residents order services; the request's status and timeline follow the whole loop.",
     )

@@ -5,19 +5,19 @@ from __future__ import annotations
 from flask_openapi3 import OpenAPI
 
 from services.common.app import create_service_app
-from services.common.settings import load_settings
+from services.common.settings import Settings, load_settings
 from services.common.worker import WorkerSpec
 
 SERVICE = "volunteers"
 
 
-def create_app() -> OpenAPI:
+def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the accepting stage."""
     from services.volunteers.api import ALL_BLUEPRINTS
 
     return create_service_app(
         SERVICE,
-        load_settings(SERVICE),
+        settings or load_settings(SERVICE),
         ALL_BLUEPRINTS,
         description="Volunteers and their teams take the tasks dispatch offers them, do them and log hours.",
     )

@@ -1,0 +1,152 @@
+"""The dispatching stage against the real broker and database server."""
+
+from __future__ import annotations
+
+from services.dispatch.models import JobDocument, VolunteerView
+from tests import factories
+from tests.support import bearer, event, publish, wait_until
+
+SERVICE = "dispatch"
+STAFF = bearer("dispatcher", "dispatcher-it")
+
+
+def register(harness, *volunteers):
+    publish(harness.settings.amqp_url, *[event(v, correlation_id=v.volunteer_id) for v in volunteers])
+    for v in volunteers:
+        wait_until(lambda v=v: VolunteerView.objects(id=v.volunteer_id).first(), what="the read-model")
+
+
+def test_offers_decline_reoffer_and_escalation(harness):
+    near = factories.volunteer_registered(township="鹤塘镇", skills=["repairs"])
+    far = factories.volunteer_registered(township="凤埔乡", skills=["repairs", "culture"])
+    register(harness, near, far)
+    submitted = factories.request_submitted(
+        category="repairs", skills_required=["repairs"], township="鹤塘镇"
+    )
+    publish(harness.settings.amqp_url, event(submitted))
+
+    first = harness.bus.wait_for("task.offered", request_id=submitted.request_id, attempt=1)
+    assert first.data["volunteer_id"] == near.volunteer_id and first.data["level"] == "township"
+    assert first.causation_id is not None and first.correlation_id == submitted.request_id
+    wait_until(
+        lambda: first.data["task_id"] in VolunteerView.objects(id=near.volunteer_id).first().open_task_ids
+    )
+
+    decline = factories.task_declined(
+        task_id=first.data["task_id"],
+        request_id=submitted.request_id,
+        volunteer_id=near.volunteer_id,
+        reason="工具不全",
+    )
+    publish(harness.settings.amqp_url, event(decline), event(decline))
+    second = harness.bus.wait_for("task.offered", request_id=submitted.request_id, attempt=2)
+    assert second.data["volunteer_id"] == far.volunteer_id and second.data["level"] == "county"
+
+    publish(
+        harness.settings.amqp_url,
+        event(
+            factories.task_declined(
+                task_id=second.data["task_id"], request_id=submitted.request_id, volunteer_id=far.volunteer_id
+            )
+        ),
+    )
+    escalated = harness.bus.wait_for("request.escalated", request_id=submitted.request_id)
+    assert "declined" in escalated.data["reason"]
+    assert len(harness.bus.of_type("task.offered", request_id=submitted.request_id)) == 2
+
+    view = harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}", STAFF).get_json()
+    assert view["status"] == "escalated"
+    assert [a["status"] for a in view["attempts"]] == ["declined", "declined"]
+    assert view["attempts"][0]["reason"] == "工具不全"
+    assert view["attempts"][0]["considered"][0]["volunteer_id"] == near.volunteer_id
+    assert view["declined_by"] == [near.volunteer_id, far.volunteer_id]
+    assert VolunteerView.objects(id=near.volunteer_id).first().open_task_ids == []
+
+
+def test_accept_and_complete_free_the_volunteer(harness):
+    volunteer = factories.volunteer_registered(township="水口镇", skills=["culture"], capacity=1)
+    register(harness, volunteer)
+    submitted = factories.request_submitted(
+        category="culture", skills_required=["culture"], township="水口镇"
+    )
+    publish(harness.settings.amqp_url, event(submitted))
+    offer = harness.bus.wait_for("task.offered", request_id=submitted.request_id)
+    ids = {
+        "task_id": offer.data["task_id"],
+        "request_id": submitted.request_id,
+        "volunteer_id": volunteer.volunteer_id,
+    }
+    publish(
+        harness.settings.amqp_url,
+        event(factories.task_accepted(**ids)),
+        event(factories.task_completed(**ids)),
+    )
+    wait_until(lambda: JobDocument.objects(id=submitted.request_id).first().status == "completed")
+    wait_until(lambda: VolunteerView.objects(id=volunteer.volunteer_id).first().open_task_ids == [])
+
+
+def test_a_full_volunteer_is_passed_over_until_free(harness):
+    volunteer = factories.volunteer_registered(township="吉巷乡", skills=["legal"], capacity=1)
+    register(harness, volunteer)
+    first = factories.request_submitted(category="legal_aid", skills_required=["legal"], township="吉巷乡")
+    publish(harness.settings.amqp_url, event(first))
+    harness.bus.wait_for("task.offered", request_id=first.request_id)
+    second = factories.request_submitted(category="legal_aid", skills_required=["legal"], township="吉巷乡")
+    publish(harness.settings.amqp_url, event(second))
+    escalated = harness.bus.wait_for("request.escalated", request_id=second.request_id)
+    assert "room" in escalated.data["reason"]
+
+
+def test_newer_profiles_win_and_older_ones_are_ignored(harness):
+    registered = factories.volunteer_registered(township="泮洋乡", skills=["medical"])
+    register(harness, registered)
+    newer = factories.volunteer_updated(
+        volunteer_id=registered.volunteer_id,
+        township="泮洋乡",
+        skills=["medical"],
+        active=False,
+        profile_version=3,
+    )
+    older = factories.volunteer_updated(
+        volunteer_id=registered.volunteer_id,
+        township="泮洋乡",
+        skills=["medical"],
+        active=True,
+        profile_version=2,
+    )
+    publish(harness.settings.amqp_url, event(newer), event(older))
+    wait_until(lambda: VolunteerView.objects(id=registered.volunteer_id).first().profile_version == 3)
+    publish(harness.settings.amqp_url, event(older))
+    wait_until(lambda: harness.bus.of_type("volunteer.updated", profile_version=2))
+    view = VolunteerView.objects(id=registered.volunteer_id).first()
+    assert view.active is False and view.profile_version == 3
+
+
+def test_a_cancellation_before_the_submission_means_no_offer(harness):
+    volunteer = factories.volunteer_registered(township="卓洋乡", skills=["environment"])
+    register(harness, volunteer)
+    submitted = factories.request_submitted(
+        category="environment", skills_required=["environment"], township="卓洋乡"
+    )
+    cancelled = factories.request_cancelled(request_id=submitted.request_id, township="卓洋乡")
+    publish(harness.settings.amqp_url, event(cancelled))
+    wait_until(lambda: JobDocument.objects(id=submitted.request_id).first(), what="the placeholder job")
+    publish(harness.settings.amqp_url, event(submitted))
+    marker = factories.request_submitted(
+        category="environment", skills_required=["environment"], township="卓洋乡"
+    )
+    publish(harness.settings.amqp_url, event(marker))
+    harness.bus.wait_for("task.offered", request_id=marker.request_id)
+    assert harness.bus.of_type("task.offered", request_id=submitted.request_id) == []
+    assert JobDocument.objects(id=submitted.request_id).first().status == "cancelled"
+
+
+def test_staff_only_and_township_scoped(harness):
+    submitted = factories.request_submitted(township="大甲镇", category="other", skills_required=[])
+    publish(harness.settings.amqp_url, event(submitted))
+    wait_until(lambda: JobDocument.objects(id=submitted.request_id).first())
+    path = f"/api/v1/dispatch/{submitted.request_id}"
+    assert harness.call("GET", path, bearer("resident", "resident-1")).status_code == 403
+    assert harness.call("GET", path, bearer("dispatcher", "d", township="平湖镇")).status_code == 404
+    assert harness.call("GET", path, bearer("dispatcher", "d", township="大甲镇")).status_code == 200
+    assert harness.call("GET", "/api/v1/dispatch/nope", STAFF).status_code == 404

@@ -1,0 +1,115 @@
+"""Rules of the accepting stage, with no servers."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.common import contracts
+from services.volunteers import domain
+from services.volunteers.domain import TaskStatus
+from tests import factories
+from tests.factories import NOW
+
+
+def offered_task(**overrides):
+    offer = factories.task_offered(task_id="task-1", request_id="req-1", volunteer_id="v1", **overrides)
+    return domain.task_from_offer(offer, superseded=False, request_cancelled=False)
+
+
+def test_the_happy_path_emits_each_step_once():
+    task = offered_task()
+    assert [type(e) for e in domain.accept(task, "v1", NOW)] == [contracts.TaskAccepted]
+    assert [type(e) for e in domain.check_in(task, "v1", NOW)] == [contracts.TaskCheckedIn]
+    (completed,) = domain.complete(task, "v1", 2.5, NOW)
+    assert task.status == TaskStatus.COMPLETED
+    assert completed.participants == [contracts.Participant(volunteer_id="v1", hours=2.5)]
+    assert completed.resident_id == "resident-1"
+
+
+@pytest.mark.parametrize("action", ["accept", "decline", "check_in", "complete"])
+def test_only_the_volunteer_offered_the_task_may_act(action):
+    task = offered_task()
+    arguments = {"decline": {"reason": "x"}, "complete": {"hours": 1.0}}.get(action, {})
+    with pytest.raises(domain.NotYourTask):
+        getattr(domain, action)(task, "someone-else", now=NOW, **arguments)
+    assert task.status == TaskStatus.OFFERED
+
+
+def test_steps_out_of_order_are_refused():
+    task = offered_task()
+    with pytest.raises(domain.WrongTaskState):
+        domain.check_in(task, "v1", NOW)
+    domain.accept(task, "v1", NOW)
+    with pytest.raises(domain.WrongTaskState):
+        domain.accept(task, "v1", NOW)
+    with pytest.raises(domain.WrongTaskState):
+        domain.decline(task, "v1", "changed my mind", NOW)
+
+
+@pytest.mark.parametrize("hours", [0, -1, 24.5])
+def test_hours_must_be_plausible(hours):
+    task = offered_task()
+    domain.accept(task, "v1", NOW)
+    with pytest.raises(domain.DomainError) as caught:
+        domain.complete(task, "v1", hours, NOW)
+    assert caught.value.field == "hours"
+    assert task.status == TaskStatus.ACCEPTED
+
+
+def test_a_decline_needs_a_reason():
+    with pytest.raises(domain.DomainError) as caught:
+        domain.decline(offered_task(), "v1", "  ", NOW)
+    assert caught.value.field == "reason"
+
+
+def test_late_offers_are_born_withdrawn():
+    offer = factories.task_offered(volunteer_id="v1")
+    assert (
+        domain.task_from_offer(offer, superseded=True, request_cancelled=False).status == TaskStatus.WITHDRAWN
+    )
+    assert (
+        domain.task_from_offer(offer, superseded=False, request_cancelled=True).status == TaskStatus.WITHDRAWN
+    )
+
+
+def test_a_newer_offer_takes_back_only_unanswered_ones():
+    waiting, taken = offered_task(), offered_task()
+    domain.accept(taken, "v1", NOW)
+    assert domain.withdraw_offer(waiting)
+    assert not domain.withdraw_offer(taken)
+    assert taken.status == TaskStatus.ACCEPTED
+
+
+def test_cancellation_takes_back_accepted_work_but_not_finished_work():
+    accepted, finished = offered_task(), offered_task()
+    domain.accept(accepted, "v1", NOW)
+    domain.accept(finished, "v1", NOW)
+    domain.complete(finished, "v1", 1, NOW)
+    assert domain.withdraw_for_cancellation(accepted)
+    assert not domain.withdraw_for_cancellation(finished)
+
+
+def test_profile_changes_are_announced_with_a_new_version():
+    volunteer = domain.Volunteer(
+        id="v1", name="林志明", township="平湖镇", skills=["elder_care"], registered_at=NOW
+    )
+    (registered,) = domain.register(volunteer)
+    assert registered.profile_version == 1
+    (updated,) = domain.update(volunteer, {"active": False})
+    assert isinstance(updated, contracts.VolunteerUpdated)
+    assert updated.profile_version == 2 and updated.active is False
+    assert domain.update(volunteer, {}) == []
+    with pytest.raises(domain.DomainError):
+        domain.update(volunteer, {"skills": []})
+    with pytest.raises(domain.DomainError):
+        domain.update(volunteer, {"registered_at": NOW})
+
+
+def test_teams_other_than_the_corps_need_a_parent():
+    team = domain.Team(id="t1", name="分队", kind="sub_team", created_at=NOW)
+    with pytest.raises(domain.DomainError) as caught:
+        domain.create_team(team)
+    assert caught.value.field == "parent_id"
+    corps = domain.Team(id="t0", name="总队", kind="county_corps", created_at=NOW)
+    (event,) = domain.create_team(corps)
+    assert event.kind == "county_corps"
