@@ -31,6 +31,8 @@ status: ## what is running
 	@$(STACK) status run
 
 test: install ## install, start the infrastructure and run the whole suite
+	@echo "==> ruff"
+	@$(BIN)/ruff check services tests deploy
 	@$(STACK) infra test
 	@set -o pipefail; status=0; \
 	  $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
