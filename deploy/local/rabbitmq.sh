@@ -18,9 +18,13 @@ start() {
     mkdir -p "$(dirname "$MARK")"
     rabbitmq-server -detached >/dev/null 2>&1 || true
     touch "$MARK"
-    timeout 90 rabbitmqctl -q await_startup >/dev/null 2>&1 \
-      || die "RabbitMQ did not start; see /var/log/rabbitmq/"
-    wait_for_port $AMQP_PORT RabbitMQ 30
+    # The node takes a few seconds to answer rabbitmqctl at all; await_startup fails until then.
+    local i
+    for ((i = 0; i < 90; i++)); do
+      port_open $AMQP_PORT && rabbitmqctl -q await_startup >/dev/null 2>&1 && break
+      sleep 1
+    done
+    ((i < 90)) || die "RabbitMQ did not start within 90 s; see /var/log/rabbitmq/"
   fi
   # Each profile gets virtual hosts of its own, so `make test` never touches the platform's queues.
   local existing
