@@ -5,6 +5,7 @@ from __future__ import annotations
 import mongoengine
 from pymongo.errors import ConnectionFailure
 
+from services.common import locks
 from services.common.settings import Settings
 
 # Raised by pymongo while the database server is away: a reason to wait or answer 503, never a 500.
@@ -34,6 +35,7 @@ def connect_database(settings: Settings) -> None:
         appname=f"civicloop-{settings.service}-{settings.process}",
     )
     _connected_to = target
+    locks.configure(enabled=settings.document_locks, ttl_seconds=settings.lock_ttl_seconds)
 
 
 def ping() -> None:

@@ -11,6 +11,9 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from pymongo.collection import Collection
+
+from services.common import locks
 from services.common.ids import as_utc, utcnow
 from services.common.logs import get_logger
 from services.common.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_SECONDS
@@ -48,24 +51,28 @@ class OutboxRelay:
             events = [event for doc in pending for event in doc.get("outbox", [])]
             if not events:
                 for doc in pending:
-                    collection.update_one(
-                        {"_id": doc["_id"], "outbox": []}, {"$set": {"outbox_pending": False}}
-                    )
+                    self._remove(collection, doc["_id"], [])
                 continue
             confirmed = self.publisher.publish_batch(events)
             for doc in pending:
                 done = [event for event in doc.get("outbox", []) if event["id"] in confirmed]
-                if not done:
-                    continue
-                # $pullAll removes exactly these elements (as read); the wire server we test on
-                # has no $pull by condition, and MongoDB treats both alike for whole documents.
-                collection.update_one({"_id": doc["_id"]}, {"$pullAll": {"outbox": done}})
-                collection.update_one({"_id": doc["_id"], "outbox": []}, {"$set": {"outbox_pending": False}})
+                if done:
+                    self._remove(collection, doc["_id"], done)
             for event in events:
                 if event["id"] in confirmed:
                     EVENTS_PUBLISHED.labels(self.service, event["type"]).inc()
             relayed += len(confirmed)
         return relayed
+
+    @staticmethod
+    def _remove(collection: Collection, document_id: str, events: list[dict]) -> None:
+        """Take published events out of a document, under its lease (writers may be at it too)."""
+        with locks.locked(f"{collection.name}:{document_id}"):
+            if events:
+                # $pullAll removes exactly these elements, as read; the wire server we test on has
+                # no $pull by condition, and MongoDB treats both alike for whole documents.
+                collection.update_one({"_id": document_id}, {"$pullAll": {"outbox": events}})
+            collection.update_one({"_id": document_id, "outbox": []}, {"$set": {"outbox_pending": False}})
 
     def measure_backlog(self) -> None:
         """Update the backlog gauges (how many documents wait, and how old their oldest event is)."""

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     confirm_timeout_seconds: float = 10.0
     inbox_retention_hours: int = 168
     db_timeout_ms: int = 3000
+    # Leases around read-modify-write (docs/adr/0005); off only on a server with atomic updates.
+    document_locks: bool = True
+    lock_ttl_seconds: float = 5.0
     jwt_secret: str = ""
     jwt_jwks_url: str = ""
     jwt_issuer: str = "civicloop"

@@ -7,14 +7,18 @@ interleave; the relay removes published events with `$pull`, which never touches
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import mongoengine
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
+
+from services.common import locks
 
 T = TypeVar("T")
 
@@ -47,6 +51,12 @@ class AggregateStore:
     def collection(self) -> Collection:
         """The pymongo collection behind the document class."""
         return self.document._get_collection()
+
+    @contextlib.contextmanager
+    def locked(self, aggregate_id: str) -> Iterator[None]:
+        """Hold this aggregate's lease while reading, deciding and saving it."""
+        with locks.locked(f"{self.collection.name}:{aggregate_id}"):
+            yield
 
     def get(self, aggregate_id: str) -> dict[str, Any] | None:
         """The stored document, or None."""
@@ -89,12 +99,26 @@ class AggregateStore:
             )
 
 
+def holding(store: AggregateStore, key: Callable[..., str]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Run a use case while holding the lease of the aggregate `key(*args)` names; retry conflicts."""
+
+    def decorate(use_case: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(use_case)
+        def run(*args: Any, **kwargs: Any) -> T:
+            with store.locked(key(*args, **kwargs)):
+                return use_case(*args, **kwargs)
+
+        return retry_on_conflict()(run)
+
+    return decorate
+
+
 def retry_on_conflict(attempts: int = 8) -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Re-run a read-decide-save function when another writer got there first."""
     from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
     return retry(
-        retry=retry_if_exception_type(ConcurrencyConflict),
+        retry=retry_if_exception_type((ConcurrencyConflict, locks.LockTimeout)),
         stop=stop_after_attempt(attempts),
         wait=wait_random_exponential(multiplier=0.005, max=0.2),
         reraise=True,

@@ -13,7 +13,7 @@ import mongoengine
 from kombu import Connection
 from prometheus_client import start_http_server
 
-from services.common import db, inbox
+from services.common import db, inbox, locks
 from services.common.consumer import EventConsumer, HandlerMap
 from services.common.logs import configure_logging, get_logger
 from services.common.metrics import DEAD_LETTERS, DEPENDENCY_UP
@@ -76,7 +76,9 @@ class Worker:
             start_http_server(metrics_port, addr="127.0.0.1")
         db.connect_database(self.settings)
         self._wait_for_database()
-        db.ensure_indexes(*self.spec.outbox_documents, *self.spec.other_documents, inbox.ProcessedEvent)
+        db.ensure_indexes(
+            *self.spec.outbox_documents, *self.spec.other_documents, inbox.ProcessedEvent, locks.DocumentLock
+        )
 
         connection = broker_connection(self.settings)
         self.consumer = EventConsumer(connection, self.spec.service, self.spec.handlers, self.settings)

@@ -8,10 +8,10 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from services.common import contracts
+from services.common import contracts, locks
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
-from services.common.store import AlreadyExists, ConcurrencyConflict, retry_on_conflict
+from services.common.store import AlreadyExists, ConcurrencyConflict, holding
 from services.dispatch import domain
 from services.dispatch.domain import Candidate, Job
 from services.dispatch.models import (
@@ -82,7 +82,11 @@ def on_request_submitted(envelope: Envelope, data: contracts.RequestSubmitted) -
     _note_offers(events)
 
 
-@retry_on_conflict()
+def _request_id(_envelope: Envelope, data: Any) -> str:
+    return data.request_id
+
+
+@holding(jobs_store, _request_id)
 def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -> None:
     """Close the job and release the volunteers it held."""
     document = jobs_store.get(data.request_id)
@@ -104,7 +108,7 @@ def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -
 
 
 # --- task events -----------------------------------------------------------------------------------
-@retry_on_conflict()
+@holding(jobs_store, _request_id)
 def on_task_declined(envelope: Envelope, data: contracts.TaskDeclined) -> None:
     """Record the decline and offer the request to the next candidate (or escalate)."""
     job = get_job(data.request_id)
@@ -117,7 +121,7 @@ def on_task_declined(envelope: Envelope, data: contracts.TaskDeclined) -> None:
     _note_offers(events)
 
 
-@retry_on_conflict()
+@holding(jobs_store, _request_id)
 def on_task_accepted(envelope: Envelope, data: contracts.TaskAccepted) -> None:
     """Record the acceptance."""
     job = get_job(data.request_id)
@@ -125,7 +129,7 @@ def on_task_accepted(envelope: Envelope, data: contracts.TaskAccepted) -> None:
         jobs_store.save(job.id, job.version, job_to_document(job), [])
 
 
-@retry_on_conflict()
+@holding(jobs_store, _request_id)
 def on_task_checked_in(envelope: Envelope, data: contracts.TaskCheckedIn) -> None:
     """Record that the service started."""
     job = get_job(data.request_id)
@@ -133,7 +137,7 @@ def on_task_checked_in(envelope: Envelope, data: contracts.TaskCheckedIn) -> Non
         jobs_store.save(job.id, job.version, job_to_document(job), [])
 
 
-@retry_on_conflict()
+@holding(jobs_store, _request_id)
 def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None:
     """Record the completion and free the volunteer."""
     job = get_job(data.request_id)
@@ -153,36 +157,47 @@ def on_volunteer_snapshot(envelope: Envelope, data: contracts.VolunteerSnapshot)
     """Keep the newest profile of a volunteer; older or repeated snapshots change nothing."""
     profile = data.model_dump(exclude={"volunteer_id"})
     collection = VolunteerView._get_collection()
-    result = collection.update_one(
-        {"_id": data.volunteer_id, "profile_version": {"$lt": data.profile_version}}, {"$set": profile}
-    )
-    if result.matched_count:
-        return
-    # A duplicate key means we hold this version or a newer one already.
-    with contextlib.suppress(DuplicateKeyError):
-        collection.insert_one(
-            {"_id": data.volunteer_id, **profile, "open_task_ids": [], "closed_task_ids": []}
+    with _view_locked(data.volunteer_id):
+        result = collection.update_one(
+            {"_id": data.volunteer_id, "profile_version": {"$lt": data.profile_version}}, {"$set": profile}
         )
+        if result.matched_count:
+            return
+        # A duplicate key means we hold this version or a newer one already.
+        with contextlib.suppress(DuplicateKeyError):
+            collection.insert_one(
+                {"_id": data.volunteer_id, **profile, "open_task_ids": [], "closed_task_ids": []}
+            )
+
+
+def _view_locked(volunteer_id: str) -> Any:
+    return locks.locked(f"volunteer_view:{volunteer_id}")
 
 
 def note_task_opened(volunteer_id: str, task_id: str, offered_at: datetime) -> None:
     """The task counts against the volunteer's load unless it closed already (events may cross)."""
     collection = VolunteerView._get_collection()
-    collection.update_one(
-        {"_id": volunteer_id, "closed_task_ids": {"$ne": task_id}}, {"$addToSet": {"open_task_ids": task_id}}
-    )
-    collection.update_one(
-        {"_id": volunteer_id, "$or": [{"last_offered_at": None}, {"last_offered_at": {"$lt": offered_at}}]},
-        {"$set": {"last_offered_at": offered_at}},
-    )
+    with _view_locked(volunteer_id):
+        collection.update_one(
+            {"_id": volunteer_id, "closed_task_ids": {"$ne": task_id}},
+            {"$addToSet": {"open_task_ids": task_id}},
+        )
+        collection.update_one(
+            {
+                "_id": volunteer_id,
+                "$or": [{"last_offered_at": None}, {"last_offered_at": {"$lt": offered_at}}],
+            },
+            {"$set": {"last_offered_at": offered_at}},
+        )
 
 
 def note_task_closed(volunteer_id: str, task_id: str) -> None:
     """The task no longer counts against the volunteer's load."""
-    VolunteerView._get_collection().update_one(
-        {"_id": volunteer_id},
-        {"$pull": {"open_task_ids": task_id}, "$addToSet": {"closed_task_ids": task_id}},
-    )
+    with _view_locked(volunteer_id):
+        VolunteerView._get_collection().update_one(
+            {"_id": volunteer_id},
+            {"$pull": {"open_task_ids": task_id}, "$addToSet": {"closed_task_ids": task_id}},
+        )
 
 
 def present_job(job: Job) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.common import contracts
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
-from services.common.store import AlreadyExists, ConcurrencyConflict, from_state, retry_on_conflict, to_state
+from services.common.store import AlreadyExists, ConcurrencyConflict, from_state, holding, to_state
 from services.ratings import domain
 from services.ratings.domain import Rateable, RateableStatus
 from services.ratings.models import ratings_store
@@ -25,7 +25,7 @@ def get_rateable(request_id: str) -> Rateable:
     return from_state(Rateable, document, status=RateableStatus)
 
 
-@retry_on_conflict()
+@holding(ratings_store, lambda request_id, *_args, **_kwargs: request_id)
 def rate_request(
     request_id: str, resident_id: str, score: int, comment: str | None, causation_id: str
 ) -> Rateable:
@@ -45,7 +45,7 @@ def rate_request(
     return rateable
 
 
-@retry_on_conflict()
+@holding(ratings_store, lambda _envelope, data: data.request_id)
 def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None:
     """Open the request for its resident's rating."""
     document = ratings_store.get(data.request_id)
@@ -62,7 +62,7 @@ def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None
         ratings_store.save(rateable.id, rateable.version, to_state(completed), [])
 
 
-@retry_on_conflict()
+@holding(ratings_store, lambda _envelope, data: data.request_id)
 def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -> None:
     """A request cancelled before completion cannot be rated."""
     document = ratings_store.get(data.request_id)

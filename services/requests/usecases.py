@@ -10,13 +10,14 @@ from pymongo import DESCENDING
 from services.common.auth import Principal, mask_phone
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
-from services.common.store import AlreadyExists, retry_on_conflict
+from services.common.store import AlreadyExists, holding
 from services.requests import domain
 from services.requests.domain import ServiceRequest
 from services.requests.metrics import OPEN_REQUESTS, TRANSITIONS, observe_progress
 from services.requests.models import RequestDocument, from_document, next_code, requests_store, to_document
 
 PRODUCER = "requests"
+CODE_ATTEMPTS = 20
 
 
 class UnknownRequest(LookupError):
@@ -41,33 +42,40 @@ def submit_request(
     now = utcnow()
     request_id = new_id()
     event_id = new_id()
-    request, events = domain.submit(
-        submission,
-        request_id=request_id,
-        code=next_code(now),
-        event_id=event_id,
-        now=now,
-        masked_phone=mask_phone(submission.contact_phone),
-    )
-    envelopes = [
-        make_event(
-            events[0],
-            producer=PRODUCER,
-            correlation_id=request_id,
-            causation_id=causation_id,
+    for _ in range(CODE_ATTEMPTS):
+        request, events = domain.submit(
+            submission,
+            request_id=request_id,
+            code=next_code(now),
             event_id=event_id,
-            occurred_at=now,
+            now=now,
+            masked_phone=mask_phone(submission.contact_phone),
         )
-    ]
-    state = {**to_document(request), "idempotency_scope": scope or request_id, "updated_at": now}
-    try:
-        requests_store.insert(request_id, state, envelopes)
-    except AlreadyExists:
-        # Two calls with the same key raced; the other one stored first, so answer with its request.
-        existing = RequestDocument._get_collection().find_one({"idempotency_scope": scope}, {"outbox": 0})
-        if existing is None:
-            raise
-        return Submitted(from_document(existing), created=False)
+        envelopes = [
+            make_event(
+                events[0],
+                producer=PRODUCER,
+                correlation_id=request_id,
+                causation_id=causation_id,
+                event_id=event_id,
+                occurred_at=now,
+            )
+        ]
+        state = {**to_document(request), "idempotency_scope": scope or request_id, "updated_at": now}
+        try:
+            requests_store.insert(request_id, state, envelopes)
+            break
+        except AlreadyExists:
+            if scope:
+                # Two calls with the same key raced; the other one stored first: answer with its request.
+                existing = RequestDocument._get_collection().find_one(
+                    {"idempotency_scope": scope}, {"outbox": 0}
+                )
+                if existing is not None:
+                    return Submitted(from_document(existing), created=False)
+            # Otherwise the day's code was handed out twice under contention: take the next one.
+    else:
+        raise RuntimeError("could not find a free request code")
     TRANSITIONS.labels(request.township, request.category, domain.Status.SUBMITTED.value).inc()
     return Submitted(request, created=True)
 
@@ -80,7 +88,7 @@ def get_request(request_id: str) -> ServiceRequest:
     return from_document(document)
 
 
-@retry_on_conflict()
+@holding(requests_store, lambda request_id, *_args, **_kwargs: request_id)
 def cancel_request(
     request_id: str, principal: Principal, reason: str | None, causation_id: str
 ) -> ServiceRequest:
@@ -105,7 +113,7 @@ def cancel_request(
     return request
 
 
-@retry_on_conflict()
+@holding(requests_store, lambda _envelope, data: data.request_id)
 def record_lifecycle_event(envelope: Envelope, data: Any) -> None:
     """Put another stage's event on the request's timeline; closing the request when it is rated."""
     request_id = data.request_id

@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from services.common import contracts
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
-from services.common.store import AlreadyExists, from_state, retry_on_conflict, to_state
+from services.common.store import AlreadyExists, from_state, holding, to_state
 from services.volunteers import domain
 from services.volunteers.domain import Task, TaskStatus, Team, Volunteer
 from services.volunteers.models import (
@@ -61,7 +61,7 @@ def get_volunteer(volunteer_id: str) -> Volunteer:
     return from_state(Volunteer, document)
 
 
-@retry_on_conflict()
+@holding(volunteers_store, lambda volunteer_id, *_args, **_kwargs: volunteer_id)
 def update_volunteer(volunteer_id: str, changes: dict[str, Any], causation_id: str) -> Volunteer:
     """Change a profile and announce it."""
     volunteer = get_volunteer(volunteer_id)
@@ -192,7 +192,7 @@ def list_tasks(*, volunteer_id: str, status: str | None, limit: int, before: str
 TaskAction = Callable[..., list[contracts.EventData]]
 
 
-@retry_on_conflict()
+@holding(tasks_store, lambda task_id, *_args, **_kwargs: task_id)
 def act_on_task(
     task_id: str, volunteer_id: str, action: TaskAction, causation_id: str, **arguments: Any
 ) -> Task:
@@ -218,7 +218,7 @@ def receive_offer(envelope: Envelope, offer: contracts.TaskOffered) -> None:
             _withdraw(doc["_id"], domain.withdraw_offer)
 
 
-@retry_on_conflict()
+@holding(tasks_store, lambda task_id, *_args: task_id)
 def _withdraw(task_id: str, how: Callable[[Task], bool]) -> None:
     task = get_task(task_id)
     if how(task):
@@ -227,39 +227,44 @@ def _withdraw(task_id: str, how: Callable[[Task], bool]) -> None:
 
 def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -> None:
     """Remember the cancellation and take back every open task of the request."""
-    CancelledRequest._get_collection().update_one(
-        {"_id": data.request_id}, {"$set": {"cancelled_at": data.cancelled_at}}, upsert=True
-    )
+    with contextlib.suppress(DuplicateKeyError):
+        CancelledRequest._get_collection().insert_one(
+            {"_id": data.request_id, "cancelled_at": data.cancelled_at}
+        )
     for doc in TaskDocument._get_collection().find({"request_id": data.request_id}, {"_id": 1}):
         _withdraw(doc["_id"], domain.withdraw_for_cancellation)
 
 
 def on_request_rated(envelope: Envelope, data: contracts.RequestRated) -> None:
     """Show the resident's score on the completed task."""
-    TaskDocument._get_collection().update_many(
-        {"request_id": data.request_id, "status": TaskStatus.COMPLETED.value},
-        {"$set": {"rating_score": data.score}},
+    completed = TaskDocument._get_collection().find(
+        {"request_id": data.request_id, "status": TaskStatus.COMPLETED.value}, {"_id": 1}
     )
+    for document in completed:
+        _set_rating(document["_id"], data.score)
+
+
+@holding(tasks_store, lambda task_id, *_args: task_id)
+def _set_rating(task_id: str, score: int) -> None:
+    task = get_task(task_id)
+    tasks_store.save(task.id, task.version, {"rating_score": score}, [])
 
 
 def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None:
     """Credit every participant's hours to the ledger (once per task and volunteer)."""
     for participant in data.participants:
-        HoursEntry._get_collection().update_one(
-            {"_id": f"{data.task_id}:{participant.volunteer_id}"},
-            {
-                "$setOnInsert": {
-                    "volunteer_id": participant.volunteer_id,
-                    "task_id": data.task_id,
-                    "request_id": data.request_id,
-                    "hours": participant.hours,
-                    "township": data.township,
-                    "category": data.category,
-                    "completed_at": data.completed_at,
-                }
-            },
-            upsert=True,
-        )
+        entry = {
+            "_id": f"{data.task_id}:{participant.volunteer_id}",
+            "volunteer_id": participant.volunteer_id,
+            "task_id": data.task_id,
+            "request_id": data.request_id,
+            "hours": participant.hours,
+            "township": data.township,
+            "category": data.category,
+            "completed_at": data.completed_at,
+        }
+        with contextlib.suppress(DuplicateKeyError):  # credited already
+            HoursEntry._get_collection().insert_one(entry)
 
 
 OTHER_DOCUMENTS: tuple[type[mongoengine.Document], ...] = (StationDocument, HoursEntry, CancelledRequest)

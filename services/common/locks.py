@@ -1,0 +1,108 @@
+"""Per-document leases, so that read-modify-write of one document is never interleaved.
+
+MongoDB applies `update_one({_id, version}, ...)` atomically, which is enough for optimistic
+concurrency. FerretDB 1.24 (our local and CI database server) does not: it reads the matching
+document, applies the update in memory and writes it back by `_id`, so two concurrent writers both
+"match" and one update is lost (docs/adr/0005). What it does enforce atomically is a unique `_id`
+on insert, so a lease is an inserted document: whoever inserts `locks/<collection>:<id>` first
+holds it; the others wait. A lease expires, so a killed process cannot block a document for long;
+the version check stays in every save as the guard on servers where updates are atomic.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import mongoengine
+from pymongo.errors import DuplicateKeyError
+
+from services.common.ids import new_id, utcnow
+
+
+class DocumentLock(mongoengine.Document):
+    """A lease on one document: held by `owner` until released or until `expires_at`."""
+
+    meta = {"collection": "locks", "indexes": ["expires_at"]}
+
+    id = mongoengine.StringField(primary_key=True)
+    lease = mongoengine.StringField(required=True)
+    owner = mongoengine.StringField()
+    expires_at = mongoengine.DateTimeField(required=True)
+
+
+class LockTimeout(Exception):
+    """Another writer held the document for longer than we were willing to wait."""
+
+
+class _Config:
+    enabled = True
+    ttl_seconds = 5.0
+    wait_seconds = 10.0
+
+
+config = _Config()
+
+
+def configure(*, enabled: bool, ttl_seconds: float = 5.0, wait_seconds: float = 10.0) -> None:
+    """Turn leases on (FerretDB) or off (a server with atomic conditional updates)."""
+    config.enabled = enabled
+    config.ttl_seconds = ttl_seconds
+    config.wait_seconds = wait_seconds
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def acquire(key: str) -> str:
+    """Take the lease on `key`, waiting for its holder; return the lease id."""
+    collection = DocumentLock._get_collection()
+    lease = new_id()
+    deadline = time.monotonic() + config.wait_seconds
+    pause = 0.001
+    while True:
+        now = utcnow()
+        try:
+            collection.insert_one(
+                {
+                    "_id": key,
+                    "lease": lease,
+                    "owner": _owner(),
+                    "expires_at": now + timedelta(seconds=config.ttl_seconds),
+                }
+            )
+            return lease
+        except DuplicateKeyError:
+            holder = collection.find_one({"_id": key})
+            if holder is not None and holder["expires_at"].replace(tzinfo=now.tzinfo) < now:
+                # Its holder died or hung: the lease is void; remove exactly that lease.
+                collection.delete_one({"_id": key, "lease": holder["lease"]})
+                continue
+        if time.monotonic() > deadline:
+            raise LockTimeout(f"{key} stayed locked for {config.wait_seconds}s")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def release(key: str, lease: str) -> None:
+    """Give the lease back (only ours: an expired one may have passed to someone else)."""
+    DocumentLock._get_collection().delete_one({"_id": key, "lease": lease})
+
+
+@contextmanager
+def locked(key: str) -> Iterator[None]:
+    """Hold the lease on `key` for the duration of the block (no-op when leases are off)."""
+    if not config.enabled:
+        yield
+        return
+    lease = acquire(key)
+    try:
+        yield
+    finally:
+        release(key, lease)
