@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -14,8 +15,17 @@ from flask_openapi3 import APIBlueprint, Info, OpenAPI
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from services.common import auth, db
-from services.common.errors import Problem, ServiceUnavailable, problem_response, validation_problem
+from services.common import auth, db, domain
+from services.common.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Problem,
+    ServiceUnavailable,
+    problem_response,
+    validation_problem,
+)
 from services.common.ids import isoformat, new_id
 from services.common.logs import bind_context, clear_context, configure_logging, get_logger
 from services.common.metrics import DEPENDENCY_UP, HTTP_LATENCY, HTTP_REQUESTS, render_latest
@@ -99,7 +109,26 @@ def _install_request_hooks(app: OpenAPI, service: str) -> None:
         return response
 
 
+DOMAIN_PROBLEMS: tuple[tuple[type[domain.DomainError], type[Problem]], ...] = (
+    (domain.Missing, NotFound),
+    (domain.NotYours, Forbidden),
+    (domain.StateConflict, Conflict),
+    (domain.DomainError, InvalidInput),
+)
+
+
+def domain_problem(error: domain.DomainError) -> Problem:
+    """The problem a refusal of the rules becomes: its kind decides the status, its class the type."""
+    problem_class = next(problem for kind, problem in DOMAIN_PROBLEMS if isinstance(error, kind))
+    slug = re.sub(r"(?<!^)(?=[A-Z])", "-", type(error).__name__).lower()
+    return problem_class(str(error), slug=slug, field=error.field)
+
+
 def _install_error_handlers(app: OpenAPI) -> None:
+    @app.errorhandler(domain.DomainError)
+    def on_domain_error(error: domain.DomainError) -> Response:
+        return domain_problem(error).response(request.path)
+
     @app.errorhandler(Problem)
     def on_problem(problem: Problem) -> Response:
         return problem.response(request.path)

@@ -296,7 +296,7 @@ def hello(gateway_url: str, profile: dict[str, str], profile_name: str) -> str:
                 ("RabbitMQ", f"127.0.0.1:5672 vhost {profile.get('RABBITMQ_VHOST', '?')}"),
                 (
                     "databases",
-                    "FerretDB (SQLite) "
+                    "FerretDB on PostgreSQL: "
                     + ", ".join(f"{svc} :{profile.get(f'{svc.upper()}_DB_PORT', '?')}" for svc in ports),
                 ),
                 ("logs", f".run/{profile_name}/logs/  (JSON lines; grep a request id across all four)"),
@@ -308,9 +308,14 @@ def hello(gateway_url: str, profile: dict[str, str], profile_name: str) -> str:
         f'  curl -s -X POST {gateway_url}/api/v1/requests -H "Authorization: Bearer $RESIDENT" \\',
         f"       -H 'Content-Type: application/json' -d '{body}'",
     ]
+    text += [
+        f"  ADMIN=$({token} --role admin --sub admin-1)",
+        f'  curl -s {gateway_url}/api/v1/dispatch/<request id> -H "Authorization: Bearer $ADMIN"',
+        "  # shows who was offered it, and the candidates weighed",
+    ]
     if volunteer:
         text += [
-            f"  # 平湖镇 volunteer {volunteer['name']} (elder care) will get the offer:",
+            f"  # for example {volunteer['name']}, an elder-care volunteer of 平湖镇:",
             f"  VOLUNTEER=$({token} --role volunteer --sub {volunteer['id']})",
             f'  curl -s {gateway_url}/api/v1/tasks -H "Authorization: Bearer $VOLUNTEER"',
         ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import STAFF, require
@@ -21,11 +20,6 @@ dispatch_api = APIBlueprint(
     abp_security=[{"bearer": []}],
     abp_responses=ERROR_RESPONSES,
 )
-
-
-@dispatch_api.errorhandler(usecases.UnknownJob)
-def _unknown(_error: usecases.UnknownJob) -> Any:
-    return NotFound("no dispatch record for that request").response(request.path)
 
 
 @dispatch_api.get("/<request_id>")

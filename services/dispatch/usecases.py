@@ -9,6 +9,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from services.common import contracts, locks
+from services.common.domain import Missing
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
 from services.common.store import AlreadyExists, ConcurrencyConflict, holding
@@ -26,7 +27,7 @@ from services.dispatch.models import (
 PRODUCER = "dispatch"
 
 
-class UnknownJob(LookupError):
+class UnknownJob(Missing):
     """No dispatch job for that request."""
 
 
@@ -41,7 +42,7 @@ def get_job(request_id: str) -> Job:
     """A stored job."""
     document = jobs_store.get(request_id)
     if document is None:
-        raise UnknownJob(request_id)
+        raise UnknownJob("no dispatch record for that request")
     return job_from_document(document)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import g
 from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import Principal, Role, require
-from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.common.errors import NotFound
 from services.common.schemas import ERROR_RESPONSES
-from services.ratings import domain, usecases
+from services.ratings import usecases
 from services.ratings.domain import Rateable
 from services.ratings.schemas import RatingCreate, RatingPath
 
@@ -22,26 +22,6 @@ ratings_api = APIBlueprint(
     abp_security=[{"bearer": []}],
     abp_responses=ERROR_RESPONSES,
 )
-
-
-@ratings_api.errorhandler(usecases.NothingToRate)
-def _nothing(error: usecases.NothingToRate) -> Any:
-    return Conflict(str(error), slug="not-completed", field="request_id").response(request.path)
-
-
-@ratings_api.errorhandler(domain.NotYourRequest)
-def _not_yours(error: domain.NotYourRequest) -> Any:
-    return Forbidden(str(error), field="request_id").response(request.path)
-
-
-@ratings_api.errorhandler(domain.NotRateable)
-def _not_rateable(error: domain.NotRateable) -> Any:
-    return Conflict(str(error), slug="not-rateable", field="request_id").response(request.path)
-
-
-@ratings_api.errorhandler(domain.DomainError)
-def _invalid(error: domain.DomainError) -> Any:
-    return InvalidInput(str(error), field=error.field).response(request.path)
 
 
 @ratings_api.post("")

@@ -10,23 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.common import contracts
+from services.common.domain import DomainError, NotYours, StateConflict
 
 FLAG_AT_OR_BELOW = 2
 
 
-class DomainError(Exception):
-    """A rating the rules refuse."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class NotRateable(DomainError):
+class NotRateable(StateConflict):
     """Not (yet, or any more) open for a rating."""
 
 
-class NotYourRequest(DomainError):
+class NotYourRequest(NotYours):
     """Only the resident who ordered the service rates it."""
 
 

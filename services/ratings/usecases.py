@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.common import contracts
+from services.common.domain import StateConflict
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
 from services.common.store import AlreadyExists, ConcurrencyConflict, from_state, holding, to_state
@@ -13,7 +14,7 @@ from services.ratings.models import ratings_store
 PRODUCER = "ratings"
 
 
-class NothingToRate(LookupError):
+class NothingToRate(StateConflict):
     """No completed service is known for that request (yet)."""
 
 
@@ -21,7 +22,7 @@ def get_rateable(request_id: str) -> Rateable:
     """The rating slot of a request."""
     document = ratings_store.get(request_id)
     if document is None:
-        raise NothingToRate("no completed service is known for this request yet")
+        raise NothingToRate("no completed service is known for this request yet", field="request_id")
     return from_state(Rateable, document, status=RateableStatus)
 
 

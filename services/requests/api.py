@@ -8,7 +8,7 @@ from flask import g, request
 from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import STAFF, Principal, Role, mask_phone, require, require_owner_or_staff
-from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.common.errors import Forbidden
 from services.common.schemas import ERROR_RESPONSES
 from services.requests import domain, usecases
 from services.requests.catalog import CATEGORIES
@@ -32,21 +32,6 @@ requests_api = APIBlueprint(
     abp_responses=ERROR_RESPONSES,
 )
 catalog_api = APIBlueprint("catalog", __name__, url_prefix="/api/v1/catalog", abp_tags=[Tag(name="catalog")])
-
-
-@requests_api.errorhandler(domain.NotCancellable)
-def _not_cancellable(error: domain.NotCancellable) -> Any:
-    return Conflict(str(error), slug="not-cancellable").response(request.path)
-
-
-@requests_api.errorhandler(domain.DomainError)
-def _domain_error(error: domain.DomainError) -> Any:
-    return InvalidInput(str(error), field=error.field).response(request.path)
-
-
-@requests_api.errorhandler(usecases.UnknownRequest)
-def _unknown(_error: usecases.UnknownRequest) -> Any:
-    return NotFound("no request with that id").response(request.path)
 
 
 @requests_api.post("", responses={201: RequestView, 200: RequestView})

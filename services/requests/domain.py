@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from services.common import contracts
+from services.common.domain import DomainError, StateConflict
 from services.requests.catalog import CATEGORIES
 
 
@@ -61,16 +62,8 @@ STATUS_TEXT = {
 }
 
 
-class DomainError(Exception):
-    """A command the rules refuse; `field` names the input at fault, when there is one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class NotCancellable(DomainError):
-    pass
+class NotCancellable(StateConflict):
+    """The service is under way or over."""
 
 
 @dataclass(frozen=True)

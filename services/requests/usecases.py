@@ -8,6 +8,7 @@ from typing import Any
 from pymongo import DESCENDING
 
 from services.common.auth import Principal, mask_phone
+from services.common.domain import Missing
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
 from services.common.store import AlreadyExists, holding
@@ -20,7 +21,7 @@ PRODUCER = "requests"
 CODE_ATTEMPTS = 20
 
 
-class UnknownRequest(LookupError):
+class UnknownRequest(Missing):
     """No request with that id is stored here."""
 
 
@@ -84,7 +85,7 @@ def get_request(request_id: str) -> ServiceRequest:
     """A stored request; `UnknownRequest` when there is none."""
     document = requests_store.get(request_id)
     if document is None:
-        raise UnknownRequest(request_id)
+        raise UnknownRequest("no request with that id")
     return from_document(document)
 
 

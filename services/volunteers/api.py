@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flask import g, request
+from flask import g
 from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import STAFF, Principal, Role, mask_phone, require
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import InvalidInput, NotFound
 from services.common.schemas import ERROR_RESPONSES
 from services.volunteers import domain, usecases
 from services.volunteers.schemas import (
@@ -41,28 +41,6 @@ tasks_api = APIBlueprint(
     "tasks", __name__, url_prefix="/api/v1/tasks", abp_tags=[Tag(name="tasks", description="接单")], **COMMON
 )
 ALL_BLUEPRINTS = (volunteers_api, teams_api, stations_api, tasks_api)
-
-
-def _register_error_handlers(blueprint: APIBlueprint) -> None:
-    @blueprint.errorhandler(usecases.NotFoundHere)
-    def _not_found(error: usecases.NotFoundHere) -> Any:
-        return NotFound(str(error)).response(request.path)
-
-    @blueprint.errorhandler(domain.NotYourTask)
-    def _not_yours(_error: domain.NotYourTask) -> Any:
-        return NotFound("no task with that id in your inbox").response(request.path)
-
-    @blueprint.errorhandler(domain.WrongTaskState)
-    def _wrong_state(error: domain.WrongTaskState) -> Any:
-        return Conflict(str(error), slug="wrong-task-state").response(request.path)
-
-    @blueprint.errorhandler(domain.DomainError)
-    def _invalid(error: domain.DomainError) -> Any:
-        return InvalidInput(str(error), field=error.field).response(request.path)
-
-
-for _blueprint in ALL_BLUEPRINTS:
-    _register_error_handlers(_blueprint)
 
 
 # --- volunteers ------------------------------------------------------------------------------------

@@ -11,21 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.common import contracts
+from services.common.domain import DomainError, Missing, StateConflict
 
 
-class DomainError(Exception):
-    """A command the rules refuse; `field` names the input at fault, when there is one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class NotYourTask(DomainError):
+class NotYourTask(Missing):
     """The task was not offered to this volunteer (or their team)."""
 
 
-class WrongTaskState(DomainError):
+class WrongTaskState(StateConflict):
     """The task is not in a state that allows this step."""
 
 

@@ -11,6 +11,7 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from services.common import contracts
+from services.common.domain import Missing
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
 from services.common.store import AlreadyExists, from_state, holding, to_state
@@ -31,7 +32,7 @@ from services.volunteers.models import (
 PRODUCER = "volunteers"
 
 
-class NotFoundHere(LookupError):
+class NotFoundHere(Missing):
     """No such volunteer, team or task is stored here."""
 
 

@@ -9,8 +9,13 @@ import pytest
 from pydantic import BaseModel, Field, ValidationError
 
 from services.common import auth, topology
+from services.common.app import domain_problem
+from services.common.domain import DomainError
 from services.common.errors import validation_problem
 from services.common.settings import Settings
+from services.ratings.domain import NotYourRequest
+from services.requests.domain import NotCancellable
+from services.volunteers.domain import NotYourTask
 
 SECRET = "unit-test-secret-0123456789-abcdefghij"
 
@@ -109,3 +114,21 @@ def test_database_name_comes_from_the_url():
     assert (
         Settings(service="ratings", mongo_url="mongodb://h:1/e2e_ratings?x=1").database_name == "e2e_ratings"
     )
+
+
+@pytest.mark.parametrize(
+    "error, status, slug",
+    [
+        (NotCancellable("under way"), 409, "not-cancellable"),
+        (NotYourTask("not yours"), 404, "not-your-task"),
+        (NotYourRequest("not yours", field="request_id"), 403, "not-your-request"),
+        (DomainError("bad hours", field="hours"), 422, "domain-error"),
+    ],
+)
+def test_each_kind_of_refusal_becomes_its_problem(error, status, slug):
+    problem = domain_problem(error)
+    body = problem.body("/x")
+    assert problem.status == status
+    assert body["type"].endswith("/" + slug)
+    if error.field:
+        assert body["errors"] == [{"field": error.field, "detail": str(error)}]
