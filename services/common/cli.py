@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from services.common.auth import Role, issue_token
+from services.common.deadletters import DeadLetterTool
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,11 +61,9 @@ def dlq() -> None:
     """Look at and replay a service's dead letters."""
 
 
-def _dead_letters(profile: str | None) -> object:
-    from services.common.deadletters import DeadLetterTool
-
+def _dead_letters(profile: str | None) -> DeadLetterTool:
     url = setting("CIVICLOOP_AMQP_URL", profile, "amqp://guest:guest@127.0.0.1:5672/civicloop")
-    return DeadLetterTool(url)  # type: ignore[arg-type]
+    return DeadLetterTool(url or "")
 
 
 SERVICE_CHOICE = click.Choice(["requests", "dispatch", "volunteers", "ratings"])
@@ -75,7 +74,7 @@ SERVICE_CHOICE = click.Choice(["requests", "dispatch", "volunteers", "ratings"])
 def dlq_list(profile: str) -> None:
     """How many dead letters each service holds."""
     tool = _dead_letters(profile)
-    for service, count in tool.counts().items():  # type: ignore[attr-defined]
+    for service, count in tool.counts().items():
         click.echo(f"{service:<11} {count}")
 
 
@@ -85,7 +84,7 @@ def dlq_list(profile: str) -> None:
 @click.option("--profile", default="run", show_default=True)
 def dlq_show(service: str, limit: int, profile: str) -> None:
     """Print a service's dead letters (they stay in the queue)."""
-    for letter in _dead_letters(profile).peek(service, limit):  # type: ignore[attr-defined]
+    for letter in _dead_letters(profile).peek(service, limit):
         click.echo(json.dumps(letter, ensure_ascii=False))
 
 
@@ -95,7 +94,7 @@ def dlq_show(service: str, limit: int, profile: str) -> None:
 @click.option("--profile", default="run", show_default=True)
 def dlq_replay(service: str, event_ids: tuple[str, ...], profile: str) -> None:
     """Send dead letters back to the service's queue for another try."""
-    replayed = _dead_letters(profile).replay(service, set(event_ids) or None)  # type: ignore[attr-defined]
+    replayed = _dead_letters(profile).replay(service, set(event_ids) or None)
     click.echo(f"replayed {replayed} message(s) to {service}.events")
 
 
@@ -107,7 +106,7 @@ def dlq_purge(service: str, yes: bool, profile: str) -> None:
     """Drop every dead letter of a service."""
     if not yes:
         click.confirm(f"drop every dead letter of {service}?", abort=True)
-    purged = _dead_letters(profile).purge(service)  # type: ignore[attr-defined]
+    purged = _dead_letters(profile).purge(service)
     click.echo(f"purged {purged} message(s) from {service}.dead")
 
 

@@ -124,14 +124,12 @@ class ServiceRequest:
 
 def derive_status(timeline: list[TimelineEntry]) -> Status:
     """The status a timeline implies, whatever order its entries arrived in."""
-    statuses = [entry for entry in timeline if entry.status is not None]
+    statuses = {entry.status for entry in timeline if entry.status is not None}
     for side_exit in SIDE_EXITS:
-        if any(entry.status == side_exit for entry in statuses):
+        if side_exit in statuses:
             return side_exit
-    if not statuses:
-        return Status.SUBMITTED
-    furthest = max(statuses, key=lambda entry: (RANK[entry.status], entry.at))  # type: ignore[index]
-    return furthest.status  # type: ignore[return-value]
+    reached = [(RANK[entry.status], entry.at, entry.status) for entry in timeline if entry.status in RANK]
+    return max(reached)[2] if reached else Status.SUBMITTED
 
 
 # --- commands --------------------------------------------------------------------------------------

@@ -114,10 +114,10 @@ def test_newer_profiles_win_and_older_ones_are_ignored(harness):
         active=True,
         profile_version=2,
     )
-    publish(harness.settings.amqp_url, event(newer), event(older))
-    wait_until(lambda: VolunteerView.objects(id=registered.volunteer_id).first().profile_version == 3)
-    publish(harness.settings.amqp_url, event(older))
-    wait_until(lambda: harness.bus.of_type("volunteer.updated", profile_version=2))
+    marker = factories.volunteer_registered(township="泮洋乡", skills=["medical"])
+    publish(harness.settings.amqp_url, event(newer), event(older), event(marker))
+    # One queue, one consumer: once the marker is in, both updates before it were handled.
+    wait_until(lambda: VolunteerView.objects(id=marker.volunteer_id).first(), what="the marker volunteer")
     view = VolunteerView.objects(id=registered.volunteer_id).first()
     assert view.active is False and view.profile_version == 3
 
