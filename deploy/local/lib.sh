@@ -1,5 +1,7 @@
 # Shared helpers for the local-stack scripts; source it, do not run it.
-set -euo pipefail
+set -Eeuo pipefail
+# Never fail silently: say which command of which script gave up.
+trap 'printf "\033[1;31merror:\033[0m %s:%s: %s failed\n" "${BASH_SOURCE[0]}" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 CIVICLOOP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export CIVICLOOP_ROOT
@@ -22,7 +24,7 @@ load_profile() {
   export FERRETDB_BIN="$TOOLS_DIR/ferretdb-$FERRETDB_VERSION/ferretdb"
   # The newest installed PostgreSQL; a placeholder until the package is installed keeps the
   # process manager's configuration parseable.
-  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
   export PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
   export VENV
   local svc upper
