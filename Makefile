@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK := deploy/local/stack.sh
 PYTEST_ARGS ?=
+# Another profile (deploy/local/profiles/<name>.env) lets a second checkout test beside this one.
+TEST_PROFILE ?= test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,10 +35,10 @@ status: ## what is running
 test: install ## install, start the infrastructure and run the whole suite
 	@echo "==> ruff"
 	@$(BIN)/ruff check services tests deploy
-	@$(STACK) infra test
+	@$(STACK) infra $(TEST_PROFILE)
 	@set -o pipefail; status=0; \
-	  $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
-	  $(STACK) down test; exit $$status
+	  CIVICLOOP_TEST_PROFILE=$(TEST_PROFILE) $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	  $(STACK) down $(TEST_PROFILE); exit $$status
 
 unit: install ## only the unit tests (no servers)
 	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,9 +22,13 @@ from services.common.topology import EVENTS_EXCHANGE, dead_queue_name, main_queu
 from services.common.worker import Worker, WorkerSpec
 
 T = TypeVar("T")
-PROFILE = profile_settings("test")
+# CIVICLOOP_TEST_PROFILE lets several checkouts run their suites side by side on one machine.
+TEST_PROFILE = os.environ.get("CIVICLOOP_TEST_PROFILE", "test")
+PROFILE = profile_settings(TEST_PROFILE)
 SECRET = PROFILE["CIVICLOOP_JWT_SECRET"]
-INTEGRATION_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/civicloop-it"
+INTEGRATION_AMQP_URL = PROFILE.get(
+    "CIVICLOOP_IT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/civicloop-it"
+)
 
 
 def integration_settings(service: str, **overrides: Any) -> Settings:

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
 from services.common.cli import ROOT
-from tests.support import PROFILE, bearer, delete_queues, wait_until
+from tests.support import PROFILE, TEST_PROFILE, bearer, delete_queues, wait_until
 
 pytestmark = pytest.mark.e2e
 SERVICES = ("requests", "dispatch", "volunteers", "ratings")
@@ -22,7 +22,7 @@ STACK = str(ROOT / "deploy" / "local" / "stack.sh")
 def stack(*arguments: str, check: bool = True) -> None:
     """Run deploy/local/stack.sh with the test profile."""
     subprocess.run(
-        [STACK, arguments[0], "test", *arguments[1:]], check=check, cwd=ROOT, capture_output=not check
+        [STACK, arguments[0], TEST_PROFILE, *arguments[1:]], check=check, cwd=ROOT, capture_output=not check
     )
 
 
