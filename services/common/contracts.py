@@ -40,6 +40,14 @@ class RequestSubmitted(EventData):
     needs_review: bool = False
     contact_phone_masked: str | None = None
     submitted_at: datetime
+    # Where the order came from; patrols, pairing visits and wishes enter the same loop.
+    source: Literal["resident", "patrol", "pairing", "wish", "open311"] = "resident"
+    source_ref: str | None = None
+    station: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    # A pairing visit goes to the paired volunteers first (dispatch honours it when they are eligible).
+    preassigned_volunteer_ids: list[str] = Field(default_factory=list)
 
 
 class RequestCancelled(EventData):
@@ -120,6 +128,8 @@ class TaskAccepted(EventData):
     township: str
     category: str
     accepted_at: datetime
+    # The short code the resident reads out at check-in; shown only to the resident.
+    service_code: str | None = None
 
 
 class TaskDeclined(EventData):
