@@ -96,15 +96,11 @@ render_gateway() {
   local out="$CIVICLOOP_RUN_DIR/nginx"
   mkdir -p "$out/tmp"
   chmod 0777 "$out/tmp"
-  sed -e "s#@@RUN_DIR@@#$CIVICLOOP_RUN_DIR#g" \
-      -e "s#@@GATEWAY_PORT@@#$GATEWAY_PORT#g" \
-      -e "s#@@REQUESTS_WEB_PORT@@#$REQUESTS_WEB_PORT#g" \
-      -e "s#@@DISPATCH_WEB_PORT@@#$DISPATCH_WEB_PORT#g" \
-      -e "s#@@VOLUNTEERS_WEB_PORT@@#$VOLUNTEERS_WEB_PORT#g" \
-      -e "s#@@RATINGS_WEB_PORT@@#$RATINGS_WEB_PORT#g" \
-      -e "s#@@RATE_PER_SECOND@@#${GATEWAY_RATE_PER_SECOND:-200}#g" \
-      -e "s#@@RATE_BURST@@#${GATEWAY_RATE_BURST:-400}#g" \
-      "$CIVICLOOP_ROOT/deploy/gateway/nginx.conf.template" >"$out/nginx.conf"
+  RUN_DIR="$CIVICLOOP_RUN_DIR" LISTEN="127.0.0.1:$GATEWAY_PORT" \
+    REQUESTS_UPSTREAM="127.0.0.1:$REQUESTS_WEB_PORT" DISPATCH_UPSTREAM="127.0.0.1:$DISPATCH_WEB_PORT" \
+    VOLUNTEERS_UPSTREAM="127.0.0.1:$VOLUNTEERS_WEB_PORT" RATINGS_UPSTREAM="127.0.0.1:$RATINGS_WEB_PORT" \
+    RATE_PER_SECOND="${GATEWAY_RATE_PER_SECOND:-200}" RATE_BURST="${GATEWAY_RATE_BURST:-400}" \
+    "$CIVICLOOP_ROOT/deploy/gateway/render.sh" "$out/nginx.conf"
   /usr/sbin/nginx -t -q -c "$out/nginx.conf" -p "$out" 2>&1 | grep -v "^$" >&2 || true
   /usr/sbin/nginx -t -q -c "$out/nginx.conf" -p "$out" >/dev/null 2>&1 || die "the gateway's nginx.conf does not pass nginx -t"
 }

@@ -50,6 +50,8 @@ def main(service: str, app_factory: Callable[[], Flask], worker_spec: Callable[[
     web.add_argument("--threads", type=int, default=4)
     worker = commands.add_parser("worker", help="consume events and relay the outbox")
     worker.add_argument("--metrics-port", type=int, default=0)
+    # In a container the scraper is another host; locally the metrics stay on loopback.
+    worker.add_argument("--metrics-host", default="127.0.0.1")
     args = parser.parse_args()
 
     if args.command == "web":
@@ -74,4 +76,6 @@ def main(service: str, app_factory: Callable[[], Flask], worker_spec: Callable[[
     else:
         os.environ.setdefault("CIVICLOOP_PROCESS", "worker")
         settings = load_settings(service)
-        Worker(worker_spec(), settings).run(metrics_port=args.metrics_port or None)
+        Worker(worker_spec(), settings).run(
+            metrics_port=args.metrics_port or None, metrics_host=args.metrics_host
+        )

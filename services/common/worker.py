@@ -66,14 +66,14 @@ class Worker:
         self.ready = threading.Event()
         self.consumer: EventConsumer | None = None
 
-    def run(self, metrics_port: int | None = None) -> None:
+    def run(self, metrics_port: int | None = None, metrics_host: str = "127.0.0.1") -> None:
         """Start everything and block until stopped."""
         configure_logging(self.spec.service, "worker", self.settings.log_level)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
         if metrics_port:
-            start_http_server(metrics_port, addr="127.0.0.1")
+            start_http_server(metrics_port, addr=metrics_host)
         db.connect_database(self.settings)
         self._wait_for_database()
         db.ensure_indexes(
