@@ -29,7 +29,7 @@ OPEN_REQUESTS = Gauge(
     "civicloop_open_requests",
     "Requests not yet closed, by the stage they wait in.",
     ["township", "stage"],
-    multiprocess_mode="max",
+    multiprocess_mode="livemax",
 )
 
 # (interval name, from stage, to stage)
