@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from services.common.cli import ROOT, main
 from tests.e2e.test_loop import current_offer, register_volunteers, request_status, submit, wait_in_inbox
 from tests.support import PROFILE, TEST_PROFILE, bearer, wait_until
+from tests.unit.test_dashboards import rabbitmq_metrics_used
 
 pytestmark = pytest.mark.e2e
 # No other test orders anything here, so this township's figures are exactly what this test did.
@@ -248,6 +249,10 @@ def test_prometheus_rates_equal_the_loops_and_the_report(gateway, admin, prometh
     printed = json.loads(result.stdout)
     assert printed["townships"][0]["rates"] == row["rates"]
     assert chart.read_bytes().startswith(b"\x89PNG")
+
+    # RabbitMQ's own metrics the dashboard shows come from the broker's prometheus plugin.
+    for name in rabbitmq_metrics_used():
+        assert prometheus.query(f"count({name})"), f"Prometheus has no {name} from RabbitMQ"
 
     # The alerts that must stay quiet on a healthy stack do.
     firing = requests.get(f"{prometheus.url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
