@@ -175,5 +175,22 @@ def report(
         click.echo(f"chart: {draw_png(figures, png)}", err=True)
 
 
+@main.command()
+@click.argument("request_id")
+@click.option("--logs", "logs_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True, help="print the matching lines as they are")
+@click.option("--profile", default="run", show_default=True, help="local profile whose logs to read")
+def trace(request_id: str, logs_dir: Path | None, as_json: bool, profile: str) -> None:
+    """Follow one request through the four services' logs (web and worker), oldest line first."""
+    from services.common.trace import describe, matching_lines
+
+    logs_dir = logs_dir or ROOT / ".run" / profile / "logs"
+    paths = sorted([*logs_dir.glob("*-web.log"), *logs_dir.glob("*-worker.log")])
+    if not paths:
+        raise click.ClickException(f"no service logs in {logs_dir}")
+    for entry in matching_lines(paths, request_id):
+        click.echo(json.dumps(entry, ensure_ascii=False) if as_json else describe(entry))
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,6 +11,7 @@ from services.common.auth import Principal, mask_phone
 from services.common.domain import Missing
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
+from services.common.logs import bind_context
 from services.common.store import AlreadyExists, holding
 from services.requests import domain, stats
 from services.requests.domain import ServiceRequest
@@ -78,6 +79,8 @@ def submit_request(
     else:
         raise RuntimeError("could not find a free request code")
     TRANSITIONS.labels(request.township, request.category, domain.Status.SUBMITTED.value).inc()
+    # The HTTP log line of this call then names the request, as every later event's line does.
+    bind_context(correlation_id=request.id)
     return Submitted(request, created=True)
 
 

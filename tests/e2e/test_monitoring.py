@@ -159,10 +159,10 @@ def test_prometheus_rates_equal_the_loops_and_the_report(gateway, admin, prometh
     scores = [5, 4, 3, 5, 2, 5, 4, 5]
     declined_first = {0, 4}
     started = time.monotonic()
-    for number, score in enumerate(scores):
-        drive_loop(
-            gateway, admin, f"mon-resident-{number}", score=score, decline_first=number in declined_first
-        )
+    request_ids = [
+        drive_loop(gateway, admin, f"mon-{number}", score=score, decline_first=number in declined_first)
+        for number, score in enumerate(scores)
+    ]
     # One more order, offered and then cancelled by its resident: submitted, never completed.
     resident = bearer("resident", "mon-resident-cancel")
     cancelled = submit(gateway, resident, township=TOWNSHIP, village="鹤塘社区").json()["id"]
@@ -253,6 +253,18 @@ def test_prometheus_rates_equal_the_loops_and_the_report(gateway, admin, prometh
     # RabbitMQ's own metrics the dashboard shows come from the broker's prometheus plugin.
     for name in rabbitmq_metrics_used():
         assert prometheus.query(f"count({name})"), f"Prometheus has no {name} from RabbitMQ"
+
+    # One request can be followed through all four services' JSON logs by its id.
+    logs = ROOT / ".run" / TEST_PROFILE / "logs"
+    followed = CliRunner().invoke(main, ["trace", request_ids[-1], "--logs", str(logs), "--json"])
+    assert followed.exit_code == 0, followed.output
+    lines = [json.loads(line) for line in followed.stdout.splitlines()]
+    workers = {line["service"] for line in lines if line.get("process") == "worker"}
+    assert workers == {"requests", "dispatch", "volunteers", "ratings"}
+    assert any(
+        line.get("method") == "POST" and line.get("path") == "/api/v1/requests" and line["status"] == 201
+        for line in lines
+    ), "the ordering call's log line names the request"
 
     # The alerts that must stay quiet on a healthy stack do.
     firing = requests.get(f"{prometheus.url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
