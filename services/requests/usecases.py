@@ -114,6 +114,7 @@ def cancel_request(
         for index, data in enumerate(events)
     ]
     requests_store.save(request.id, request.version, {**to_document(request), "updated_at": now}, envelopes)
+    TRANSITIONS.labels(request.township, request.category, domain.Status.CANCELLED.value).inc()
     return request
 
 

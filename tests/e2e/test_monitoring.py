@@ -186,6 +186,7 @@ def test_prometheus_rates_equal_the_loops_and_the_report(gateway, admin, prometh
         "completed": loops,
         "rated": loops,
         "closed": loops,
+        "cancelled": 1,
     }
 
     def stages() -> dict[str, float]:
