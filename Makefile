@@ -50,8 +50,13 @@ lint: install ## ruff
 lock: ## re-pin the whole dependency tree into constraints.txt
 	@$(BIN)/pip freeze --exclude-editable | grep -v '^civicloop' > constraints.txt
 
+rules: ## check the Prometheus rules and run their unit tests (promtool)
+	@promtool check rules deploy/prometheus/rules/*.yml
+	@promtool check config deploy/prometheus/prometheus.yml
+	@promtool test rules deploy/prometheus/tests/rules_test.yml
+
 clean: ## stop both profiles and remove their data
 	@$(STACK) reset run
 	@$(STACK) reset test
 
-.PHONY: help install run stop status test unit lint lock clean
+.PHONY: help install run stop status test unit lint lock clean rules

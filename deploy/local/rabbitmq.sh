@@ -36,6 +36,10 @@ start() {
     rabbitmqctl_q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null \
       || die "cannot grant guest access to vhost $vhost"
   done
+  # Its own metrics on :15692 for Prometheus (deploy/prometheus); enabling is online, no restart.
+  if ! timeout 60 rabbitmq-plugins -q is_enabled rabbitmq_prometheus >/dev/null 2>&1; then
+    timeout 60 rabbitmq-plugins -q enable rabbitmq_prometheus >/dev/null || warn "could not enable rabbitmq_prometheus"
+  fi
   say "RabbitMQ ready, vhosts: $*"
 }
 

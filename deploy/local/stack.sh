@@ -72,6 +72,8 @@ create_databases() {
 psql_q() { PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -q "$@"; }
 
 infra() {
+  # promtool checks the rules in the suite; the monitoring e2e test runs a real Prometheus.
+  apt_install prometheus
   "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" start "$RABBITMQ_VHOST" ${RABBITMQ_EXTRA_VHOSTS:-}
   "$CIVICLOOP_ROOT/deploy/local/ferretdb.sh" build
   init_postgres

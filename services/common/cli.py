@@ -1,4 +1,4 @@
-"""The `civicloop` command: tokens, dead letters, demo data."""
+"""The `civicloop` command: tokens, dead letters, demo data, the county report."""
 
 from __future__ import annotations
 
@@ -139,6 +139,57 @@ def demo_hello(gateway: str | None, profile: str) -> None:
 
     gateway = gateway or f"http://127.0.0.1:{setting('GATEWAY_PORT', profile, '8080')}"
     click.echo(hello(gateway, profile_settings(profile), profile))
+
+
+@main.command()
+@click.option("--from", "start", default=None, help="start of the period (ISO 8601 date or time)")
+@click.option("--to", "end", default=None, help="end of the period, exclusive")
+@click.option("--township", default=None, help="one township only")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="chart file")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--gateway", default=None, help="gateway URL (default: the profile's)")
+@click.option("--profile", default="run", show_default=True)
+def report(
+    start: str | None,
+    end: str | None,
+    township: str | None,
+    png: Path | None,
+    as_json: bool,
+    gateway: str | None,
+    profile: str,
+) -> None:
+    """The county report per township and in total (GET /api/v1/stats/rollout)."""
+    from services.requests.report import draw_png, fetch, format_table
+
+    gateway = gateway or f"http://127.0.0.1:{setting('GATEWAY_PORT', profile, '8080')}"
+    secret = setting("CIVICLOOP_JWT_SECRET", profile)
+    if not secret:
+        raise click.ClickException("no secret: set CIVICLOOP_JWT_SECRET or pass --profile")
+    token = issue_token(secret, sub="civicloop-report", role="admin", ttl=timedelta(minutes=5))
+    try:
+        figures = fetch(gateway, token, start, end, township)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else format_table(figures))
+    if png:
+        click.echo(f"chart: {draw_png(figures, png)}", err=True)
+
+
+@main.command()
+@click.argument("request_id")
+@click.option("--logs", "logs_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True, help="print the matching lines as they are")
+@click.option("--profile", default="run", show_default=True, help="local profile whose logs to read")
+def trace(request_id: str, logs_dir: Path | None, as_json: bool, profile: str) -> None:
+    """Follow one request through the four services' logs (web and worker), oldest line first."""
+    from services.common.trace import describe, matching_lines
+
+    logs_dir = logs_dir or ROOT / ".run" / profile / "logs"
+    paths = sorted([*logs_dir.glob("*-web.log"), *logs_dir.glob("*-worker.log")])
+    if not paths:
+        raise click.ClickException(f"no service logs in {logs_dir}")
+    for entry in matching_lines(paths, request_id):
+        click.echo(json.dumps(entry, ensure_ascii=False) if as_json else describe(entry))
 
 
 if __name__ == "__main__":

@@ -69,7 +69,8 @@ DEPENDENCY_UP = Gauge(
     "civicloop_dependency_up",
     "Whether the process reached its broker or database at the last check (1) or not (0).",
     ["service", "dependency"],
-    multiprocess_mode="max",
+    # Only live gunicorn workers' answers count: a dead worker's last value must not linger.
+    multiprocess_mode="livemax",
 )
 
 

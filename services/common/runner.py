@@ -14,6 +14,17 @@ from services.common.settings import load_settings
 from services.common.worker import Worker, WorkerSpec
 
 
+def _clean_metrics_dir(_server: Any) -> None:
+    # Files of an earlier run of this process group would add its counts to ours: start empty.
+    # Runs once in the gunicorn master, before any worker is forked.
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
 def _child_exit(_server: Any, worker: Any) -> None:
     # A dead gunicorn worker's live gauges must stop counting in the merged metrics.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -69,6 +80,7 @@ def main(service: str, app_factory: Callable[[], Flask], worker_spec: Callable[[
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": "warning",
+                "on_starting": _clean_metrics_dir,
                 "child_exit": _child_exit,
                 "proc_name": f"civicloop-{service}-web",
             },

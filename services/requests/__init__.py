@@ -14,11 +14,12 @@ SERVICE = "requests"
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the requests stage."""
     from services.requests.api import catalog_api, requests_api
+    from services.requests.stats_api import stats_api
 
     return create_service_app(
         SERVICE,
         settings or load_settings(SERVICE),
-        [requests_api, catalog_api],
+        [requests_api, catalog_api, stats_api],
         description="Residents order services; the request's status and timeline follow the whole loop.",
     )
 
@@ -27,12 +28,16 @@ def worker_spec() -> WorkerSpec:
     """What the requests worker consumes, relays and sweeps."""
     from services.requests.handlers import HANDLERS
     from services.requests.models import DailyCounter, RequestDocument
+    from services.requests.stats import RolloutFactDocument, measure_rollout_gauges
     from services.requests.usecases import measure_open_requests
 
     return WorkerSpec(
         service=SERVICE,
         handlers=HANDLERS,
         outbox_documents=[RequestDocument],
-        other_documents=[DailyCounter],
-        periodic=[PeriodicJob("open-requests-gauge", 15, measure_open_requests)],
+        other_documents=[DailyCounter, RolloutFactDocument],
+        periodic=[
+            PeriodicJob("open-requests-gauge", 15, measure_open_requests),
+            PeriodicJob("rollout-gauges", 15, measure_rollout_gauges),
+        ],
     )

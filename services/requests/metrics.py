@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.requests.domain import ServiceRequest, Status
+from services.requests.stats_domain import Delta
 
 STAGE_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200, 604800)
 
@@ -28,7 +29,7 @@ OPEN_REQUESTS = Gauge(
     "civicloop_open_requests",
     "Requests not yet closed, by the stage they wait in.",
     ["township", "stage"],
-    multiprocess_mode="max",
+    multiprocess_mode="livemax",
 )
 
 # (interval name, from stage, to stage)
@@ -51,3 +52,55 @@ def observe_progress(request: ServiceRequest, reached: tuple[Status, ...]) -> No
                 STAGE_SECONDS.labels(request.township, request.category, interval).observe(seconds)
         if stage == Status.RATED and request.rating_score is not None:
             RATING_SCORES.labels(request.township, request.category, str(request.rating_score)).inc()
+
+
+# --- the county's rollout figures (docs/adr/0030): counted once per event, where events land --------
+OFFERS = Counter(
+    "civicloop_offers_total",
+    "Tasks offered to a volunteer or team (the response rate's denominator).",
+    ["township", "category"],
+)
+OFFERS_IN_TIME = Counter(
+    "civicloop_offers_accepted_in_time_total",
+    "Offers accepted before their deadline (the response rate's numerator).",
+    ["township", "category"],
+)
+OFFERS_OVERDUE = Gauge(
+    "civicloop_offers_overdue",
+    "Offers whose deadline has passed with no answer, now.",
+    ["township"],
+    multiprocess_mode="livemax",
+)
+VOLUNTEER_HOURS = Counter(
+    "civicloop_volunteer_hours_total",
+    "Volunteer hours of completed services (sum over participants).",
+    ["township", "category"],
+)
+PARTICIPATIONS = Counter(
+    "civicloop_volunteer_participations_total",
+    "Volunteer participations (人次) in completed services.",
+    ["township", "category"],
+)
+PEOPLE_SERVED = Counter(
+    "civicloop_people_served_total",
+    "People served (人次) by completed services.",
+    ["township", "category"],
+)
+PATROL_REPORTS = Gauge(
+    "civicloop_patrol_reports",
+    "Alley stewards' patrol reports stored, by resolution tier.",
+    ["township", "tier"],
+    multiprocess_mode="livemax",
+)
+
+
+def observe_delta(township: str, category: str, delta: Delta) -> None:
+    """Count what one event added to the rollout figures (a `stats_domain.Delta`)."""
+    if delta.offers:
+        OFFERS.labels(township, category).inc(delta.offers)
+    if delta.offers_in_time:
+        OFFERS_IN_TIME.labels(township, category).inc(delta.offers_in_time)
+    if delta.completion is not None:
+        VOLUNTEER_HOURS.labels(township, category).inc(delta.completion.hours)
+        PARTICIPATIONS.labels(township, category).inc(delta.completion.participations)
+        PEOPLE_SERVED.labels(township, category).inc(delta.completion.people_served)

@@ -11,10 +11,11 @@ from services.common.auth import Principal, mask_phone
 from services.common.domain import Missing
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
+from services.common.logs import bind_context
 from services.common.store import AlreadyExists, holding
-from services.requests import domain
+from services.requests import domain, stats
 from services.requests.domain import ServiceRequest
-from services.requests.metrics import OPEN_REQUESTS, TRANSITIONS, observe_progress
+from services.requests.metrics import OPEN_REQUESTS, TRANSITIONS, observe_delta, observe_progress
 from services.requests.models import RequestDocument, from_document, next_code, requests_store, to_document
 
 PRODUCER = "requests"
@@ -78,6 +79,8 @@ def submit_request(
     else:
         raise RuntimeError("could not find a free request code")
     TRANSITIONS.labels(request.township, request.category, domain.Status.SUBMITTED.value).inc()
+    # The HTTP log line of this call then names the request, as every later event's line does.
+    bind_context(correlation_id=request.id)
     return Submitted(request, created=True)
 
 
@@ -111,6 +114,7 @@ def cancel_request(
         for index, data in enumerate(events)
     ]
     requests_store.save(request.id, request.version, {**to_document(request), "updated_at": now}, envelopes)
+    TRANSITIONS.labels(request.township, request.category, domain.Status.CANCELLED.value).inc()
     return request
 
 
@@ -125,6 +129,8 @@ def record_lifecycle_event(envelope: Envelope, data: Any) -> None:
     if request.has_seen(envelope.id):
         return
     now = utcnow()
+    # The rollout figures first: rewriting them is harmless if saving the request fails below.
+    delta = stats.record_fact(envelope, data)
     progress = domain.record(
         request, envelope.type, data, event_id=envelope.id, occurred_at=envelope.occurred_at, now=now
     )
@@ -136,6 +142,7 @@ def record_lifecycle_event(envelope: Envelope, data: Any) -> None:
     ]
     requests_store.save(request.id, request.version, {**to_document(request), "updated_at": now}, envelopes)
     observe_progress(request, progress.reached)
+    observe_delta(request.township, request.category, delta)
 
 
 def list_requests(
