@@ -8,23 +8,31 @@ AMQP_PORT=5672
 
 rabbitmqctl_q() { timeout 60 rabbitmqctl -q "$@"; }
 
+wait_for_broker() {
+  # The node takes a few seconds to answer rabbitmqctl at all; await_startup fails until then.
+  local i
+  for ((i = 0; i < 90; i++)); do
+    port_open $AMQP_PORT && rabbitmqctl -q await_startup >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  die "RabbitMQ did not answer within 90 s; see /var/log/rabbitmq/"
+}
+
 start() {
   local vhost
   if port_open $AMQP_PORT; then
     say "RabbitMQ answers on 127.0.0.1:$AMQP_PORT; using it"
+  elif command -v rabbitmqctl >/dev/null && timeout 15 rabbitmqctl -q ping >/dev/null 2>&1; then
+    # A node whose app is stopped for a moment (a broker-restart test) is not ours to own or stop.
+    say "a RabbitMQ node runs but its listener is closed; waiting for it"
+    wait_for_broker
   else
     apt_install rabbitmq-server
     say "starting RabbitMQ"
     mkdir -p "$(dirname "$MARK")"
     rabbitmq-server -detached >/dev/null 2>&1 || true
     touch "$MARK"
-    # The node takes a few seconds to answer rabbitmqctl at all; await_startup fails until then.
-    local i
-    for ((i = 0; i < 90; i++)); do
-      port_open $AMQP_PORT && rabbitmqctl -q await_startup >/dev/null 2>&1 && break
-      sleep 1
-    done
-    ((i < 90)) || die "RabbitMQ did not start within 90 s; see /var/log/rabbitmq/"
+    wait_for_broker
   fi
   # Each profile gets virtual hosts of its own, so `make test` never touches the platform's queues.
   local existing
