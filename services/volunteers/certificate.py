@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
 from services.common.county import COUNTY
 
@@ -63,7 +64,12 @@ def render(volunteer: dict[str, Any], record: dict[str, Any], issued_at: datetim
         pdf.cell(width, 9, line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font(family, size=10)
-    with pdf.table(col_widths=(30, 40, 60, 25), text_align=("LEFT", "LEFT", "LEFT", "RIGHT")) as table:
+    with pdf.table(
+        col_widths=(30, 40, 60, 25),
+        text_align=("LEFT", "LEFT", "LEFT", "RIGHT"),
+        # One embedded font has no bold face: headings are shaded instead.
+        headings_style=FontFace(emphasis="", fill_color=(230, 230, 230)),
+    ) as table:
         table.row(["Date", "Township" if not chinese else "乡镇 Township", "Task", "Hours"])
         for entry in record["entries"]:
             township = (entry["township"] or "") if chinese else ""

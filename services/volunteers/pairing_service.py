@@ -21,7 +21,7 @@ from services.common.store import (
     to_state,
 )
 from services.volunteers import pairing, usecases
-from services.volunteers.models import TaskDocument, volunteers_store
+from services.volunteers.models import HoursEntry, volunteers_store
 from services.volunteers.pairing import Beneficiary, Pairing, Visit, VisitStatus
 
 PAIRING_VISITS = Gauge(
@@ -283,13 +283,14 @@ def on_request_submitted(envelope: Envelope, data: contracts.RequestSubmitted) -
     if data.source != "pairing" or not data.source_ref or visits_store.get(data.source_ref) is None:
         return
     _link(data.source_ref, data.request_id)
-    # The task may have completed before this event got here (events arrive in any order).
-    completed = TaskDocument._get_collection().find_one(
-        {"request_id": data.request_id, "status": "completed"}
+    # The task may have completed before this event got here (events arrive in any order): its
+    # hours are in the ledger, credited from `task.completed` whatever the order.
+    credits = list(
+        HoursEntry._get_collection().find({"request_id": data.request_id, "kind": {"$ne": "correction"}})
     )
-    if completed is not None:
-        done_by = [p["volunteer_id"] for p in completed.get("participants") or []]
-        _complete(data.source_ref, completed["_id"], done_by, completed.get("completed_at") or utcnow())
+    if credits:
+        done_by = [credit["volunteer_id"] for credit in credits]
+        _complete(data.source_ref, credits[0]["task_id"], done_by, credits[0].get("completed_at") or utcnow())
 
 
 def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None:
