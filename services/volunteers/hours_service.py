@@ -30,6 +30,8 @@ def accept_task(task_id: str, volunteer_id: str, causation_id: str) -> Task:
 def check_in(task_id: str, volunteer_id: str, code: str, causation_id: str) -> Task:
     """Start the service once the resident's code matches."""
     task = _assigned_task(task_id, volunteer_id)
+    if task.status != domain.TaskStatus.ACCEPTED:  # before the code: a wrong step is not a wrong guess
+        raise domain.WrongTaskState(f"a task that is {task.status.value} cannot be checked in")
     now = utcnow()
     _verify_code(task, code, now)
     events = hours.check_in(task, volunteer_id, now)

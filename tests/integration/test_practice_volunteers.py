@@ -185,6 +185,10 @@ def test_staff_corrections_are_audited_and_records_export(harness):
             == 200
         )
     wait_until(lambda: HoursEntry.objects(volunteer_id=volunteer).count() == 1, what="the credit")
+    # A step out of order is a 409 whatever the code: it does not count as a wrong guess.
+    late = harness.call("POST", f"/api/v1/tasks/{task_id}/check-in", me, json={"code": "000000"})
+    assert late.status_code == 409
+    assert TaskDocument._get_collection().find_one({"_id": task_id})["code_attempts"] == 0
     entry_id = f"{task_id}:{volunteer}"
     path = f"/api/v1/volunteers/{volunteer}/hours/{entry_id}/corrections"
 
