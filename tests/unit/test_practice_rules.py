@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.common import contracts
 from services.common.county import TOWNSHIPS
@@ -234,3 +236,12 @@ def test_a_low_score_on_a_sampled_request_adds_its_reason():
     assert followups.add_reason(item, "low_score", score=1, comment="没来")
     assert item.reasons == ["sampled", "low_score"] and item.score == 1
     assert not followups.add_reason(item, "low_score", score=1, comment="没来")
+
+
+@given(minutes=st.floats(min_value=0, max_value=48 * 60, allow_nan=False))
+def test_credited_hours_are_quarters_near_the_time_served(minutes):
+    credited, capped = hours.served_hours(NOW, NOW + timedelta(minutes=minutes))
+    assert credited * 4 == int(credited * 4) and hours.MIN_HOURS <= credited <= hours.MAX_HOURS
+    if not capped and minutes >= 7.5:
+        assert abs(credited - minutes / 60) <= 0.125 + 1e-9
+    assert capped == (minutes / 60 >= hours.MAX_HOURS + 0.125)
