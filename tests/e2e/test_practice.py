@@ -190,8 +190,8 @@ def test_a_pairing_visit_goes_through_the_loop_and_a_late_one_is_flagged_missed(
 
 
 def test_the_demo_organisation_matches_the_county(gateway, admin):
-    """Runs last in this module: the demo's volunteers would otherwise join the tests' townships."""
-    load_demo(gateway.base_url, SECRET, volunteer_count=28, echo=lambda _line: None)
+    """The demo's organisation, without its volunteers: they would take offers meant for other tests."""
+    load_demo(gateway.base_url, SECRET, volunteer_count=0, echo=lambda _line: None)
     tree = gateway.get("/api/v1/organisation", admin).json()
     totals = tree["totals"]
     assert totals["institutes"] == 14 and len(tree["institutes"]) == 14
@@ -217,14 +217,19 @@ def test_the_demo_organisation_matches_the_county(gateway, admin):
     assert len(stations) == 28 and len({s["id"] for s in stations}) == 28
     standing = gateway.get("/api/v1/teams", admin, params={"kind": "standing", "limit": 20}).json()["items"]
     assert len(standing) == 8
-    led = [
-        t
-        for t in gateway.get("/api/v1/teams", admin, params={"kind": "sub_team", "limit": 100}).json()[
-            "items"
-        ]
-        if t["leader_id"]
-    ]
-    assert led, "the demo gives sub-teams with members a leader"
-    members = gateway.get(f"/api/v1/teams/{led[0]['id']}/members", admin).json()["items"]
-    assert led[0]["leader_id"] in [m["id"] for m in members]
-    assert gateway.get("/api/v1/pairings", admin, params={"limit": 100}).json()["items"]
+    sub_team = gateway.get("/api/v1/teams", admin, params={"kind": "sub_team", "township": "凤埔乡"}).json()
+    team = sub_team["items"][0]
+    assert team["parent_id"] in {t["id"] for t in standing}
+
+    # An inactive volunteer (dispatch offers them nothing) becomes the sub-team's leader, so a member.
+    body = {"name": "黄建华", "township": "凤埔乡", "skills": ["repairs"], "active": False}
+    leader = gateway.post("/api/v1/volunteers", admin, json=body).json()["id"]
+    led = gateway.call("PATCH", f"/api/v1/teams/{team['id']}", admin, json={"leader_id": leader})
+    assert led.status_code == 200 and leader in led.json()["member_ids"]
+    members = gateway.get(f"/api/v1/teams/{team['id']}/members", admin).json()["items"]
+    assert [m["id"] for m in members] == [leader]
+    assert gateway.get(f"/api/v1/volunteers/{leader}", admin).json()["team_ids"] == [team["id"]]
+    refused = gateway.call(
+        "PATCH", f"/api/v1/teams/{team['id']}", bearer("volunteer", leader), json={"name": "x"}
+    )
+    assert refused.status_code == 403
