@@ -1,6 +1,6 @@
 """A volunteer's printable certificate of service hours (志愿服务证明), as a PDF.
 
-fpdf2 embeds a TrueType font; a CJK font (WenQuanYi Micro Hei, installed by deploy/local/lib.sh's
+fpdf2 embeds a TrueType font; a CJK font (WenQuanYi Micro Hei, installed by deploy/local/stack.sh's
 apt step) lets Chinese names print. Without one the certificate falls back to a Latin font and
 English text, and says so, rather than printing empty boxes (docs/adr/0051).
 """
