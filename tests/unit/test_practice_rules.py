@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+import pypdf
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,7 +14,7 @@ from services.common import contracts
 from services.common.county import TOWNSHIPS
 from services.common.domain import DomainError, StateConflict
 from services.ratings import followups
-from services.volunteers import domain, hours, organisation, pairing
+from services.volunteers import certificate, domain, hours, organisation, pairing
 from services.volunteers.domain import TaskStatus, Team, Volunteer
 from tests import factories
 from tests.factories import NOW
@@ -245,3 +247,24 @@ def test_credited_hours_are_quarters_near_the_time_served(minutes):
     if not capped and minutes >= 7.5:
         assert abs(credited - minutes / 60) <= 0.125 + 1e-9
     assert capped == (minutes / 60 >= hours.MAX_HOURS + 0.125)
+
+
+@pytest.mark.parametrize("cjk", [True, False])
+def test_the_certificate_parses_and_carries_the_total_with_or_without_a_cjk_font(monkeypatch, cjk):
+    if not cjk:
+        monkeypatch.setattr(certificate, "CJK_FONTS", ())
+    elif certificate.cjk_font() is None:
+        pytest.skip("no CJK font on this machine (deploy/local/stack.sh installs one)")
+    record = {
+        "total_hours": 3.75,
+        "tasks": 2,
+        "entries": [
+            {"task_id": "task-1", "township": "平湖镇", "completed_at": NOW, "hours": 2.0},
+            {"task_id": "task-2", "township": "平湖镇", "completed_at": NOW, "hours": 1.75},
+        ],
+    }
+    pdf = certificate.render({"id": "v-1", "name": "陈志明", "township": "平湖镇"}, record, NOW)
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "Total hours: 3.75" in text and "task-2" in text
+    assert ("陈志明" in text) == cjk
+    assert ("no CJK font" in text) == (not cjk)
