@@ -38,6 +38,8 @@ start_program() {
 # A throwaway PostgreSQL cluster of the profile's own, behind the FerretDB servers.
 init_postgres() {
   apt_install postgresql
+  # A CJK font for the volunteers' printable certificates (docs/adr/0051); they fall back without it.
+  apt_install fonts-wqy-microhei
   PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   export PG_BIN
   local data="$CIVICLOOP_RUN_DIR/postgres" sockets="$CIVICLOOP_RUN_DIR/pgsocket"

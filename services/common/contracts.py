@@ -216,6 +216,12 @@ class PairingVisitDue(EventData):
     township: str
     village: str
     due_at: datetime
+    # What the requests stage needs to turn the visit into an order (optional: v1 consumers ignore them).
+    category: str = "elder_care"
+    resident_id: str | None = None
+    address: str | None = None
+    note: str | None = None
+    complete_by: datetime | None = None
 
 
 # --- ratings (评单) --------------------------------------------------------------------------------

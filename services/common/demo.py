@@ -6,6 +6,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -170,12 +171,13 @@ def station_bodies(rng: random.Random) -> list[dict[str, Any]]:
 
 
 def load_demo(gateway_url: str, secret: str, *, volunteer_count: int, echo: Callable[[str], None]) -> None:
-    """Load stations, teams and volunteers unless volunteers are there already."""
+    """Load the organisation (institutes, stations, teams), volunteers in teams, and pairings."""
     gateway = Gateway(gateway_url, issue_token(secret, sub="demo-loader", role="admin"))
-    if gateway.first("/api/v1/volunteers") is not None:
+    if gateway.first("/api/v1/stations") is not None:
         echo("demo data: already loaded (make clean to start afresh)")
         return
     rng = random.Random(1129)
+    institutes = _put_institutes(gateway)
     stations = _post_all(gateway, "/api/v1/stations", station_bodies(rng), "stations  ")
     corps = gateway.post(
         "/api/v1/teams",
@@ -250,10 +252,91 @@ def load_demo(gateway_url: str, secret: str, *, volunteer_count: int, echo: Call
         )
     for body in volunteers:
         body["skills"] = sorted(set(body["skills"]))
-    _post_all(gateway, "/api/v1/volunteers", volunteers, "volunteers")
+    registered = _post_all(gateway, "/api/v1/volunteers", volunteers, "volunteers")
+    _fill_teams(gateway, registered)
+    pairings = _pair_volunteers(gateway, registered, rng)
     teams = 1 + len(standing) + len(sub_teams) + LECTURE_BRAND_TEAMS
-    counts = f"{len(stations)} stations, {teams} teams, {len(volunteers)} volunteers"
+    counts = (
+        f"{institutes} institutes, {len(stations)} stations, {teams} teams, {len(volunteers)} volunteers, "
+        f"{pairings} pairings"
+    )
     echo(f"demo data: {counts} in {len(TOWNSHIPS)} townships")
+
+
+# --- the organisation and pairing (issue 6) --------------------------------------------------------
+BENEFICIARY_FLAGS = (
+    ["living_alone", "elderly"],
+    ["bereaved_only_child", "elderly"],
+    ["disabled"],
+    ["living_alone", "sick"],
+)
+
+
+def _call_all(gateway: Gateway, calls: list[tuple[str, str, dict[str, Any]]], label: str) -> None:
+    """Run (method, path, body) calls six at a time; fail loudly on any refusal."""
+
+    def one(call: tuple[str, str, dict[str, Any]]) -> None:
+        method, path, body = call
+        response = gateway.call(method, path, json=body)
+        if not response.ok:
+            raise click.ClickException(f"{method} {path} → {response.status_code}: {response.text[:300]}")
+
+    with ThreadPoolExecutor(max_workers=6) as pool, click.progressbar(length=len(calls), label=label) as bar:
+        for _ in pool.map(one, calls):
+            bar.update(1)
+
+
+def _put_institutes(gateway: Gateway) -> int:
+    """The 14 township institutes under the county centre."""
+    calls = [("PUT", f"/api/v1/organisation/institutes/{township}", {}) for township in TOWNSHIPS]
+    _call_all(gateway, calls, "institutes")
+    return len(calls)
+
+
+def _fill_teams(gateway: Gateway, volunteers: list[dict[str, Any]]) -> None:
+    """Each volunteer joins the team they signed up with; the first to join a sub-team leads it."""
+    calls = [
+        ("POST", f"/api/v1/teams/{team_id}/members", {"volunteer_id": v["id"]})
+        for v in volunteers
+        for team_id in v["team_ids"]
+    ]
+    _call_all(gateway, calls, "members   ")
+    leaders: dict[str, str] = {}
+    for volunteer in volunteers:
+        for team_id in volunteer["team_ids"]:
+            leaders.setdefault(team_id, volunteer["id"])
+    calls = [("PATCH", f"/api/v1/teams/{team}", {"leader_id": leader}) for team, leader in leaders.items()]
+    _call_all(gateway, calls, "leaders   ")
+
+
+def _pair_volunteers(gateway: Gateway, volunteers: list[dict[str, Any]], rng: random.Random) -> int:
+    """One beneficiary per township, paired with one or two elder-care volunteers; first visit tomorrow."""
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0).isoformat()
+    made = 0
+    for number, township in enumerate(TOWNSHIPS):
+        carers = [v["id"] for v in volunteers if v["township"] == township and "elder_care" in v["skills"]]
+        if not carers:
+            continue
+        beneficiary = gateway.post(
+            "/api/v1/beneficiaries",
+            {
+                "name": rng.choice(SURNAMES) + "阿婆",
+                "township": township,
+                "village": rng.choice(VILLAGE_WORDS) + "村",
+                "flags": BENEFICIARY_FLAGS[number % len(BENEFICIARY_FLAGS)],
+            },
+        )
+        gateway.post(
+            "/api/v1/pairings",
+            {
+                "beneficiary_id": beneficiary["id"],
+                "volunteer_ids": carers[: 1 + number % 2],
+                "every_days": 7,
+                "first_visit_at": tomorrow,
+            },
+        )
+        made += 1
+    return made
 
 
 def _lines(rows: Iterable[tuple[str, str]]) -> str:

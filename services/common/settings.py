@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     open311_api_key: str = ""
     offer_deadline_minutes: int = 120
+    # Pairing visits (docs/adr/0054): how often the volunteers worker makes due visits and flags missed ones.
+    pairing_sweep_seconds: float = 10.0
+    # Follow-ups (docs/adr/0052): the share of completed requests the township staff call back anyway.
+    followup_sample_percent: float = 10.0
 
     @field_validator("retry_delays", mode="before")
     @classmethod

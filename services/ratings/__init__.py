@@ -14,18 +14,26 @@ SERVICE = "ratings"
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the rating stage."""
     from services.ratings.api import ratings_api
+    from services.ratings.followups_api import followups_api
 
     return create_service_app(
         SERVICE,
         settings or load_settings(SERVICE),
-        [ratings_api],
+        [ratings_api, followups_api],
         description="Residents rate completed services once; low scores are flagged for a follow-up.",
     )
 
 
 def worker_spec() -> WorkerSpec:
     """What the ratings worker consumes and relays."""
+    from services.common.worker import PeriodicJob
+    from services.ratings.followups_service import FollowupDocument, measure_open_followups
     from services.ratings.handlers import HANDLERS
     from services.ratings.models import RateableDocument
 
-    return WorkerSpec(service=SERVICE, handlers=HANDLERS, outbox_documents=[RateableDocument])
+    return WorkerSpec(
+        service=SERVICE,
+        handlers=HANDLERS,
+        outbox_documents=[RateableDocument, FollowupDocument],
+        periodic=[PeriodicJob("open-followups-gauge", 5, measure_open_followups)],
+    )

@@ -123,6 +123,9 @@ def list_catalog() -> dict[str, Any]:
     }
 
 
+SERVICE_CODE_STATUSES = frozenset({domain.Status.ACCEPTED, domain.Status.IN_SERVICE})
+
+
 def present(item: domain.ServiceRequest, viewer: Principal, *, with_timeline: bool) -> dict[str, Any]:
     """The API's view of a request; the phone is shown in full to its resident and staff only."""
     category = CATEGORIES[item.category]
@@ -147,6 +150,9 @@ def present(item: domain.ServiceRequest, viewer: Principal, *, with_timeline: bo
         "rating_score": item.rating_score,
         "submitted_at": item.submitted_at,
     }
+    if viewer.sub == item.resident_id and item.status in SERVICE_CODE_STATUSES:
+        # Only the resident sees the code: reading it out is how they confirm the visit (check-in/out).
+        view["service_code"] = item.service_code
     if with_timeline:
         view["timeline"] = [
             {

@@ -101,6 +101,8 @@ class ServiceRequest:
     timeline: list[TimelineEntry] = field(default_factory=list)
     volunteer_id: str | None = None
     rating_score: int | None = None
+    # The code the volunteer's task was accepted with; the resident reads it out at check-in/out.
+    service_code: str | None = None
     version: int = 1
 
     @property
@@ -346,6 +348,8 @@ def record(
     request.timeline.sort(key=lambda entry: entry.at)
     if kind in ("task.offered", "task.accepted") and getattr(data, "volunteer_id", None):
         request.volunteer_id = data.volunteer_id
+    if kind == "task.accepted" and getattr(data, "service_code", None):
+        request.service_code = data.service_code
     events: list[contracts.EventData] = []
     if kind == "request.rated":
         request.rating_score = data.score

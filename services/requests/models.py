@@ -50,6 +50,7 @@ class RequestDocument(AggregateDocument):
     timeline = mongoengine.ListField(mongoengine.DictField())
     volunteer_id = mongoengine.StringField()
     rating_score = mongoengine.IntField()
+    service_code = mongoengine.StringField()
 
 
 class DailyCounter(mongoengine.Document):
@@ -121,6 +122,7 @@ def from_document(document: dict[str, Any]) -> ServiceRequest:
         timeline=timeline,
         volunteer_id=document.get("volunteer_id"),
         rating_score=document.get("rating_score"),
+        service_code=document.get("service_code"),
         version=document.get("version", 1),
     )
 

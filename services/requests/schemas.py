@@ -95,6 +95,9 @@ class RequestView(BaseModel):
     rating_score: int | None
     submitted_at: datetime
     timeline: list[TimelineStep] | None = None
+    service_code: str | None = Field(
+        None, description="only for the resident, while the service is accepted or under way: read it out"
+    )
 
 
 class RequestPage(BaseModel):

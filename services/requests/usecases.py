@@ -33,9 +33,16 @@ class Submitted:
 
 
 def submit_request(
-    submission: domain.Submission, idempotency_key: str | None, causation_id: str
+    submission: domain.Submission,
+    idempotency_key: str | None,
+    causation_id: str,
+    *,
+    origin: dict[str, Any] | None = None,
 ) -> Submitted:
-    """Store a new request with its `request.submitted` event; a repeated key returns the first one."""
+    """Store a new request with its `request.submitted` event; a repeated key returns the first one.
+
+    `origin` sets where the order came from on the event (source, source_ref, pre-assigned volunteers).
+    """
     scope = f"{submission.resident_id}:{idempotency_key}" if idempotency_key else None
     if scope:
         existing = RequestDocument._get_collection().find_one({"idempotency_scope": scope}, {"outbox": 0})
@@ -53,6 +60,8 @@ def submit_request(
             now=now,
             masked_phone=mask_phone(submission.contact_phone),
         )
+        if origin:
+            events = [events[0].model_copy(update=origin), *events[1:]]
         envelopes = [
             make_event(
                 events[0],
@@ -64,6 +73,8 @@ def submit_request(
             )
         ]
         state = {**to_document(request), "idempotency_scope": scope or request_id, "updated_at": now}
+        if origin:
+            state["origin"] = origin
         try:
             requests_store.insert(request_id, state, envelopes)
             break

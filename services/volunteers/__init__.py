@@ -25,13 +25,18 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
 
 def worker_spec() -> WorkerSpec:
     """What the volunteers worker consumes and relays."""
+    from services.common.worker import PeriodicJob
+    from services.volunteers import pairing_service
     from services.volunteers.handlers import HANDLERS
     from services.volunteers.models import TaskDocument, TeamDocument, VolunteerDocument
+    from services.volunteers.organisation_service import InstituteDocument
     from services.volunteers.usecases import OTHER_DOCUMENTS
 
+    settings = load_settings(SERVICE)
     return WorkerSpec(
         service=SERVICE,
         handlers=HANDLERS,
-        outbox_documents=[VolunteerDocument, TaskDocument, TeamDocument],
-        other_documents=OTHER_DOCUMENTS,
+        outbox_documents=[VolunteerDocument, TaskDocument, TeamDocument, *pairing_service.OUTBOX_DOCUMENTS],
+        other_documents=[*OTHER_DOCUMENTS, *pairing_service.OTHER_DOCUMENTS, InstituteDocument],
+        periodic=[PeriodicJob("pairing-visits", settings.pairing_sweep_seconds, pairing_service.sweep)],
     )

@@ -11,9 +11,11 @@ from flask_openapi3 import APIBlueprint, Tag
 from services.common.auth import STAFF, Principal, Role, mask_phone, require
 from services.common.errors import InvalidInput, NotFound
 from services.common.schemas import ERROR_RESPONSES
-from services.volunteers import domain, usecases
+from services.volunteers import domain, hours_service, usecases
+from services.volunteers.hours_api import HOURS_BLUEPRINTS, CheckOutBody, CodeBody
+from services.volunteers.organisation_api import ORGANISATION_BLUEPRINTS
+from services.volunteers.pairing_api import PAIRING_BLUEPRINTS
 from services.volunteers.schemas import (
-    CompleteBody,
     DeclineBody,
     StationCreate,
     StationListQuery,
@@ -40,7 +42,15 @@ stations_api = APIBlueprint(
 tasks_api = APIBlueprint(
     "tasks", __name__, url_prefix="/api/v1/tasks", abp_tags=[Tag(name="tasks", description="接单")], **COMMON
 )
-ALL_BLUEPRINTS = (volunteers_api, teams_api, stations_api, tasks_api)
+ALL_BLUEPRINTS = (
+    volunteers_api,
+    teams_api,
+    stations_api,
+    tasks_api,
+    *HOURS_BLUEPRINTS,
+    *ORGANISATION_BLUEPRINTS,
+    *PAIRING_BLUEPRINTS,
+)
 
 
 # --- volunteers ------------------------------------------------------------------------------------
@@ -87,7 +97,7 @@ def volunteer_hours(path: VolunteerPath) -> dict[str, Any]:
     """A volunteer's hours ledger (themselves, or staff)."""
     _self_or_staff(path.volunteer_id)
     usecases.get_volunteer(path.volunteer_id)
-    return usecases.volunteer_hours(path.volunteer_id)
+    return hours_service.ledger(path.volunteer_id)
 
 
 # --- teams and stations ----------------------------------------------------------------------------
@@ -157,7 +167,7 @@ def get_task(path: TaskPath) -> dict[str, Any]:
 def accept_task(path: TaskPath) -> dict[str, Any]:
     """Accept an offered task (接单)."""
     principal = require(Role.VOLUNTEER)
-    return present_task(usecases.act_on_task(path.task_id, principal.sub, domain.accept, g.request_id))
+    return present_task(hours_service.accept_task(path.task_id, principal.sub, g.request_id))
 
 
 @tasks_api.post("/<task_id>/decline")
@@ -169,17 +179,17 @@ def decline_task(path: TaskPath, body: DeclineBody) -> dict[str, Any]:
 
 
 @tasks_api.post("/<task_id>/check-in")
-def check_in_task(path: TaskPath) -> dict[str, Any]:
-    """Arrive at the resident's and start the service."""
+def check_in_task(path: TaskPath, body: CodeBody) -> dict[str, Any]:
+    """Arrive at the resident's and start the service; the resident reads out their code."""
     principal = require(Role.VOLUNTEER)
-    return present_task(usecases.act_on_task(path.task_id, principal.sub, domain.check_in, g.request_id))
+    return present_task(hours_service.check_in(path.task_id, principal.sub, body.code, g.request_id))
 
 
 @tasks_api.post("/<task_id>/complete")
-def complete_task(path: TaskPath, body: CompleteBody) -> dict[str, Any]:
-    """Finish the service and record the hours."""
+def complete_task(path: TaskPath, body: CheckOutBody) -> dict[str, Any]:
+    """Finish the service: the same as check-out (hours come from the coded check-in and check-out)."""
     principal = require(Role.VOLUNTEER)
-    task = usecases.act_on_task(path.task_id, principal.sub, domain.complete, g.request_id, hours=body.hours)
+    task = hours_service.check_out(path.task_id, principal.sub, body.code, body.participant_ids, g.request_id)
     return present_task(task)
 
 
@@ -202,6 +212,9 @@ def present_volunteer(volunteer: domain.Volunteer, viewer: Principal) -> dict[st
 def present_task(task: domain.Task) -> dict[str, Any]:
     """A task as its volunteer sees it (the resident's phone arrives masked from dispatch)."""
     view = _without_internals(asdict(task))
+    # The code is the resident's to give; the volunteer must not read it off their own screen.
+    for secret in ("service_code", "code_attempts"):
+        view.pop(secret, None)
     view["status"] = task.status.value
     view["window"] = {"start": task.window_start, "end": task.window_end} if task.window_start else None
     view.pop("window_start")

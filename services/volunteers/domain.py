@@ -191,6 +191,12 @@ class Task:
     hours: float | None = None
     participants: list[dict[str, object]] = field(default_factory=list)
     rating_score: int | None = None
+    # Hours (docs/adr/0051): the resident's code, wrong attempts, when the service ended.
+    service_code: str | None = None
+    code_attempts: int = 0
+    code_locked_until: datetime | None = None
+    checked_out_at: datetime | None = None
+    hours_capped: bool = False
     version: int = 1
 
 
@@ -235,12 +241,15 @@ def _ensure_status(task: Task, allowed: set[TaskStatus], action: str) -> None:
         raise WrongTaskState(f"a task that is {task.status.value} cannot be {action}")
 
 
-def accept(task: Task, volunteer_id: str, now: datetime) -> list[contracts.EventData]:
-    """The volunteer takes the task on."""
+def accept(
+    task: Task, volunteer_id: str, now: datetime, service_code: str | None = None
+) -> list[contracts.EventData]:
+    """The volunteer takes the task on; the resident is given the code that confirms the visit."""
     _ensure_assignee(task, volunteer_id)
     _ensure_status(task, {TaskStatus.OFFERED}, "accepted")
     task.status = TaskStatus.ACCEPTED
     task.accepted_at = now
+    task.service_code = service_code
     return [
         contracts.TaskAccepted(
             task_id=task.id,
@@ -250,6 +259,7 @@ def accept(task: Task, volunteer_id: str, now: datetime) -> list[contracts.Event
             township=task.township,
             category=task.category,
             accepted_at=now,
+            service_code=service_code,
         )
     ]
 

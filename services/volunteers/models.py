@@ -62,6 +62,11 @@ class TaskDocument(AggregateDocument):
     hours = mongoengine.FloatField()
     participants = mongoengine.ListField(mongoengine.DictField())
     rating_score = mongoengine.IntField()
+    service_code = mongoengine.StringField()
+    code_attempts = mongoengine.IntField(default=0)
+    code_locked_until = mongoengine.DateTimeField()
+    checked_out_at = mongoengine.DateTimeField()
+    hours_capped = mongoengine.BooleanField(default=False)
 
 
 class TeamDocument(AggregateDocument):

@@ -72,6 +72,24 @@ def wait_in_inbox(gateway, volunteer, task_id):
     )
 
 
+def service_code(gateway, resident, request_id):
+    """The code the resident reads out to the volunteer (shown to them once the task is accepted)."""
+    return wait_until(
+        lambda: gateway.get(f"/api/v1/requests/{request_id}", resident).json().get("service_code"),
+        what="the resident's service code",
+    )
+
+
+def serve(gateway, resident, volunteer, request_id, task_id):
+    """Accept, then check in and out with the resident's code (docs/adr/0051)."""
+    accepted = gateway.post(f"/api/v1/tasks/{task_id}/accept", volunteer)
+    assert accepted.status_code == 200, f"accept: {accepted.text}"
+    code = service_code(gateway, resident, request_id)
+    for step in ("check-in", "complete"):
+        response = gateway.post(f"/api/v1/tasks/{task_id}/{step}", volunteer, json={"code": code})
+        assert response.status_code == 200, f"{step}: {response.text}"
+
+
 def run_loop(gateway, admin, resident_id, *, decline_first=False, score=5):
     resident = bearer("resident", resident_id)
     created = submit(gateway, resident)
@@ -91,9 +109,7 @@ def run_loop(gateway, admin, resident_id, *, decline_first=False, score=5):
         volunteer = bearer("volunteer", volunteer_id)
         wait_in_inbox(gateway, volunteer, task_id)
 
-    for step, body in (("accept", None), ("check-in", None), ("complete", {"hours": 2})):
-        response = gateway.post(f"/api/v1/tasks/{task_id}/{step}", volunteer, json=body)
-        assert response.status_code == 200, f"{step}: {response.text}"
+    serve(gateway, resident, volunteer, request_id, task_id)
     wait_until(lambda: request_status(gateway, resident, request_id) == "completed", what="completed")
     rating = wait_until(
         lambda: (
@@ -147,7 +163,7 @@ def test_full_loops_reach_every_service(gateway, admin):
 
         volunteer = bearer("volunteer", loop["volunteer_id"])
         task = gateway.get(f"/api/v1/tasks/{loop['task_id']}", volunteer).json()
-        assert task["status"] == "completed" and task["hours"] == 2
+        assert task["status"] == "completed" and task["hours"] == 0.25  # minutes count as a quarter hour
         wait_until(
             lambda loop=loop: (
                 gateway.get(
@@ -170,7 +186,7 @@ def test_full_loops_reach_every_service(gateway, admin):
 
     hours = {}
     for loop in loops:
-        hours[loop["volunteer_id"]] = hours.get(loop["volunteer_id"], 0) + 2
+        hours[loop["volunteer_id"]] = hours.get(loop["volunteer_id"], 0) + 0.25
     for volunteer_id, expected in hours.items():
         ledger = wait_until(
             lambda v=volunteer_id, e=expected: (
@@ -178,7 +194,7 @@ def test_full_loops_reach_every_service(gateway, admin):
             ),
             what="the hours ledger",
         )
-        assert ledger["tasks"] == expected / 2
+        assert ledger["tasks"] == expected / 0.25
 
     after = {service: scrape(port) for service, port in ports.items()}
     closed = "civicloop_request_transitions_total"
@@ -228,8 +244,7 @@ def test_bad_input_is_refused_and_changes_nothing(gateway, admin):
 
     volunteer = bearer("volunteer", volunteer_id)
     wait_in_inbox(gateway, volunteer, task_id)
-    for step, body in (("accept", None), ("complete", {"hours": 1})):
-        assert gateway.post(f"/api/v1/tasks/{task_id}/{step}", volunteer, json=body).status_code == 200
+    serve(gateway, owner, volunteer, loop_request, task_id)
     wait_until(lambda: request_status(gateway, owner, loop_request) == "completed", what="completed")
     wait_until(lambda: gateway.get(f"/api/v1/ratings/{loop_request}", owner).ok, what="the rating slot")
 

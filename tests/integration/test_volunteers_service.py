@@ -55,16 +55,19 @@ def test_the_whole_task_life_and_the_hours_ledger(harness):
     inbox = harness.call("GET", "/api/v1/tasks?status=offered", me).get_json()["items"]
     assert [task["id"] for task in inbox] == [offer.task_id]
 
-    for step in ("accept", "check-in"):
-        assert harness.call("POST", f"/api/v1/tasks/{offer.task_id}/{step}", me).status_code == 200
-    done = harness.call("POST", f"/api/v1/tasks/{offer.task_id}/complete", me, json={"hours": 2.5})
+    assert harness.call("POST", f"/api/v1/tasks/{offer.task_id}/accept", me).status_code == 200
+    code = harness.bus.wait_for("task.accepted", task_id=offer.task_id).data["service_code"]
+    checked_in = harness.call("POST", f"/api/v1/tasks/{offer.task_id}/check-in", me, json={"code": code})
+    assert checked_in.status_code == 200, checked_in.get_json()
+    done = harness.call("POST", f"/api/v1/tasks/{offer.task_id}/complete", me, json={"code": code})
     assert done.status_code == 200 and done.get_json()["status"] == "completed"
 
     for event_type in ("task.accepted", "task.checked_in", "task.completed"):
         harness.bus.wait_for(event_type, task_id=offer.task_id)
     wait_until(lambda: HoursEntry.objects(volunteer_id=volunteer["id"]).count() == 1, what="the ledger entry")
     hours = harness.call("GET", f"/api/v1/volunteers/{volunteer['id']}/hours", me).get_json()
-    assert hours["total_hours"] == 2.5 and hours["tasks"] == 1
+    # Minutes between check-in and check-out count as the minimum quarter hour (docs/adr/0051).
+    assert hours["total_hours"] == 0.25 and hours["tasks"] == 1
 
 
 def test_someone_elses_task_cannot_be_touched(harness):
@@ -83,10 +86,10 @@ def test_bad_steps_are_problems_and_change_nothing(harness):
     volunteer = register(harness)
     me = bearer("volunteer", volunteer["id"])
     offer = offer_to(harness, volunteer["id"])
-    early = harness.call("POST", f"/api/v1/tasks/{offer.task_id}/complete", me, json={"hours": 1})
+    early = harness.call("POST", f"/api/v1/tasks/{offer.task_id}/complete", me, json={"code": "123456"})
     assert early.status_code == 409
-    bad_hours = harness.call("POST", f"/api/v1/tasks/{offer.task_id}/complete", me, json={"hours": 99})
-    assert bad_hours.status_code == 422 and bad_hours.get_json()["errors"][0]["field"] == "hours"
+    no_code = harness.call("POST", f"/api/v1/tasks/{offer.task_id}/check-in", me, json={})
+    assert no_code.status_code == 422 and no_code.get_json()["errors"][0]["field"] == "code"
     no_reason = harness.call("POST", f"/api/v1/tasks/{offer.task_id}/decline", me, json={})
     assert no_reason.status_code == 422 and no_reason.get_json()["errors"][0]["field"] == "reason"
     assert TaskDocument.objects(id=offer.task_id).first().status == "offered"

@@ -1,0 +1,169 @@
+"""Rules of the county's organisation: centre → township institutes → stations; teams and members.
+
+Pure: no I/O. The county centre and its 14 township institutes are fixed by the county (the
+townships are a closed list); stations and teams hang under them (docs/adr/0050).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.common import contracts
+from services.common.county import COUNTY, TOWNSHIPS
+from services.common.domain import DomainError, StateConflict
+from services.volunteers.domain import TEAM_KINDS, Team, Volunteer, snapshot, team_snapshot
+
+CENTRE = {
+    "id": "centre",
+    "kind": "county_centre",
+    "name": f"{COUNTY}新时代文明实践中心",
+    "name_en": "Gutian County New Era Civilization Practice Centre",
+}
+# Which kinds of team may sit under which: the corps at the top, brand teams under standing teams.
+ALLOWED_PARENTS = {
+    "county_corps": (),
+    "standing": ("county_corps",),
+    "sub_team": ("standing", "county_corps"),
+    "lecture_brand": ("standing", "county_corps"),
+}
+TEAM_UPDATABLE = ("name", "parent_id", "townships", "categories", "leader_id", "active")
+
+
+class CycleInTeams(StateConflict):
+    """A team cannot sit under itself or under one of its own sub-teams."""
+
+
+def institute_name(township: str) -> str:
+    """The default name of a township's institute (新时代文明实践所)."""
+    return f"{township}新时代文明实践所"
+
+
+@dataclass(frozen=True)
+class Institute:
+    """A township institute: one per township, under the county centre."""
+
+    township: str
+    name: str
+    leader_name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+def default_institutes() -> list[Institute]:
+    """The 14 institutes as the county lists them."""
+    return [Institute(township=t, name=institute_name(t)) for t in TOWNSHIPS]
+
+
+def check_parent(kind: str, parent_kind: str | None, ancestors_of_parent: list[str], team_id: str) -> None:
+    """A parent of the right kind, and no cycle (the team is not among its new parent's ancestors)."""
+    allowed = ALLOWED_PARENTS[kind]
+    if parent_kind is None:
+        if allowed:
+            raise DomainError("every team but the county corps belongs to a parent team", field="parent_id")
+        return
+    if not allowed:
+        raise DomainError("the county corps has no parent team", field="parent_id")
+    if parent_kind not in allowed:
+        raise DomainError(f"a {kind} team sits under a {' or '.join(allowed)} team", field="parent_id")
+    if team_id in ancestors_of_parent:
+        raise CycleInTeams("a team cannot sit under one of its own sub-teams", field="parent_id")
+
+
+def update_team(team: Team, changes: dict[str, object]) -> list[contracts.EventData]:
+    """Change a team; every change is announced with the whole team."""
+    unknown = set(changes) - set(TEAM_UPDATABLE)
+    if unknown:
+        raise DomainError(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    changed = {name: value for name, value in changes.items() if getattr(team, name) != value}
+    if not changed:
+        return []
+    for name, value in changed.items():
+        setattr(team, name, value)
+    if team.leader_id and team.leader_id not in team.member_ids:
+        team.member_ids = [*team.member_ids, team.leader_id]
+    team.profile_version += 1
+    return [team_snapshot(team)]
+
+
+def join_team(
+    team: Team, volunteer: Volunteer
+) -> tuple[list[contracts.EventData], list[contracts.EventData]]:
+    """Put a volunteer in a team: (team events, volunteer events); nothing when they are in already."""
+    if not team.active:
+        raise StateConflict("the team is not active", field="team_id")
+    team_events: list[contracts.EventData] = []
+    volunteer_events: list[contracts.EventData] = []
+    if volunteer.id not in team.member_ids:
+        team.member_ids = [*team.member_ids, volunteer.id]
+        team.profile_version += 1
+        team_events.append(team_snapshot(team))
+    if team.id not in volunteer.team_ids:
+        volunteer.team_ids = [*volunteer.team_ids, team.id]
+        volunteer.profile_version += 1
+        volunteer_events.append(snapshot(volunteer, registered=False))
+    return team_events, volunteer_events
+
+
+def leave_team(
+    team: Team, volunteer: Volunteer
+) -> tuple[list[contracts.EventData], list[contracts.EventData]]:
+    """Take a volunteer out of a team (and off its lead); nothing when they were not in it."""
+    team_events: list[contracts.EventData] = []
+    volunteer_events: list[contracts.EventData] = []
+    if volunteer.id in team.member_ids or team.leader_id == volunteer.id:
+        team.member_ids = [m for m in team.member_ids if m != volunteer.id]
+        if team.leader_id == volunteer.id:
+            team.leader_id = None
+        team.profile_version += 1
+        team_events.append(team_snapshot(team))
+    if team.id in volunteer.team_ids:
+        volunteer.team_ids = [t for t in volunteer.team_ids if t != team.id]
+        volunteer.profile_version += 1
+        volunteer_events.append(snapshot(volunteer, registered=False))
+    return team_events, volunteer_events
+
+
+def summarise(
+    institutes: list[Institute],
+    stations: dict[tuple[str, str], int],
+    teams: list[dict[str, object]],
+    volunteers: dict[str, int],
+) -> dict[str, object]:
+    """The organisation tree with counts: centre → institutes (stations, teams, volunteers)."""
+    teams_by_township: dict[str, int] = {}
+    for team in teams:
+        for township in team.get("townships") or []:  # type: ignore[union-attr]
+            teams_by_township[str(township)] = teams_by_township.get(str(township), 0) + 1
+    kinds = {kind: sum(1 for team in teams if team.get("kind") == kind) for kind in TEAM_KINDS}
+    rows = []
+    for institute in institutes:
+        counts = {
+            kind: stations.get((institute.township, kind), 0)
+            for kind in ("village", "community", "family_education")
+        }
+        rows.append(
+            {
+                "township": institute.township,
+                "name": institute.name,
+                "leader_name": institute.leader_name,
+                "phone": institute.phone,
+                "address": institute.address,
+                "stations": counts,
+                "teams": teams_by_township.get(institute.township, 0),
+                "volunteers": volunteers.get(institute.township, 0),
+            }
+        )
+    practice = sum(n for (_t, kind), n in stations.items() if kind != "family_education")
+    return {
+        "centre": CENTRE,
+        "institutes": rows,
+        "totals": {
+            "institutes": len(institutes),
+            "practice_stations": practice,
+            "family_education_stations": sum(
+                n for (_t, kind), n in stations.items() if kind == "family_education"
+            ),
+            "teams": kinds,
+            "volunteers": sum(volunteers.values()),
+        },
+    }
