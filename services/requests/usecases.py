@@ -32,7 +32,10 @@ class Submitted:
 
 
 def submit_request(
-    submission: domain.Submission, idempotency_key: str | None, causation_id: str
+    submission: domain.Submission,
+    idempotency_key: str | None,
+    causation_id: str,
+    request_id: str | None = None,
 ) -> Submitted:
     """Store a new request with its `request.submitted` event; a repeated key returns the first one."""
     scope = f"{submission.resident_id}:{idempotency_key}" if idempotency_key else None
@@ -41,7 +44,8 @@ def submit_request(
         if existing:
             return Submitted(from_document(existing), created=False)
     now = utcnow()
-    request_id = new_id()
+    # A caller may fix the id beforehand (a patrol report names its order before it exists).
+    request_id = request_id or new_id()
     event_id = new_id()
     for _ in range(CODE_ATTEMPTS):
         request, events = domain.submit(
@@ -74,6 +78,9 @@ def submit_request(
                 )
                 if existing is not None:
                     return Submitted(from_document(existing), created=False)
+            stored = RequestDocument._get_collection().find_one({"_id": request_id}, {"outbox": 0})
+            if stored is not None:
+                return Submitted(from_document(stored), created=False)
             # Otherwise the day's code was handed out twice under contention: take the next one.
     else:
         raise RuntimeError("could not find a free request code")
@@ -98,7 +105,7 @@ def cancel_request(
     now = utcnow()
     event_id = new_id()
     actor = "resident" if principal.sub == request.resident_id else f"{principal.role.value}"
-    events = domain.cancel(request, by=actor, reason=reason, event_id=event_id, now=now)
+    events = domain.cancel(request, by=actor, reason=reason, event_id=event_id, now=now, by_id=principal.sub)
     envelopes = [
         make_event(
             data,
