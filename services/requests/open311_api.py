@@ -75,7 +75,10 @@ def georeport(view: Callable[..., Response]) -> Callable[..., Response]:
 @georeport
 def discovery(path: FormatPath, fmt: str) -> Response:
     """Where this endpoint is and what it speaks."""
-    base = request.url_root.rstrip("/") + "/open311/v2"
+    # Behind the gateway the caller's host and port arrive as X-Forwarded-Host.
+    host = request.headers.get("X-Forwarded-Host") or request.host
+    scheme = request.headers.get("X-Forwarded-Proto") or request.scheme
+    base = f"{scheme}://{host}/open311/v2"
     return _respond(open311.discovery(base), fmt, root="discovery")
 
 
