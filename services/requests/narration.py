@@ -211,7 +211,10 @@ def narrate(request: ServiceRequest, viewer: Viewer) -> list[dict[str, Any]]:
                 "status_text": {"zh": zh, "en": en},
                 "actor": entry.actor,
                 "who": who,
-                "text": {"zh": text_zh, "en": text_en},
+                # The short record of the step, as stored (kept as it was for existing readers).
+                "text": {"zh": entry.text_zh, "en": entry.text_en},
+                # The step said as a person would say it to the viewer.
+                "said": {"zh": text_zh, "en": text_en},
                 "note": entry.note,
             }
         )

@@ -218,7 +218,38 @@ def measure_patrol_reports() -> None:
         PATROL_REPORTS_STORED.labels(key["township"], key["tier"], key["status"]).set(row["count"])
 
 
+def settle_reports_closed_by_the_loop() -> int:
+    """Mark community reports closed once their order has closed, so stored status and filters agree."""
+    waiting = list(
+        PatrolReportDocument._get_collection().find(
+            {"tier": patrols.Tier.REPORTED_TO_COMMUNITY.value, "status": patrols.PatrolStatus.IN_LOOP.value},
+            {"request_id": 1},
+        )
+    )
+    statuses = order_statuses([document["request_id"] for document in waiting if document.get("request_id")])
+    settled = 0
+    for document in waiting:
+        outcome = statuses.get(document.get("request_id") or "")
+        if outcome not in ("closed", "cancelled", "rejected"):
+            continue
+        # Setting the same values twice is harmless, so a repeated sweep needs no lease.
+        PatrolReportDocument._get_collection().update_one(
+            {"_id": document["_id"], "status": patrols.PatrolStatus.IN_LOOP.value},
+            {
+                "$set": {
+                    "status": patrols.PatrolStatus.CLOSED.value,
+                    "closed_at": utcnow(),
+                    "resolution_note": f"order {outcome}",
+                    "updated_at": utcnow(),
+                }
+            },
+        )
+        settled += 1
+    return settled
+
+
 def patrol_jobs() -> None:
-    """The worker's patrol chores: finish interrupted community reports, refresh the gauge."""
+    """The worker's patrol chores: finish interrupted community reports, settle closed ones, the gauge."""
     sweep_unlinked_reports()
+    settle_reports_closed_by_the_loop()
     measure_patrol_reports()

@@ -83,6 +83,7 @@ class TimelineStep(BaseModel):
     status_after: Status | None = None
     status_text: Bilingual | None = None
     who: Who | None = None
+    said: Bilingual | None = None
 
 
 class RequestView(BaseModel):

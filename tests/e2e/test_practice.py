@@ -171,8 +171,8 @@ def test_a_micro_wish_goes_from_the_wall_to_a_volunteer_and_is_rated_by_staff(ga
     )
     assert fulfilled["state_text"]["en"] == "Fulfilled" and fulfilled["volunteer"]
     timeline = gateway.get(f"/api/v1/requests/{wish['id']}", staff).json()["timeline"]
-    assert timeline[0]["text"]["zh"] == "您为陈*婆发布了微心愿「想要一副老花镜」"
-    assert timeline[-1]["text"]["zh"] == "这件事办结了，谢谢您"
+    assert timeline[0]["said"]["zh"] == "您为陈*婆发布了微心愿「想要一副老花镜」"
+    assert timeline[-1]["said"]["zh"] == "这件事办结了，谢谢您"
 
 
 def test_open311_through_the_gateway_with_a_published_client(gateway, admin):
@@ -247,8 +247,8 @@ def test_the_residents_timeline_reads_as_people_talk(gateway, admin):
     loop = run_loop(gateway, admin, "e2e-talk-resident", score=4)
     mine = gateway.get(f"/api/v1/requests/{loop['request_id']}", loop["resident"]).json()["timeline"]
     said = {step["kind"]: step for step in mine}
-    assert said["request.submitted"]["text"]["zh"] == "您提交了需求「陪老人看病」"
-    assert said["task.accepted"]["text"]["en"].startswith("Volunteer …")
+    assert said["request.submitted"]["said"]["zh"] == "您提交了需求「陪老人看病」"
+    assert said["task.accepted"]["said"]["en"].startswith("Volunteer …")
     assert said["task.accepted"]["who"] == {
         "role": "volunteer",
         "label": {
@@ -256,8 +256,8 @@ def test_the_residents_timeline_reads_as_people_talk(gateway, admin):
             "en": f"volunteer …{loop['volunteer_id'][-4:]}",
         },
     }
-    assert said["task.completed"]["text"]["zh"].endswith("用时2小时，请您评价")
-    assert said["request.rated"]["text"] == {"zh": "您给了4星评价", "en": "You gave 4 stars"}
+    assert said["task.completed"]["said"]["zh"].endswith("用时2小时，请您评价")
+    assert said["request.rated"]["said"] == {"zh": "您给了4星评价", "en": "You gave 4 stars"}
     assert said["request.closed"]["status_text"] == {"zh": "已办结", "en": "Closed"}
     assert all(step["when"]["zh"] and step["status_text"]["en"] for step in mine)
     assert [step["at"] for step in mine] == sorted(step["at"] for step in mine)
@@ -266,6 +266,6 @@ def test_the_residents_timeline_reads_as_people_talk(gateway, admin):
     accepted = next(step for step in staff if step["kind"] == "task.accepted")
     assert accepted["who"]["id"] == loop["volunteer_id"]
     assert (
-        next(step for step in staff if step["kind"] == "request.rated")["text"]["en"]
+        next(step for step in staff if step["kind"] == "request.rated")["said"]["en"]
         == "The resident gave 4 stars"
     )

@@ -61,7 +61,7 @@ def test_a_community_report_enters_the_loop_once_as_a_patrol_order(harness):
     assert announced.data["station"] == "西门社区" and announced.data["latitude"] == 26.58
     assert announced.data["resident_id"] == "steward-it-1"
     order = harness.call("GET", f"/api/v1/requests/{report['request_id']}", STEWARD).get_json()
-    assert order["source"] == "patrol" and order["timeline"][0]["text"]["zh"].startswith("您巡查时发现问题")
+    assert order["source"] == "patrol" and order["timeline"][0]["said"]["zh"].startswith("您巡查时发现问题")
 
     # Creating the order again (a retry, or the sweep after a crash) changes nothing.
     patrol_usecases._enter_loop(patrol_usecases.get_report(report["id"]), causation_id="again")
@@ -81,6 +81,15 @@ def test_a_community_report_enters_the_loop_once_as_a_patrol_order(harness):
         ),
         what="the report to close with its order",
     )
+    wait_until(
+        lambda: PatrolReportDocument.objects(id=report["id"]).first().status == "closed",
+        timeout=20,
+        what="the worker to settle the stored report",
+    )
+    closed = harness.call(
+        "GET", "/api/v1/patrols?status=closed&tier=reported_to_community", STEWARD
+    ).get_json()
+    assert report["id"] in [item["id"] for item in closed["items"]]
 
 
 def test_a_report_whose_order_was_never_written_is_finished_by_the_sweep(harness):

@@ -147,31 +147,32 @@ def test_the_timeline_speaks_to_the_owner_and_shows_staff_who_acted_whatever_the
         "task.accepted",
         "task.completed",
     ]
-    assert told[0]["text"] == {"zh": "您提交了需求「陪老人看病」", "en": "You asked for “陪老人看病”"}
+    assert told[0]["said"] == {"zh": "您提交了需求「陪老人看病」", "en": "You asked for “陪老人看病”"}
+    assert told[1]["text"] == {"zh": "已派单给志愿者", "en": "Offered to a volunteer"}  # the stored record
     assert told[2]["who"]["label"] == {"zh": "志愿者…1234", "en": "volunteer …1234"}
     assert "id" not in told[2]["who"]
-    assert told[3]["text"]["zh"] == "志愿者…1234完成了服务，用时2.5小时，请您评价"
+    assert told[3]["said"]["zh"] == "志愿者…1234完成了服务，用时2.5小时，请您评价"
     assert [step["status_after"] for step in told] == ["submitted", "dispatched", "accepted", "completed"]
     assert told[3]["status_text"] == {"zh": "已完成，待评价", "en": "Completed, waiting for your rating"}
     assert told[0]["when"]["zh"] == "11月29日 16:00"  # 08:00 UTC is 16:00 in China
 
     staff = narrate(shuffled, Viewer("disp-1", is_staff=True))
-    assert staff[0]["text"]["en"] == "The resident asked for “陪老人看病”"
+    assert staff[0]["said"]["en"] == "The resident asked for “陪老人看病”"
     assert staff[2]["who"] == {
         "role": "volunteer",
         "label": {"zh": "志愿者", "en": "volunteer"},
         "id": "vol-ABCD1234",
     }
-    assert not staff[3]["text"]["zh"].endswith("请您评价")
+    assert not staff[3]["said"]["zh"].endswith("请您评价")
 
 
 def test_a_wish_and_a_patrol_name_their_source_and_an_unknown_step_keeps_its_stored_text():
     wish = submitted(source="wish", resident_id="staff-1", source_details={"beneficiary": {"name": "张秀英"}})
-    assert narrate(wish, Viewer("vol-1"))[0]["text"]["zh"] == "工作人员为张*英发布了微心愿「陪老人看病」"
+    assert narrate(wish, Viewer("vol-1"))[0]["said"]["zh"] == "工作人员为张*英发布了微心愿「陪老人看病」"
     wish.timeline.append(
         domain.TimelineEntry("x", "request.reviewed.v9", NOW, "dispatcher", "新步骤", "A new step")
     )
-    assert narrate(wish, Viewer("staff-1"))[-1]["text"] == {"zh": "新步骤", "en": "A new step"}
+    assert narrate(wish, Viewer("staff-1"))[-1]["said"] == {"zh": "新步骤", "en": "A new step"}
     assert mask_name("李明") == "李*" and mask_name("欧阳小明") == "欧**明"
 
 
