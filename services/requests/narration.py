@@ -193,7 +193,8 @@ def _hours_from(text_en: str) -> str:
 
 def narrate(request: ServiceRequest, viewer: Viewer) -> list[dict[str, Any]]:
     """Every step in time order with when, who, what, and the status the request stood at after it."""
-    ordered = sorted(request.timeline, key=lambda entry: entry.at)
+    # Ties in time are broken by event id, so the story is the same whatever order events arrived in.
+    ordered = sorted(request.timeline, key=lambda entry: (entry.at, entry.event_id))
     owner = viewer.id == request.resident_id
     steps = []
     for index, entry in enumerate(ordered):

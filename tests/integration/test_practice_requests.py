@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xmltodict
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.ids import new_id, utcnow
 from services.common.store import to_state
@@ -42,7 +43,14 @@ def test_a_report_resolved_on_site_is_closed_with_its_note_and_counted(harness):
     stored = PatrolReportDocument._get_collection().find_one({"_id": report["id"]})
     assert (stored["tier"], stored["township"]) == ("resolved_on_site", "城西街道") and stored["reported_at"]
     web = harness.client.get("/metrics").get_data(as_text=True)
-    assert 'civicloop_patrol_reports_total{tier="resolved_on_site",township="城西街道"}' in web
+    counted = [
+        sample.value
+        for family in text_string_to_metric_families(web)
+        for sample in family.samples
+        if sample.name == "civicloop_patrol_reports_total"
+        and sample.labels == {"tier": "resolved_on_site", "township": "城西街道"}
+    ]
+    assert counted and counted[0] >= 1
 
 
 def test_a_community_report_enters_the_loop_once_as_a_patrol_order(harness):

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 import xmltodict
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.common.domain import DomainError, StateConflict
 from services.requests import domain, open311, patrols
@@ -245,3 +247,42 @@ def test_open311_xml_follows_the_spec_shapes():
     assert attributes[0]["code"] == "township" and len(attributes[0]["values"]["value"]) == 14
     errors, _ = open311.render(open311.error_document(403, "no key"), "xml", shape="errors")
     assert xmltodict.parse(errors)["errors"]["error"] == {"code": "403", "description": "no key"}
+
+
+LOOP_STEPS = [
+    ("task.offered", lambda ids: factories.task_offered(**ids), 1),
+    ("task.declined", lambda ids: factories.task_declined(**ids), 2),
+    ("task.accepted", lambda ids: factories.task_accepted(**ids), 2),
+    ("task.checked_in", lambda ids: factories.task_checked_in(**ids), 3),
+    ("task.completed", lambda ids: factories.task_completed(**ids), 4),
+    (
+        "request.rated",
+        lambda ids: factories.request_rated(request_id="req-1", resident_id="res-1", score=4),
+        5,
+    ),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(order=st.permutations(range(len(LOOP_STEPS))), repeats=st.lists(st.integers(0, 5), max_size=4))
+def test_any_arrival_order_and_repetition_tells_the_same_story(order, repeats):
+    ids = {"request_id": "req-1", "task_id": "t1"}
+    reference = submitted()
+    for kind, build, minute in LOOP_STEPS:
+        at = NOW + timedelta(minutes=minute)
+        domain.record(
+            reference, kind, build(ids), event_id=kind, occurred_at=at, now=NOW + timedelta(minutes=10)
+        )
+    shuffled = submitted()
+    for index in [*order, *repeats]:
+        kind, build, minute = LOOP_STEPS[index]
+        at = NOW + timedelta(minutes=minute)
+        domain.record(
+            shuffled, kind, build(ids), event_id=kind, occurred_at=at, now=NOW + timedelta(minutes=10)
+        )
+    for viewer in (Viewer("res-1"), Viewer("disp-1", is_staff=True)):
+        told, expected = narrate(shuffled, viewer), narrate(reference, viewer)
+        assert [(s["kind"], s["said"], s["status_after"]) for s in told] == [
+            (s["kind"], s["said"], s["status_after"]) for s in expected
+        ]
+        assert told[-1]["said"]["en"] in ("All done, thank you", "All done")
