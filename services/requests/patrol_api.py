@@ -16,7 +16,7 @@ from services.common.ids import utcnow
 from services.common.schemas import ERROR_RESPONSES, PageQuery, StrictBody
 from services.requests import patrol_usecases, patrols
 from services.requests.catalog import CategoryCode
-from services.requests.schemas import Bilingual, Urgency
+from services.requests.schemas import Bilingual, IdempotencyHeader, Urgency
 
 patrols_api = APIBlueprint(
     "patrols",
@@ -138,8 +138,10 @@ def _visible(principal: Principal, report: patrols.PatrolReport) -> None:
     raise NotFound("no patrol report with that id")
 
 
-@patrols_api.post("", responses={201: PatrolView})
-def file_patrol_report(body: PatrolCreate) -> tuple[dict[str, Any], int, dict[str, str]]:
+@patrols_api.post("", responses={201: PatrolView, 200: PatrolView})
+def file_patrol_report(
+    body: PatrolCreate, header: IdempotencyHeader
+) -> tuple[dict[str, Any], int, dict[str, str]]:
     """File a patrol report (stewards); a community report enters the loop as an order at once."""
     principal = require(Role.STEWARD)
     if principal.township and principal.township != body.location.township:
@@ -159,9 +161,12 @@ def file_patrol_report(body: PatrolCreate) -> tuple[dict[str, Any], int, dict[st
         urgency=body.urgency,
         parties=tuple(body.parties),
     )
-    report = patrol_usecases.file_report(finding, causation_id=g.request_id)
+    report, created = patrol_usecases.file_report(finding, g.request_id, header.idempotency_key)
     view = present(report, patrol_usecases.order_statuses([report.request_id] if report.request_id else []))
-    return view, 201, {"Location": f"/api/v1/patrols/{report.id}"}
+    location = {"Location": f"/api/v1/patrols/{report.id}"}
+    if created:
+        return view, 201, location
+    return view, 200, {**location, "Idempotent-Replayed": "true"}
 
 
 @patrols_api.get("", responses={200: PatrolPage})

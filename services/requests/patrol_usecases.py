@@ -18,7 +18,14 @@ from pymongo import DESCENDING
 from services.common.domain import Missing
 from services.common.ids import as_utc, new_id, utcnow
 from services.common.logs import get_logger
-from services.common.store import AggregateDocument, AggregateStore, from_state, holding, to_state
+from services.common.store import (
+    AggregateDocument,
+    AggregateStore,
+    AlreadyExists,
+    from_state,
+    holding,
+    to_state,
+)
 from services.requests import patrols, usecases
 from services.requests.models import RequestDocument
 
@@ -48,6 +55,8 @@ class PatrolReportDocument(AggregateDocument):
             ["steward_id", "-reported_at"],
             ["township", "tier", "-reported_at"],
             ["tier", "request_created"],
+            # "<steward>:<Idempotency-Key>", or the report id when no key was sent.
+            {"fields": ["idempotency_scope"], "unique": True},
         ],
     }
 
@@ -73,6 +82,7 @@ class PatrolReportDocument(AggregateDocument):
     closed_at = mongoengine.DateTimeField()
     closed_by = mongoengine.StringField()
     updated_at = mongoengine.DateTimeField()
+    idempotency_scope = mongoengine.StringField()
 
 
 patrol_store = AggregateStore(PatrolReportDocument)
@@ -91,15 +101,34 @@ def _load(document: dict[str, Any]) -> patrols.PatrolReport:
     return report
 
 
-def file_report(finding: patrols.Finding, causation_id: str) -> patrols.PatrolReport:
-    """Store a steward's report; a community report also enters the loop as an order."""
+def file_report(
+    finding: patrols.Finding, causation_id: str, idempotency_key: str | None = None
+) -> tuple[patrols.PatrolReport, bool]:
+    """Store a steward's report (once per key); a community report also enters the loop as an order."""
+    scope = f"{finding.steward_id}:{idempotency_key}" if idempotency_key else None
+    if scope and (earlier := _by_scope(scope)) is not None:
+        return earlier, False
     now = utcnow()
     report = patrols.report(finding, report_id=new_id(), request_id=new_id(), now=now)
-    patrol_store.insert(report.id, {**to_state(report), "updated_at": now}, [])
+    try:
+        patrol_store.insert(
+            report.id, {**to_state(report), "updated_at": now, "idempotency_scope": scope or report.id}, []
+        )
+    except AlreadyExists:
+        # The same key raced in twice from a steward's flaky connection; the first one stored wins.
+        earlier = _by_scope(scope) if scope else None
+        if earlier is None:
+            raise
+        return earlier, False
     PATROL_REPORTS.labels(report.township, report.tier).inc()
     if report.tier == patrols.Tier.REPORTED_TO_COMMUNITY:
         _enter_loop(report, causation_id)
-    return report
+    return report, True
+
+
+def _by_scope(scope: str) -> patrols.PatrolReport | None:
+    document = PatrolReportDocument._get_collection().find_one({"idempotency_scope": scope}, {"outbox": 0})
+    return _load(document) if document else None
 
 
 def _enter_loop(report: patrols.PatrolReport, causation_id: str) -> None:

@@ -113,7 +113,7 @@ def test_a_report_whose_order_was_never_written_is_finished_by_the_sweep(harness
     report = patrols.report(
         finding, report_id=new_id(), request_id=new_id(), now=utcnow() - patrol_usecases.SWEEP_AFTER * 2
     )
-    patrol_usecases.patrol_store.insert(report.id, to_state(report), [])
+    patrol_usecases.patrol_store.insert(report.id, {**to_state(report), "idempotency_scope": report.id}, [])
     assert RequestDocument.objects(id=report.request_id).count() == 0
     wait_until(
         lambda: PatrolReportDocument.objects(id=report.id).first().request_created,
@@ -122,6 +122,17 @@ def test_a_report_whose_order_was_never_written_is_finished_by_the_sweep(harness
     )
     harness.bus.wait_for("request.submitted", request_id=report.request_id)
     assert RequestDocument.objects(source_ref=report.id).count() == 1
+
+
+def test_the_same_idempotency_key_files_one_report(harness):
+    headers = {**STEWARD, "Idempotency-Key": "patrol-key-1"}
+    body = {"tier": "reported_to_community", "resolution_note": None, "category": "environment"}
+    first = patrol(harness, who=headers, **body)
+    again = patrol(harness, who=headers, **body)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json()["id"] == first.get_json()["id"]
+    assert PatrolReportDocument.objects(idempotency_scope="steward-it-1:patrol-key-1").count() == 1
+    assert RequestDocument.objects(source_ref=first.get_json()["id"]).count() == 1
 
 
 def test_a_joint_consultation_gathers_meetings_then_closes(harness):
