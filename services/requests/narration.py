@@ -25,6 +25,7 @@ ORDERER = {
     "pairing": ("结对帮扶", "the pairing programme"),
     "open311": ("Open311 提交人", "the Open311 caller"),
 }
+OFFER_KINDS = frozenset({"task.offered"})
 ROLES = {
     "volunteer": ("志愿者", "volunteer"),
     "dispatch": ("派单系统", "the dispatch service"),
@@ -70,10 +71,10 @@ def when_text(at: datetime) -> dict[str, str]:
 
 def _who(entry: TimelineEntry, request: ServiceRequest, viewer: Viewer) -> dict[str, Any]:
     """The actor of a step: "you" for the viewer, a role (and masked or full id) for others."""
-    is_viewer = entry.actor_id is not None and entry.actor_id == viewer.id
-    if entry.actor == "resident" and (
-        is_viewer or (entry.actor_id is None and viewer.id == request.resident_id)
-    ):
+    # An offer is made by dispatch; the id it carries is the volunteer offered to, not the actor.
+    actor_id = None if entry.kind in OFFER_KINDS else entry.actor_id
+    is_viewer = actor_id is not None and actor_id == viewer.id
+    if entry.actor == "resident" and (is_viewer or (actor_id is None and viewer.id == request.resident_id)):
         zh, en = "您", "you"
         role = "resident"
     elif entry.actor == "resident":
@@ -85,19 +86,27 @@ def _who(entry: TimelineEntry, request: ServiceRequest, viewer: Viewer) -> dict[
     else:
         zh, en = ROLES.get(entry.actor, (entry.actor, entry.actor))
         role = entry.actor
-        if entry.actor == "volunteer" and entry.actor_id and not viewer.is_staff:
-            zh, en = f"{zh}{short_ref(entry.actor_id)}", f"{en} {short_ref(entry.actor_id)}"
+        if entry.actor == "volunteer" and actor_id:
+            zh, en = volunteer_label(actor_id, viewer)
     who: dict[str, Any] = {"role": role, "label": {"zh": zh, "en": en}}
     if viewer.is_staff or is_viewer:
-        who["id"] = entry.actor_id
+        who["id"] = actor_id
     return who
 
 
+def volunteer_label(volunteer_id: str | None, viewer: Viewer) -> tuple[str, str]:
+    """How a volunteer is named: by role to staff (who get the id beside it), by a short ref to residents."""
+    if volunteer_id is None or viewer.is_staff:
+        return ROLES["volunteer"]
+    return f"志愿者{short_ref(volunteer_id)}", f"volunteer {short_ref(volunteer_id)}"
+
+
 def _sentence(
-    entry: TimelineEntry, request: ServiceRequest, who: dict[str, Any], owner: bool
+    entry: TimelineEntry, request: ServiceRequest, who: dict[str, Any], viewer: Viewer
 ) -> tuple[str, str]:
     """What happened, in one sentence each in Chinese and English."""
     name_zh, name_en = who["label"]["zh"], who["label"]["en"]
+    owner = viewer.id == request.resident_id
     note = entry.note or ""
     title = request.title
     amount = entry.amount
@@ -129,9 +138,12 @@ def _sentence(
                 "Offered to a volunteer team; waiting for its leader to confirm",
             )
         case "task.offered":
+            target_zh, target_en = volunteer_label(entry.actor_id, viewer)
+            if viewer.is_staff and entry.actor_id:
+                target_zh, target_en = f"{target_zh} {entry.actor_id}", f"{target_en} {entry.actor_id}"
             return (
-                f"已派给{name_zh}，等对方确认",
-                f"Offered to {name_en}; waiting for them to confirm",
+                f"已派给{target_zh}，等对方确认",
+                f"Offered to {target_en}; waiting for them to confirm",
             )
         case "request.pooled":
             return (
@@ -195,11 +207,10 @@ def narrate(request: ServiceRequest, viewer: Viewer) -> list[dict[str, Any]]:
     """Every step in time order with when, who, what, and the status the request stood at after it."""
     # Ties in time are broken by event id, so the story is the same whatever order events arrived in.
     ordered = sorted(request.timeline, key=lambda entry: (entry.at, entry.event_id))
-    owner = viewer.id == request.resident_id
     steps = []
     for index, entry in enumerate(ordered):
         who = _who(entry, request, viewer)
-        text_zh, text_en = _sentence(entry, request, who, owner)
+        text_zh, text_en = _sentence(entry, request, who, viewer)
         standing = derive_status(ordered[: index + 1])
         zh, en = STATUS_TEXT[standing]
         steps.append(

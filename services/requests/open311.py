@@ -41,6 +41,8 @@ MAX_RESULTS = 1000
 ZIPCODE = "352200"
 # Descriptions that residents typed are private; these sources file public problems, shown in full.
 PUBLIC_SOURCES = frozenset({"open311", "patrol"})
+# The resident's wording ("waiting for your rating") does not suit a public tracker.
+PUBLIC_STATUS_TEXT = {Status.COMPLETED: ("服务已完成", "Service completed")}
 ATTRIBUTE_KEY = re.compile(r"^attribute\[([A-Za-z0-9_]+)\]$")
 
 
@@ -131,7 +133,7 @@ def service_definition(service_code: str) -> dict[str, Any]:
 def status_of(request: ServiceRequest) -> tuple[str, str]:
     """("open" | "closed", notes in English and Chinese) for a request's status."""
     status = request.status
-    zh, en = STATUS_TEXT[status]
+    zh, en = PUBLIC_STATUS_TEXT.get(status) or STATUS_TEXT[status]
     notes = f"{en} / {zh}"
     reason = next(
         (entry.note for entry in reversed(request.timeline) if entry.status == status and entry.note), None

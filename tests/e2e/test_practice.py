@@ -237,7 +237,7 @@ def test_open311_through_the_gateway_with_a_published_client(gateway, admin):
         lambda: (r := as_json.get_service_request(request_id))["status"] == "closed" and r,
         what="closed in Open311",
     )
-    assert closed["status_notes"].startswith("Completed")
+    assert closed["status_notes"] == "Service completed / 服务已完成"
     assert request_id in [r["service_request_id"] for r in as_json.get_service_requests(status="closed")]
     assert request_id not in [r["service_request_id"] for r in as_json.get_service_requests(status="open")]
 

@@ -310,7 +310,7 @@ def test_open311_posts_become_orders_and_are_found_by_id_token_and_filters(harne
         what="closed in Open311",
     )
     notes = harness.client.get(f"/open311/v2/requests/{request_id}.json").get_json()[0]["status_notes"]
-    assert notes == "Completed, waiting for your rating / 已完成，待评价"
+    assert notes == "Service completed / 服务已完成"
 
 
 def test_open311_refusals_are_in_its_own_error_format_and_write_nothing(harness, monkeypatch):

@@ -151,6 +151,11 @@ def test_the_timeline_speaks_to_the_owner_and_shows_staff_who_acted_whatever_the
     ]
     assert told[0]["said"] == {"zh": "您提交了需求「陪老人看病」", "en": "You asked for “陪老人看病”"}
     assert told[1]["text"] == {"zh": "已派单给志愿者", "en": "Offered to a volunteer"}  # the stored record
+    assert told[1]["said"] == {
+        "zh": "已派给志愿者…1234，等对方确认",
+        "en": "Offered to volunteer …1234; waiting for them to confirm",
+    }
+    assert told[1]["who"] == {"role": "dispatch", "label": {"zh": "派单系统", "en": "the dispatch service"}}
     assert told[2]["who"]["label"] == {"zh": "志愿者…1234", "en": "volunteer …1234"}
     assert "id" not in told[2]["who"]
     assert told[3]["said"]["zh"] == "志愿者…1234完成了服务，用时2.5小时，请您评价"
@@ -166,6 +171,8 @@ def test_the_timeline_speaks_to_the_owner_and_shows_staff_who_acted_whatever_the
         "id": "vol-ABCD1234",
     }
     assert not staff[3]["said"]["zh"].endswith("请您评价")
+    assert staff[1]["said"]["en"] == "Offered to volunteer vol-ABCD1234; waiting for them to confirm"
+    assert staff[1]["who"]["id"] is None
 
 
 def test_a_wish_and_a_patrol_name_their_source_and_an_unknown_step_keeps_its_stored_text():
