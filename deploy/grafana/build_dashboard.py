@@ -297,7 +297,9 @@ def build() -> dict[str, Any]:
         {
             "type": "bargauge",
             "title": "Patrol reports by resolution tier",
-            "targets": [target(f"sum by (tier) (civicloop_patrol_reports{{{T}}})", "{{tier}}", instant=True)],
+            "targets": [
+                target(f"sum by (tier) (civicloop_patrol_reports_stored{{{T}}})", "{{tier}}", instant=True)
+            ],
             "options": {"orientation": "horizontal", "reduceOptions": {"calcs": ["lastNotNull"]}},
             "fieldConfig": {"defaults": {"unit": "short"}, "overrides": []},
         },

@@ -59,6 +59,11 @@ stop() {
       say "RabbitMQ left running: another profile still runs"
       return 0
     fi
+    # Checkouts elsewhere on the machine share this broker; while anyone is connected, leave it.
+    if [[ -n "$(rabbitmqctl_q --no-table-headers list_connections name 2>/dev/null)" ]]; then
+      say "RabbitMQ left running: other clients are connected"
+      return 0
+    fi
     say "stopping RabbitMQ (started by civicloop)"
     timeout 60 rabbitmqctl -q stop >/dev/null 2>&1 || warn "rabbitmqctl stop failed"
     rm -f "$MARK"

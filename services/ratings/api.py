@@ -26,8 +26,9 @@ ratings_api = APIBlueprint(
 
 @ratings_api.post("")
 def create_rating(body: RatingCreate) -> tuple[dict[str, Any], int]:
-    """Rate a completed service: the resident who ordered it, once."""
-    principal = require(Role.RESIDENT, Role.STEWARD)
+    """Rate a completed service: whoever ordered it (staff for the wishes they posted), once."""
+    # Staff order micro-wishes for beneficiaries and rate them on their behalf; ownership still applies.
+    principal = require(Role.RESIDENT, Role.STEWARD, Role.DISPATCHER, Role.ADMIN)
     rated = usecases.rate_request(body.request_id, principal.sub, body.score, body.comment, g.request_id)
     return present(rated), 201
 

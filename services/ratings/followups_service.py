@@ -6,7 +6,6 @@ from typing import Any
 
 import mongoengine
 from flask import current_app, has_app_context
-from prometheus_client import Gauge
 from pymongo import DESCENDING
 
 from services.common import contracts
@@ -26,15 +25,10 @@ from services.common.store import (
 )
 from services.ratings import followups
 from services.ratings.followups import Followup, FollowupStatus
+from services.ratings.metrics import OPEN_FOLLOWUPS
 from services.ratings.models import ratings_store
 
 PRODUCER = "ratings"
-OPEN_FOLLOWUPS = Gauge(
-    "civicloop_followups_open",
-    "Follow-ups (回访) waiting for the township's staff, by township.",
-    ["township"],
-    multiprocess_mode="max",
-)
 
 
 class FollowupDocument(AggregateDocument):

@@ -14,12 +14,15 @@ SERVICE = "requests"
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the requests stage."""
     from services.requests.api import catalog_api, requests_api
+    from services.requests.open311_api import open311_api
+    from services.requests.patrol_api import patrols_api
     from services.requests.stats_api import stats_api
+    from services.requests.wish_api import wishes_api
 
     return create_service_app(
         SERVICE,
         settings or load_settings(SERVICE),
-        [requests_api, catalog_api, stats_api],
+        [requests_api, catalog_api, stats_api, patrols_api, wishes_api, open311_api],
         description="Residents order services; the request's status and timeline follow the whole loop.",
     )
 
@@ -28,6 +31,7 @@ def worker_spec() -> WorkerSpec:
     """What the requests worker consumes, relays and sweeps."""
     from services.requests.handlers import HANDLERS
     from services.requests.models import DailyCounter, RequestDocument
+    from services.requests.patrol_usecases import PatrolReportDocument, patrol_jobs
     from services.requests.stats import RolloutFactDocument, measure_rollout_gauges
     from services.requests.usecases import measure_open_requests
 
@@ -35,9 +39,10 @@ def worker_spec() -> WorkerSpec:
         service=SERVICE,
         handlers=HANDLERS,
         outbox_documents=[RequestDocument],
-        other_documents=[DailyCounter, RolloutFactDocument],
+        other_documents=[DailyCounter, RolloutFactDocument, PatrolReportDocument],
         periodic=[
             PeriodicJob("open-requests-gauge", 15, measure_open_requests),
             PeriodicJob("rollout-gauges", 15, measure_rollout_gauges),
+            PeriodicJob("patrol-reports", 5, patrol_jobs),
         ],
     )

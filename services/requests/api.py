@@ -11,7 +11,8 @@ from services.common.auth import STAFF, Principal, Role, mask_phone, require, re
 from services.common.errors import Forbidden
 from services.common.schemas import ERROR_RESPONSES
 from services.requests import domain, usecases
-from services.requests.catalog import CATEGORIES
+from services.requests.catalog import CATEGORIES, URGENCIES
+from services.requests.narration import Viewer, narrate
 from services.requests.schemas import (
     CancelBody,
     CategoryView,
@@ -117,6 +118,14 @@ def list_catalog() -> dict[str, Any]:
                 "skills": list(category.skills),
                 "offer_deadline_minutes": category.offer_deadline_minutes,
                 "needs_review": category.needs_review,
+                "description": {"zh": category.description_zh, "en": category.description_en},
+                "deadlines": {
+                    urgency: {
+                        "respond_within_minutes": category.deadlines(urgency).respond_within_minutes,
+                        "complete_within_hours": category.deadlines(urgency).complete_within_hours,
+                    }
+                    for urgency in URGENCIES
+                },
             }
             for category in CATEGORIES.values()
         ]
@@ -153,16 +162,13 @@ def present(item: domain.ServiceRequest, viewer: Principal, *, with_timeline: bo
     if viewer.sub == item.resident_id and item.status in SERVICE_CODE_STATUSES:
         # Only the resident sees the code: reading it out is how they confirm the visit (check-in/out).
         view["service_code"] = item.service_code
+    respond_by, complete_by = category.deadlines(item.urgency).due(item.submitted_at)
+    view["deadlines"] = {"respond_by": respond_by, "complete_by": complete_by}
+    view["source"] = item.source
+    view["source_ref"] = item.source_ref
+    view["station"] = item.station
+    view["latitude"] = item.latitude
+    view["longitude"] = item.longitude
     if with_timeline:
-        view["timeline"] = [
-            {
-                "at": entry.at,
-                "kind": entry.kind,
-                "status": entry.status.value if entry.status else None,
-                "actor": entry.actor,
-                "text": {"zh": entry.text_zh, "en": entry.text_en},
-                "note": entry.note,
-            }
-            for entry in item.timeline
-        ]
+        view["timeline"] = narrate(item, Viewer(viewer.sub, viewer.is_staff))
     return view

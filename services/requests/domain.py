@@ -78,6 +78,10 @@ class TimelineEntry:
     text_en: str
     status: Status | None = None
     note: str | None = None
+    # Who exactly acted (a volunteer's, reviewer's or staff member's id); shown to staff only.
+    actor_id: str | None = None
+    # The figure a step carries: the hours of a completed service, the stars of a rating.
+    amount: float | None = None
 
 
 @dataclass
@@ -104,6 +108,14 @@ class ServiceRequest:
     # The code the volunteer's task was accepted with; the resident reads it out at check-in/out.
     service_code: str | None = None
     version: int = 1
+    # Where the order came from (resident, patrol, pairing, wish, open311) and what it refers to.
+    source: str = "resident"
+    source_ref: str | None = None
+    station: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    # What the source adds: a wish's beneficiary, an Open311 caller's name and attributes, ...
+    source_details: dict[str, Any] | None = None
 
     @property
     def status(self) -> Status:
@@ -150,6 +162,23 @@ class Submission:
     window_start: datetime | None = None
     window_end: datetime | None = None
     contact_phone: str | None = None
+    source: str = "resident"
+    source_ref: str | None = None
+    station: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    source_details: dict[str, Any] | None = None
+    # Only travels on the event: dispatch offers a pairing visit to these volunteers first.
+    preassigned_volunteer_ids: tuple[str, ...] = ()
+
+
+SUBMITTED_TEXT = {
+    "resident": ("已提交需求", "Request submitted"),
+    "patrol": ("小巷管家巡查上报", "Reported by an alley steward on patrol"),
+    "pairing": ("结对帮扶走访", "A visit of a pairing"),
+    "wish": ("工作人员发布微心愿", "A micro-wish posted by staff"),
+    "open311": ("通过 Open311 接口提交", "Submitted through Open311"),
+}
 
 
 def submit(
@@ -171,17 +200,27 @@ def submit(
         id=request_id,
         code=code,
         submitted_at=now,
-        **{name: getattr(submission, name) for name in Submission.__dataclass_fields__},
+        **{
+            name: getattr(submission, name)
+            for name in Submission.__dataclass_fields__
+            if name != "preassigned_volunteer_ids"
+        },
     )
+    if submission.latitude is not None and not -90 <= submission.latitude <= 90:
+        raise DomainError("latitude must be between -90 and 90", field="latitude")
+    if submission.longitude is not None and not -180 <= submission.longitude <= 180:
+        raise DomainError("longitude must be between -180 and 180", field="longitude")
+    submitted_zh, submitted_en = SUBMITTED_TEXT.get(submission.source, SUBMITTED_TEXT["resident"])
     request.timeline.append(
         TimelineEntry(
             event_id,
             "request.submitted",
             now,
             "resident",
-            "已提交需求",
-            "Request submitted",
+            submitted_zh,
+            submitted_en,
             status=Status.SUBMITTED,
+            actor_id=submission.resident_id,
         )
     )
     window = (
@@ -205,12 +244,24 @@ def submit(
         needs_review=category.needs_review,
         contact_phone_masked=masked_phone,
         submitted_at=now,
+        source=submission.source,
+        source_ref=submission.source_ref,
+        station=submission.station,
+        latitude=submission.latitude,
+        longitude=submission.longitude,
+        preassigned_volunteer_ids=list(submission.preassigned_volunteer_ids),
     )
     return request, [event]
 
 
 def cancel(
-    request: ServiceRequest, *, by: str, reason: str | None, event_id: str, now: datetime
+    request: ServiceRequest,
+    *,
+    by: str,
+    reason: str | None,
+    event_id: str,
+    now: datetime,
+    by_id: str | None = None,
 ) -> list[contracts.EventData]:
     """Cancel a request that nobody has started serving yet."""
     if request.status not in CANCELLABLE:
@@ -226,6 +277,7 @@ def cancel(
             "Cancelled" + (f": {note}" if note else ""),
             status=Status.CANCELLED,
             note=note,
+            actor_id=by_id,
         )
     )
     return [
@@ -315,6 +367,15 @@ def _describe(kind: str, data: Any) -> tuple[Status | None, str, str, str, str |
     raise ValueError(f"{kind} is not about a request's progress")
 
 
+def _actor_id(kind: str, data: Any) -> str | None:
+    """The id of whoever acted in an event (the resident rates; volunteers and reviewers act)."""
+    if kind == "request.rated":
+        return getattr(data, "resident_id", None)
+    if kind == "request.reviewed":
+        return getattr(data, "reviewer_id", None)
+    return getattr(data, "volunteer_id", None) or getattr(data, "team_id", None)
+
+
 TRACKED_EVENTS = (
     "request.reviewed",
     "task.offered",
@@ -344,7 +405,11 @@ def record(
         return Progress()
     before = request.stage_times
     status, actor, text_zh, text_en, note = _describe(kind, data)
-    request.timeline.append(TimelineEntry(event_id, kind, occurred_at, actor, text_zh, text_en, status, note))
+    actor_id = _actor_id(kind, data)
+    amount = data.hours if kind == "task.completed" else data.score if kind == "request.rated" else None
+    request.timeline.append(
+        TimelineEntry(event_id, kind, occurred_at, actor, text_zh, text_en, status, note, actor_id, amount)
+    )
     request.timeline.sort(key=lambda entry: entry.at)
     if kind in ("task.offered", "task.accepted") and getattr(data, "volunteer_id", None):
         request.volunteer_id = data.volunteer_id

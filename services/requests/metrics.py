@@ -86,12 +86,6 @@ PEOPLE_SERVED = Counter(
     "People served (人次) by completed services.",
     ["township", "category"],
 )
-PATROL_REPORTS = Gauge(
-    "civicloop_patrol_reports",
-    "Alley stewards' patrol reports stored, by resolution tier.",
-    ["township", "tier"],
-    multiprocess_mode="livemax",
-)
 
 
 def observe_delta(township: str, category: str, delta: Delta) -> None:
@@ -104,3 +98,17 @@ def observe_delta(township: str, category: str, delta: Delta) -> None:
         VOLUNTEER_HOURS.labels(township, category).inc(delta.completion.hours)
         PARTICIPATIONS.labels(township, category).inc(delta.completion.participations)
         PEOPLE_SERVED.labels(township, category).inc(delta.completion.people_served)
+
+
+PATROL_REPORTS = Counter(
+    "civicloop_patrol_reports_total",
+    "Patrol reports filed by alley stewards, by resolution tier.",
+    ["township", "tier"],
+)
+
+PATROL_REPORTS_STORED = Gauge(
+    "civicloop_patrol_reports_stored",
+    "Patrol reports on record, by township, resolution tier and status (set by the requests worker).",
+    ["township", "tier", "status"],
+    multiprocess_mode="max",
+)

@@ -27,6 +27,8 @@ class RequestDocument(AggregateDocument):
             ["township", "status", "-submitted_at"],
             ["status", "-submitted_at"],
             "outbox_pending",
+            ["source", "-submitted_at"],
+            "source_ref",
         ],
     }
 
@@ -51,6 +53,12 @@ class RequestDocument(AggregateDocument):
     volunteer_id = mongoengine.StringField()
     rating_score = mongoengine.IntField()
     service_code = mongoengine.StringField()
+    source = mongoengine.StringField(default="resident")
+    source_ref = mongoengine.StringField()
+    station = mongoengine.StringField()
+    latitude = mongoengine.FloatField()
+    longitude = mongoengine.FloatField()
+    source_details = mongoengine.DictField()
 
 
 class DailyCounter(mongoengine.Document):
@@ -101,6 +109,8 @@ def from_document(document: dict[str, Any]) -> ServiceRequest:
             text_en=entry["text_en"],
             status=Status(entry["status"]) if entry.get("status") else None,
             note=entry.get("note"),
+            actor_id=entry.get("actor_id"),
+            amount=entry.get("amount"),
         )
         for entry in document.get("timeline", [])
     ]
@@ -124,6 +134,12 @@ def from_document(document: dict[str, Any]) -> ServiceRequest:
         rating_score=document.get("rating_score"),
         service_code=document.get("service_code"),
         version=document.get("version", 1),
+        source=document.get("source") or "resident",
+        source_ref=document.get("source_ref"),
+        station=document.get("station"),
+        latitude=document.get("latitude"),
+        longitude=document.get("longitude"),
+        source_details=document.get("source_details") or None,
     )
 
 

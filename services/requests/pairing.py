@@ -32,14 +32,12 @@ def on_pairing_visit_due(envelope: Envelope, data: contracts.PairingVisitDue) ->
         # The visit's window: from when it falls due until it counts as missed.
         window_start=data.due_at if windowed else None,
         window_end=data.complete_by if windowed else None,
+        source="pairing",
+        source_ref=data.visit_id,
+        preassigned_volunteer_ids=tuple(data.volunteer_ids),
     )
     usecases.submit_request(
         submission,
         f"pairing:{data.visit_id}",
         causation_id=envelope.id,
-        origin={
-            "source": "pairing",
-            "source_ref": data.visit_id,
-            "preassigned_volunteer_ids": list(data.volunteer_ids),
-        },
     )

@@ -66,6 +66,12 @@ class Bilingual(BaseModel):
     en: str
 
 
+class Who(BaseModel):
+    role: str
+    label: Bilingual
+    id: str | None = None
+
+
 class TimelineStep(BaseModel):
     at: datetime
     kind: str
@@ -73,6 +79,11 @@ class TimelineStep(BaseModel):
     actor: str
     text: Bilingual
     note: str | None = None
+    when: Bilingual | None = None
+    status_after: Status | None = None
+    status_text: Bilingual | None = None
+    who: Who | None = None
+    said: Bilingual | None = None
 
 
 class RequestView(BaseModel):
@@ -98,11 +109,22 @@ class RequestView(BaseModel):
     service_code: str | None = Field(
         None, description="only for the resident, while the service is accepted or under way: read it out"
     )
+    deadlines: dict[str, datetime] | None = None
+    source: str = "resident"
+    source_ref: str | None = None
+    station: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class RequestPage(BaseModel):
     items: list[RequestView]
     next_before: str | None
+
+
+class UrgencyDeadlines(BaseModel):
+    respond_within_minutes: int
+    complete_within_hours: int
 
 
 class CategoryView(BaseModel):
@@ -111,3 +133,5 @@ class CategoryView(BaseModel):
     skills: list[str]
     offer_deadline_minutes: int
     needs_review: bool
+    description: Bilingual | None = None
+    deadlines: dict[str, UrgencyDeadlines] | None = None

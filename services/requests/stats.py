@@ -16,7 +16,7 @@ import mongoengine
 from services.common.events import Envelope
 from services.common.ids import as_utc, utcnow
 from services.requests import stats_domain
-from services.requests.metrics import OFFERS_OVERDUE, PATROL_REPORTS
+from services.requests.metrics import OFFERS_OVERDUE
 from services.requests.models import RequestDocument
 from services.requests.stats_domain import (
     Answer,
@@ -161,10 +161,4 @@ def measure_rollout_gauges() -> None:
         overdue[document["township"]] = overdue.get(document["township"], 0) + count
     for township, count in overdue.items():
         OFFERS_OVERDUE.labels(township).set(count)
-    # One $sum per $group: a second one comes back as 0 on FerretDB 1.24.
-    pipeline = [{"$group": {"_id": {"township": "$township", "tier": "$tier"}, "count": {"$sum": 1}}}]
-    PATROL_REPORTS.clear()
-    for row in PatrolReportView._get_collection().aggregate(pipeline):
-        key = row["_id"]
-        if key.get("township") and key.get("tier") in stats_domain.PATROL_TIERS:
-            PATROL_REPORTS.labels(key["township"], key["tier"]).set(row["count"])
+    # Patrol reports on record are gauged by the patrol use cases (civicloop_patrol_reports_stored).

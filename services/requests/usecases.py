@@ -36,20 +36,17 @@ def submit_request(
     submission: domain.Submission,
     idempotency_key: str | None,
     causation_id: str,
-    *,
-    origin: dict[str, Any] | None = None,
+    request_id: str | None = None,
 ) -> Submitted:
-    """Store a new request with its `request.submitted` event; a repeated key returns the first one.
-
-    `origin` sets where the order came from on the event (source, source_ref, pre-assigned volunteers).
-    """
+    """Store a new request with its `request.submitted` event; a repeated key returns the first one."""
     scope = f"{submission.resident_id}:{idempotency_key}" if idempotency_key else None
     if scope:
         existing = RequestDocument._get_collection().find_one({"idempotency_scope": scope}, {"outbox": 0})
         if existing:
             return Submitted(from_document(existing), created=False)
     now = utcnow()
-    request_id = new_id()
+    # A caller may fix the id beforehand (a patrol report names its order before it exists).
+    request_id = request_id or new_id()
     event_id = new_id()
     for _ in range(CODE_ATTEMPTS):
         request, events = domain.submit(
@@ -60,8 +57,6 @@ def submit_request(
             now=now,
             masked_phone=mask_phone(submission.contact_phone),
         )
-        if origin:
-            events = [events[0].model_copy(update=origin), *events[1:]]
         envelopes = [
             make_event(
                 events[0],
@@ -73,8 +68,6 @@ def submit_request(
             )
         ]
         state = {**to_document(request), "idempotency_scope": scope or request_id, "updated_at": now}
-        if origin:
-            state["origin"] = origin
         try:
             requests_store.insert(request_id, state, envelopes)
             break
@@ -86,6 +79,9 @@ def submit_request(
                 )
                 if existing is not None:
                     return Submitted(from_document(existing), created=False)
+            stored = RequestDocument._get_collection().find_one({"_id": request_id}, {"outbox": 0})
+            if stored is not None:
+                return Submitted(from_document(stored), created=False)
             # Otherwise the day's code was handed out twice under contention: take the next one.
     else:
         raise RuntimeError("could not find a free request code")
@@ -112,7 +108,7 @@ def cancel_request(
     now = utcnow()
     event_id = new_id()
     actor = "resident" if principal.sub == request.resident_id else f"{principal.role.value}"
-    events = domain.cancel(request, by=actor, reason=reason, event_id=event_id, now=now)
+    events = domain.cancel(request, by=actor, reason=reason, event_id=event_id, now=now, by_id=principal.sub)
     envelopes = [
         make_event(
             data,

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 import mongoengine
-from prometheus_client import Counter, Gauge
 from pymongo import DESCENDING
 
 from services.common import contracts
@@ -21,21 +20,9 @@ from services.common.store import (
     to_state,
 )
 from services.volunteers import pairing, usecases
+from services.volunteers.metrics import PAIRING_VISITS, VISITS_DUE, VISITS_MISSED
 from services.volunteers.models import HoursEntry, volunteers_store
 from services.volunteers.pairing import Beneficiary, Pairing, Visit, VisitStatus
-
-PAIRING_VISITS = Gauge(
-    "civicloop_pairing_visits",
-    "Pairing visits by township and status (due, requested, done, missed).",
-    ["township", "status"],
-    multiprocess_mode="max",
-)
-VISITS_MISSED = Counter(
-    "civicloop_pairing_visits_missed_total",
-    "Pairing visits flagged missed: not done by their due time plus grace.",
-    ["township"],
-)
-VISITS_DUE = Counter("civicloop_pairing_visits_due_total", "Pairing visits that fell due.", ["township"])
 
 
 class BeneficiaryDocument(mongoengine.Document):
