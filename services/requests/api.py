@@ -133,6 +133,8 @@ def list_catalog() -> dict[str, Any]:
 
 
 SERVICE_CODE_STATUSES = frozenset({domain.Status.ACCEPTED, domain.Status.IN_SERVICE})
+# Orders placed for someone without an account of their own: staff pass the code on by phone.
+STAFF_RELAYED_SOURCES = frozenset({"pairing", "open311"})
 
 
 def present(item: domain.ServiceRequest, viewer: Principal, *, with_timeline: bool) -> dict[str, Any]:
@@ -159,7 +161,8 @@ def present(item: domain.ServiceRequest, viewer: Principal, *, with_timeline: bo
         "rating_score": item.rating_score,
         "submitted_at": item.submitted_at,
     }
-    if viewer.sub == item.resident_id and item.status in SERVICE_CODE_STATUSES:
+    relays_code = viewer.is_staff and item.source in STAFF_RELAYED_SOURCES
+    if (viewer.sub == item.resident_id or relays_code) and item.status in SERVICE_CODE_STATUSES:
         # Only the resident sees the code: reading it out is how they confirm the visit (check-in/out).
         view["service_code"] = item.service_code
     respond_by, complete_by = category.deadlines(item.urgency).due(item.submitted_at)

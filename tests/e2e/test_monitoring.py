@@ -16,7 +16,14 @@ import yaml
 from click.testing import CliRunner
 
 from services.common.cli import ROOT, main
-from tests.e2e.test_loop import current_offer, register_volunteers, request_status, submit, wait_in_inbox
+from tests.e2e.test_loop import (
+    current_offer,
+    register_volunteers,
+    request_status,
+    serve,
+    submit,
+    wait_in_inbox,
+)
 from tests.support import PROFILE, TEST_PROFILE, bearer, wait_until
 from tests.unit.test_dashboards import rabbitmq_metrics_used
 
@@ -124,7 +131,7 @@ def _ready(url: str) -> bool:
 
 
 def drive_loop(gateway, admin, resident_id: str, *, score: int, decline_first: bool) -> str:
-    """Order, (decline once,) accept, check in, complete with 2 hours, rate: one closed loop."""
+    """Order, (decline once,) accept, check in and out with the resident's code, rate: one closed loop."""
     resident = bearer("resident", resident_id)
     created = submit(gateway, resident, township=TOWNSHIP, village="鹤塘社区")
     assert created.status_code == 201, created.text
@@ -137,9 +144,7 @@ def drive_loop(gateway, admin, resident_id: str, *, score: int, decline_first: b
         volunteer_id, task_id = current_offer(gateway, admin, request_id, 2)
         volunteer = bearer("volunteer", volunteer_id)
         wait_in_inbox(gateway, volunteer, task_id)
-    for step, body in (("accept", None), ("check-in", None), ("complete", {"hours": 2})):
-        answer = gateway.post(f"/api/v1/tasks/{task_id}/{step}", volunteer, json=body)
-        assert answer.status_code == 200, f"{step}: {answer.text}"
+    serve(gateway, resident, volunteer, request_id, task_id)
     wait_until(lambda: request_status(gateway, resident, request_id) == "completed", what="completed")
     wait_until(
         lambda: (
@@ -228,7 +233,9 @@ def test_prometheus_rates_equal_the_loops_and_the_report(gateway, admin, prometh
         "ratings_4_or_5": sum(score >= 4 for score in scores),
     }
     assert row["activities"] == loops and row["volunteer_participations"] == loops
-    assert row["people_served"] == loops and row["volunteer_hours"] == 2 * loops
+    assert (
+        row["people_served"] == loops and row["volunteer_hours"] == 0.25 * loops
+    )  # minutes count as a quarter hour
     hours = prometheus.value(f'sum by (township) (civicloop_volunteer_hours_total{{township="{TOWNSHIP}"}})')
     participations = prometheus.value(
         f'sum by (township) (civicloop_volunteer_participations_total{{township="{TOWNSHIP}"}})'

@@ -17,20 +17,25 @@ from georeport import GeoReport
 from services.common.ids import isoformat, utcnow
 from services.requests.open311 import JURISDICTION
 from tests.e2e.conftest import scrape, total
-from tests.e2e.test_loop import current_offer, register_volunteers, request_status, run_loop, wait_in_inbox
+from tests.e2e.test_loop import (
+    current_offer,
+    register_volunteers,
+    request_status,
+    run_loop,
+    wait_in_inbox,
+)
+from tests.e2e.test_loop import serve as serve_task
 from tests.support import PROFILE, bearer, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
-def serve(gateway, admin, request_id, *, hours=1):
-    """Take the first offer of a request through accept, check-in and completion."""
+def serve(gateway, admin, request_id, owner):
+    """Take the first offer of a request through accept, check-in and check-out with the owner's code."""
     volunteer_id, task_id = current_offer(gateway, admin, request_id, 1)
     volunteer = bearer("volunteer", volunteer_id)
     wait_in_inbox(gateway, volunteer, task_id)
-    for step, body in (("accept", None), ("check-in", None), ("complete", {"hours": hours})):
-        response = gateway.post(f"/api/v1/tasks/{task_id}/{step}", volunteer, json=body)
-        assert response.status_code == 200, f"{step}: {response.text}"
+    serve_task(gateway, owner, volunteer, request_id, task_id)
     return volunteer_id
 
 
@@ -93,7 +98,7 @@ def test_patrol_reports_in_all_three_tiers_and_the_community_one_runs_the_loop(g
         and order["source_ref"] == community["id"]
         and order["station"] == "凤都村"
     )
-    serve(gateway, admin, request_id)
+    serve(gateway, admin, request_id, steward)
     wait_until(lambda: request_status(gateway, steward, request_id) == "completed", what="completed")
     rate(gateway, steward, request_id, 5)
     wait_until(
@@ -159,7 +164,7 @@ def test_a_micro_wish_goes_from_the_wall_to_a_volunteer_and_is_rated_by_staff(ga
         (wish["id"], "open", "陈*婆")
     ]
 
-    serve(gateway, admin, wish["id"], hours=1.5)
+    serve(gateway, admin, wish["id"], staff)
     wait_until(
         lambda: gateway.get(f"/api/v1/wishes/{wish['id']}", staff).json()["state"] == "fulfilled",
         what="fulfilled",
@@ -232,7 +237,7 @@ def test_open311_through_the_gateway_with_a_published_client(gateway, admin):
     assert by_ids["service_request_id"] == request_id and by_ids["status"] == "open"
 
     # The order runs the loop like any other; Open311 then reports it closed with notes.
-    serve(gateway, admin, request_id)
+    serve(gateway, admin, request_id, admin)
     closed = wait_until(
         lambda: (r := as_json.get_service_request(request_id))["status"] == "closed" and r,
         what="closed in Open311",
@@ -256,7 +261,7 @@ def test_the_residents_timeline_reads_as_people_talk(gateway, admin):
             "en": f"volunteer …{loop['volunteer_id'][-4:]}",
         },
     }
-    assert said["task.completed"]["said"]["zh"].endswith("用时2小时，请您评价")
+    assert said["task.completed"]["said"]["zh"].endswith("用时0.25小时，请您评价")
     assert said["request.rated"]["said"] == {"zh": "您给了4星评价", "en": "You gave 4 stars"}
     assert said["request.closed"]["status_text"] == {"zh": "已办结", "en": "Closed"}
     assert all(step["when"]["zh"] and step["status_text"]["en"] for step in mine)
