@@ -109,6 +109,12 @@ class RequestPooled(EventData):
     title: str
     urgency: str = "normal"
     pooled_at: datetime
+    # What the winner of a claim needs to serve and be rated (optional: older producers omit them).
+    resident_id: str | None = None
+    description: str | None = None
+    address: str | None = None
+    contact_phone_masked: str | None = None
+    window: TimeWindow | None = None
 
 
 class RequestEscalated(EventData):

@@ -321,6 +321,11 @@ def _pool(job: Job, now: datetime, *, escalate: bool, reason: str) -> list[contr
                 title=job.title,
                 urgency=job.urgency,
                 pooled_at=now,
+                resident_id=job.resident_id,
+                description=job.description,
+                address=job.address,
+                contact_phone_masked=job.contact_phone_masked,
+                window=contracts.TimeWindow.model_validate(job.window) if job.window else None,
             )
         )
     if escalate:

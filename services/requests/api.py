@@ -146,6 +146,7 @@ def present(item: domain.ServiceRequest, viewer: Principal, *, with_timeline: bo
         "volunteer_id": item.volunteer_id,
         "rating_score": item.rating_score,
         "submitted_at": item.submitted_at,
+        "rejection_reason": domain.rejection_reason(item),
     }
     if with_timeline:
         view["timeline"] = [

@@ -94,6 +94,7 @@ class RequestView(BaseModel):
     volunteer_id: str | None
     rating_score: int | None
     submitted_at: datetime
+    rejection_reason: str | None = None
     timeline: list[TimelineStep] | None = None
 
 

@@ -27,11 +27,12 @@ def worker_spec() -> WorkerSpec:
     """What the volunteers worker consumes and relays."""
     from services.volunteers.handlers import HANDLERS
     from services.volunteers.models import TaskDocument, TeamDocument, VolunteerDocument
+    from services.volunteers.pool import OTHER_DOCUMENTS as POOL_DOCUMENTS
     from services.volunteers.usecases import OTHER_DOCUMENTS
 
     return WorkerSpec(
         service=SERVICE,
         handlers=HANDLERS,
         outbox_documents=[VolunteerDocument, TaskDocument, TeamDocument],
-        other_documents=OTHER_DOCUMENTS,
+        other_documents=(*OTHER_DOCUMENTS, *POOL_DOCUMENTS),
     )
