@@ -48,7 +48,7 @@ def put_policy(body: PolicyBody) -> dict[str, Any]:
     if bad is not None:
         raise InvalidInput(
             f"offer deadline for {bad!r}: urgency must be one of urgent, high, normal, low "
-            "and minutes between 1 and 10080",
+            "and minutes between 0.02 and 10080",
             field="offer_deadline_minutes",
         )
     policy = Policy.model_validate(body.model_dump(exclude={"expected_version"}))

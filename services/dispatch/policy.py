@@ -32,7 +32,7 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     weights: Weights = Field(default_factory=Weights)
-    offer_deadline_minutes: dict[str, int] = Field(
+    offer_deadline_minutes: dict[str, float] = Field(
         default_factory=lambda: {"urgent": 30, "high": 60, "normal": 120, "low": 480},
         description="how long an offer waits for an answer, by urgency",
     )
@@ -67,6 +67,6 @@ DEFAULT_POLICY = Policy()
 def validate_deadlines(policy: Policy) -> str | None:
     """The name of a bad deadline entry, or None."""
     for urgency, minutes in policy.offer_deadline_minutes.items():
-        if urgency not in URGENCIES or not 1 <= minutes <= 7 * 24 * 60:
+        if urgency not in URGENCIES or not 0.02 <= minutes <= 7 * 24 * 60:
             return urgency
     return None
