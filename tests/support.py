@@ -26,9 +26,7 @@ T = TypeVar("T")
 TEST_PROFILE = os.environ.get("CIVICLOOP_TEST_PROFILE", "test")
 PROFILE = profile_settings(TEST_PROFILE)
 SECRET = PROFILE["CIVICLOOP_JWT_SECRET"]
-INTEGRATION_AMQP_URL = PROFILE.get(
-    "CIVICLOOP_IT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/civicloop-it"
-)
+INTEGRATION_AMQP_URL = PROFILE.get("CIVICLOOP_IT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/civicloop-it")
 
 
 def integration_settings(service: str, **overrides: Any) -> Settings:

@@ -42,7 +42,9 @@ def setup():
 
 def short_deadlines(**overrides) -> None:
     usecases.save_policy(
-        Policy(offer_deadline_minutes={"normal": DEADLINE_MINUTES}, **overrides), "test", expected_version=None
+        Policy(offer_deadline_minutes={"normal": DEADLINE_MINUTES}, **overrides),
+        "test",
+        expected_version=None,
     )
 
 

@@ -49,7 +49,11 @@ def test_offers_to_a_volunteer_of_the_township_first():
 
 def test_cascades_to_township_teams_then_county_teams():
     job = new_job()
-    candidates = [volunteer("far", township="大桥镇"), team("county", townships=(), kind="county_corps"), team("squad")]
+    candidates = [
+        volunteer("far", township="大桥镇"),
+        team("county", townships=(), kind="county_corps"),
+        team("squad"),
+    ]
     (first,) = offer(job, candidates)
     assert first.team_id == "squad" and first.volunteer_id is None and first.level == "township"
     domain.declined(job, first.task_id, "leader", "busy")
@@ -79,7 +83,10 @@ def test_less_load_wins_and_then_longer_idle_wins():
     (event,) = offer(job, [volunteer("loaded", open_task_ids=["t1"], capacity=2), volunteer("free")])
     assert event.volunteer_id == "free"
     job = new_job()
-    idle = [volunteer("recent", last_offered_at=NOW), volunteer("waited", last_offered_at=NOW.replace(hour=1))]
+    idle = [
+        volunteer("recent", last_offered_at=NOW),
+        volunteer("waited", last_offered_at=NOW.replace(hour=1)),
+    ]
     (event,) = offer(job, idle)
     assert event.volunteer_id == "waited"
     parts = {c["volunteer_id"]: c["parts"]["fairness"] for c in job.attempts[0].considered}
