@@ -1,8 +1,10 @@
-"""The cascade (层层派单): pairing volunteers, then individuals, then township teams, then county teams.
+"""The cascade (层层派单): pairing volunteers, then the station, then township teams, then county teams.
 
 Pure. Each level gets the policy's number of attempts; the cascade never steps back to an
 earlier level; within a level the eligible candidate with the highest score wins (ties by id).
-When no level has anyone left the request goes to the claim pool and a dispatcher's queue.
+The station level offers to volunteers of the request's station, and to the township's other
+volunteers when the station has nobody eligible. When no level has anyone left the request goes
+to the claim pool and a dispatcher's queue.
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ def candidates_at(source: CandidateSource, need: Need, level: str) -> list[Candi
         found = (source.get(i) for i in need.preassigned)
         return [c for c in found if c is not None and not c.is_team]
     if level == "station":
+        if need.station:
+            # The station's own volunteers first (the source may return more: keep exactly the station's).
+            own = [c for c in source.volunteers_at(need.station, need.skills) if c.station == need.station]
+            if own:
+                return own
         return list(source.volunteers(need.township, need.skills))
     return list(source.teams(need.township, need.category, level))
 
@@ -68,11 +75,26 @@ def rank_level(
     source: CandidateSource, need: Need, level: str, tried: set[str], policy: Policy, now: datetime
 ) -> tuple[list[tuple[Candidate, dict[str, Any]]], dict[str, int]]:
     """Eligible candidates at a level, best first, with their scores; and why others were out."""
+    ranked, excluded = _rank(candidates_at(source, need, level), need, level, tried, policy, now)
+    if not ranked and level == "station" and need.station:
+        # Nobody eligible at the station itself: the township's volunteers.
+        wider, more = _rank(
+            list(source.volunteers(need.township, need.skills)), need, level, tried, policy, now
+        )
+        for reason, count in more.items():
+            excluded[reason] = excluded.get(reason, 0) + count
+        ranked = wider
+    return ranked, excluded
+
+
+def _rank(
+    candidates: list[Candidate], need: Need, level: str, tried: set[str], policy: Policy, now: datetime
+) -> tuple[list[tuple[Candidate, dict[str, Any]]], dict[str, int]]:
     scored: list[tuple[Candidate, dict[str, Any]]] = []
     excluded: dict[str, int] = {}
     # A pairing volunteer is honoured wherever they live: the pairing already chose them.
     place_level = "pairing" if level == "pairing" else level
-    for candidate in candidates_at(source, need, level):
+    for candidate in candidates:
         reason = why_not(
             candidate,
             category=need.category,

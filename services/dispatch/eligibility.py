@@ -6,6 +6,7 @@ returns the first reason a candidate is out (or None), so a decision can explain
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -56,6 +57,7 @@ class Candidate:
         return self.is_team and (self.team_kind in COUNTY_TEAM_KINDS or not self.townships)
 
 
+@functools.lru_cache(maxsize=4096)
 def _clock(text: str) -> time:
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))

@@ -26,6 +26,10 @@ class CandidateSource(Protocol):
         """Volunteers who might serve the township with the skills (a superset is fine)."""
         ...
 
+    def volunteers_at(self, station: str, skills: list[str]) -> Iterable[Candidate]:
+        """Volunteers who might belong to the station and have the skills (a superset is fine)."""
+        ...
+
     def teams(self, township: str, category: str, level: str) -> Iterable[Candidate]:
         """Teams who might serve at the level (a superset is fine)."""
         ...
@@ -44,17 +48,22 @@ class NaiveScan:
     def volunteers(self, township: str, skills: list[str]) -> Iterator[Candidate]:
         return (c for c in self.candidates if not c.is_team)
 
+    def volunteers_at(self, station: str, skills: list[str]) -> Iterator[Candidate]:
+        return (c for c in self.candidates if not c.is_team)
+
     def teams(self, township: str, category: str, level: str) -> Iterator[Candidate]:
         return (c for c in self.candidates if c.is_team)
 
 
 class CandidateIndex:
-    """Candidates pre-indexed by (township, skill) and, for teams, (township or county, category)."""
+    """Candidates pre-indexed by (station, skill), (township, skill) and, for teams, (place, category)."""
 
     def __init__(self, candidates: Iterable[Candidate] = ()) -> None:
         self.by_id: dict[str, Candidate] = {}
         self._volunteers: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._by_township: dict[str, set[str]] = defaultdict(set)
+        self._stations: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._by_station: dict[str, set[str]] = defaultdict(set)
         self._teams: dict[tuple[str, str], set[str]] = defaultdict(set)
         for candidate in candidates:
             self.put(candidate)
@@ -66,9 +75,16 @@ class CandidateIndex:
         if c.is_team:
             places = list(c.townships) + (["*county*"] if c.county_wide else [])
             return [(self._teams, (place, category)) for place in places for category in c.categories]
-        return [(self._volunteers, (c.township, skill)) for skill in c.skills] + [
-            (self._by_township, c.township)
+        if not c.active:
+            return []  # an inactive profile is never eligible: it stays out of the buckets
+        keys: list[tuple[dict, tuple[str, str] | str]] = [
+            (self._volunteers, (c.township, s)) for s in c.skills
         ]
+        keys.append((self._by_township, c.township))
+        if c.station:
+            keys.extend((self._stations, (c.station, s)) for s in c.skills)
+            keys.append((self._by_station, c.station))
+        return keys
 
     def put(self, candidate: Candidate) -> None:
         """Add or replace a candidate (a newer profile moves it between buckets)."""
@@ -87,13 +103,18 @@ class CandidateIndex:
     def get(self, candidate_id: str) -> Candidate | None:
         return self.by_id.get(candidate_id)
 
+    @staticmethod
+    def _lookup(table: dict, whole: dict, place: str, skills: list[str]) -> set[str]:
+        if not skills:
+            return whole.get(place, set())
+        buckets = sorted((table.get((place, s), set()) for s in set(skills)), key=len)
+        return set(buckets[0]).intersection(*buckets[1:])
+
     def volunteers(self, township: str, skills: list[str]) -> list[Candidate]:
-        if skills:
-            buckets = sorted((self._volunteers.get((township, s), set()) for s in set(skills)), key=len)
-            ids = set(buckets[0]).intersection(*buckets[1:])
-        else:
-            ids = self._by_township.get(township, set())
-        return [self.by_id[i] for i in ids]
+        return [self.by_id[i] for i in self._lookup(self._volunteers, self._by_township, township, skills)]
+
+    def volunteers_at(self, station: str, skills: list[str]) -> list[Candidate]:
+        return [self.by_id[i] for i in self._lookup(self._stations, self._by_station, station, skills)]
 
     def teams(self, township: str, category: str, level: str) -> list[Candidate]:
         place = "*county*" if level == "county" else township

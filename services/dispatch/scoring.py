@@ -69,8 +69,14 @@ def score(
         idle_hours = max(0.0, (now - candidate.last_offered_at).total_seconds() / 3600)
         parts["fairness"] = min(1.0, idle_hours / policy.fairness_horizon_hours)
     parts["acceptance"] = (candidate.accepted + 1) / (candidate.offers + 2)
-    weights = w.model_dump()
-    total = sum(weights[name] * value for name, value in parts.items())
+    total = (
+        w.proximity * parts["proximity"]
+        + w.distance * parts["distance"]
+        + w.reputation * parts["reputation"]
+        + w.load * parts["load"]
+        + w.fairness * parts["fairness"]
+        + w.acceptance * parts["acceptance"]
+    )
     return {
         "total": round(total, 6),
         "parts": {name: round(value, 4) for name, value in parts.items()},

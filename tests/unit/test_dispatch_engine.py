@@ -185,7 +185,7 @@ def test_batch_is_never_worse_than_greedy(candidates, data):
 
 
 def test_batch_beats_greedy_when_first_come_takes_the_only_specialist():
-    lawyer_and_carer = person("both", skills=("elder_care", "legal"), capacity=1, station="平湖村")
+    lawyer_and_carer = person("both", skills=("elder_care", "legal"), capacity=1)
     carer = person("carer", capacity=1)
     needs = [new_job().need(NOW), new_job(skills_required=["legal"], category="legal_aid").need(NOW)]
     source = CandidateIndex([lawyer_and_carer, carer])
