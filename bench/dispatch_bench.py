@@ -217,7 +217,8 @@ All in memory, in one process, with the engine's own code (`services/dispatch`):
 A county of {volunteers:,} volunteers over {stations} stations in 14 townships, plus {teams} teams.
 Each decision runs the whole cascade (eligibility, scoring with every part, ranking, the record
 of candidates considered). The indexed engine looks candidates up by (station, skill), then
-(township, skill) and (place, category) for teams; the naive one scans all volunteers and teams. Each round runs both back to back; figures are medians of {n_rounds} rounds.
+(township, skill) and (place, category) for teams; the naive one scans all volunteers and teams.
+Each round runs both back to back; figures are medians of {n_rounds} rounds.
 
 | engine | decisions | decisions/s |
 |---|---|---|

@@ -108,6 +108,9 @@ class FreshCandidates:
     def volunteers(self, township: str, skills: list[str]) -> list[Candidate]:
         return self._load("volunteer", [c.id for c in self.index.volunteers(township, skills)])
 
+    def volunteers_at(self, station: str, skills: list[str]) -> list[Candidate]:
+        return self._load("volunteer", [c.id for c in self.index.volunteers_at(station, skills)])
+
     def teams(self, township: str, category: str, level: str) -> list[Candidate]:
         query: dict[str, Any] = {"active": True, "categories": category}
         views = TeamView._get_collection().find(query)
