@@ -118,3 +118,33 @@ def test_two_workers_never_double_offer(setup):
     escalated = {e.id: e for e in bus.of_type("request.escalated")}.values()
     escalations = Counter(e.data["request_id"] for e in escalated)
     assert all(escalations[request_id] == 1 for request_id in ids)
+
+
+def test_a_backlog_is_assigned_jointly_when_the_policy_batches(setup):
+    settings, bus = setup
+    with running_worker(dispatch.worker_spec(), settings):
+        usecases.save_policy(Policy(batch_window_seconds=2), "test", expected_version=None)
+        point = {"latitude": 26.58, "longitude": 118.74}
+        both = factories.volunteer_registered(
+            township="大甲镇", skills=["elder_care", "legal"], capacity=1, **point
+        )
+        carer = factories.volunteer_registered(
+            township="大甲镇", skills=["elder_care"], capacity=1, latitude=26.9, longitude=119.1
+        )
+        publish(settings.amqp_url, event(both), event(carer))
+        for v in (both, carer):
+            wait_until(lambda v=v: VolunteerView.objects(id=v.volunteer_id).first(), what="the read-model")
+        care = factories.request_submitted(township="大甲镇", **point)
+        legal = factories.request_submitted(
+            township="大甲镇", category="legal_aid", skills_required=["legal"], **point
+        )
+        publish(settings.amqp_url, event(care), event(legal))
+        wait_until(lambda: JobDocument.objects(id=legal.request_id).first(), what="the jobs")
+        assert JobDocument.objects(id=care.request_id).first().status == "waiting"
+        # First come, first served would give the only lawyer the care request and leave the legal one.
+        care_offer = bus.wait_for("task.offered", request_id=care.request_id)
+        legal_offer = bus.wait_for("task.offered", request_id=legal.request_id)
+        assert care_offer.data["volunteer_id"] == carer.volunteer_id
+        assert legal_offer.data["volunteer_id"] == both.volunteer_id
+        job = usecases.get_job(care.request_id)
+        assert job.attempts[0].by == "batch" and job.attempts[0].considered
