@@ -387,3 +387,25 @@ def test_the_read_model_is_the_same_after_a_replay_in_any_order_with_duplicates(
     assert first == second
     for vid in first:
         assert readmodel.to_candidate(first[vid]) == readmodel.to_candidate(second[vid])
+
+
+def test_the_station_comes_before_the_rest_of_the_township():
+    job = new_job(village="平湖村")
+    at_station = person("here", station="平湖村", open_task_ids=["t1"], capacity=2, last_offered_at=NOW)
+    elsewhere = person("there", station="别的村")
+    (event,) = domain.dispatch_next(job, [elsewhere, at_station], task_id="t", now=NOW)
+    assert event.volunteer_id == "here" and job.attempts[0].considered[0]["proximity"] == "station"
+    domain.declined(job, "t", "here", "no")
+    (event,) = domain.dispatch_next(job, [elsewhere, at_station], task_id="t2", now=NOW)
+    assert event.volunteer_id == "there" and event.level == "station"  # the station is exhausted
+
+
+def test_an_expired_offer_moves_on_and_is_never_offered_again():
+    job = new_job()
+    (first,) = domain.dispatch_next(job, [person("a"), person("b")], task_id="t1", now=NOW)
+    assert not domain.expire(job, first.deadline - timedelta(seconds=1))
+    assert domain.expire(job, first.deadline)
+    assert not domain.expire(job, first.deadline), "a deadline fires once"
+    (second,) = domain.dispatch_next(job, [person("a"), person("b")], task_id="t2", now=first.deadline)
+    assert second.volunteer_id != first.volunteer_id and job.expired_by == [first.volunteer_id]
+    assert second.deadline - second.offered_at == POLICY.offer_deadline("normal")
