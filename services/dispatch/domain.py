@@ -293,6 +293,11 @@ def accepted(job: Job, task_id: str, *, volunteer_id: str | None = None, now: da
                 other.reason = "claimed from the pool by someone else"
         attempt = Attempt(task_id, volunteer_id, "pool", now, None)
         job.attempts.append(attempt)
+    elif attempt is not None and attempt.status == AttemptStatus.EXPIRED and job.status in WITH_PEOPLE:
+        # A yes that came after the deadline, while nobody else holds the request: still welcome
+        # (the volunteers stage took the pool's single claim for it, so no claim can win as well).
+        attempt.status = AttemptStatus.OFFERED
+        attempt.reason = "accepted after the deadline"
     if attempt is None or attempt.status != AttemptStatus.OFFERED or job.status in CLOSED:
         return False
     attempt.status = AttemptStatus.ACCEPTED

@@ -36,6 +36,9 @@ class Policy(BaseModel):
         default_factory=lambda: {"urgent": 30, "high": 60, "normal": 120, "low": 480},
         description="how long an offer waits for an answer, by urgency",
     )
+    expiry_grace_seconds: float = Field(
+        30.0, ge=0, le=3600, description="how long after its deadline an unanswered offer is taken back"
+    )
     station_attempts: int = Field(3, ge=0, le=20, description="offers to individual volunteers first")
     township_attempts: int = Field(2, ge=0, le=20, description="then offers to the township's teams")
     county_attempts: int = Field(2, ge=0, le=20, description="then offers to county teams")

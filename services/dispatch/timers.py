@@ -23,7 +23,7 @@ SWEEP_LIMIT = 200
 
 
 def due_job_ids(now: Any) -> list[str]:
-    """Jobs whose open offer has passed its deadline."""
+    """Jobs whose open offer has passed its deadline (and the policy's grace)."""
     cursor = JobDocument._get_collection().find(
         {"status": domain.JobStatus.OFFERED.value, "next_deadline": {"$lte": now}}, {"_id": 1}
     )
@@ -34,9 +34,11 @@ def due_job_ids(now: Any) -> list[str]:
 def fire_deadline(request_id: str) -> bool:
     """Expire the job's open offer if it is (still) overdue and go on; True when this call fired it."""
     now = utcnow()
+    grace = timedelta(seconds=usecases.current_policy().expiry_grace_seconds)
     job = usecases.get_job(request_id)
     attempt = job.open_attempt
-    if attempt is None or not domain.expire(job, now):
+    # The grace lets an answer given at the deadline travel here before the offer is taken back.
+    if attempt is None or not domain.expire(job, now - grace):
         return False
     events = usecases.continue_after_no(job, attempt, f"deadline:{attempt.task_id}", now)
     usecases.close_attempt(attempt)
@@ -48,7 +50,8 @@ def fire_deadline(request_id: str) -> bool:
 def sweep_deadlines() -> int:
     """Fire every overdue deadline; return how many this process fired."""
     fired = 0
-    for request_id in due_job_ids(utcnow()):
+    grace = timedelta(seconds=usecases.current_policy().expiry_grace_seconds)
+    for request_id in due_job_ids(utcnow() - grace):
         try:
             fired += fire_deadline(request_id)
         except locks.LockTimeout:

@@ -71,27 +71,35 @@ def on_request_pooled(envelope: Envelope, data: contracts.RequestPooled) -> None
         PoolEntry._get_collection().insert_one({"_id": data.request_id, **entry})
 
 
-def reserve_for_offer(offer: contracts.TaskOffered) -> bool:
-    """A hand-picked offer of a pooled request takes it out of the pool; False when a claim won first."""
-    if offer.level != "manual" or PoolEntry._get_collection().find_one({"_id": offer.request_id}) is None:
-        return True
-    claim = {
-        "volunteer_id": offer.volunteer_id,
-        "task_id": offer.task_id,
-        "kind": "manual",
-        "claimed_at": utcnow(),
-    }
+def _reserve(request_id: str, volunteer_id: str | None, task_id: str, kind: str) -> bool:
+    """Take the pooled request's single claim for this task; True when it is (or already was) ours."""
+    if PoolEntry._get_collection().find_one({"_id": request_id}) is None:
+        return True  # never pooled: nothing to reserve
+    claim = {"volunteer_id": volunteer_id, "task_id": task_id, "kind": kind, "claimed_at": utcnow()}
     try:
-        PoolClaim._get_collection().insert_one({"_id": offer.request_id, **claim})
+        PoolClaim._get_collection().insert_one({"_id": request_id, **claim})
         return True
     except DuplicateKeyError:
-        existing = PoolClaim._get_collection().find_one({"_id": offer.request_id}) or {}
-        return existing.get("task_id") == offer.task_id
+        existing = PoolClaim._get_collection().find_one({"_id": request_id}) or {}
+        return existing.get("task_id") == task_id
+
+
+def reserve_for_offer(offer: contracts.TaskOffered) -> bool:
+    """A hand-picked offer of a pooled request takes it out of the pool; False when a claim won first."""
+    if offer.level != "manual":
+        return True
+    return _reserve(offer.request_id, offer.volunteer_id, offer.task_id, "manual")
+
+
+def reserve_for_accept(task: Task) -> None:
+    """Accepting an offer (late) of a request that went to the pool must win the pool's single claim."""
+    if not _reserve(task.request_id, task.volunteer_id, task.id, "offer"):
+        raise AlreadyClaimed("someone else took this request from the pool")
 
 
 def release(task: Task) -> None:
     """A declined hand-picked offer gives the request back to the pool."""
-    PoolClaim._get_collection().delete_one({"_id": task.request_id, "task_id": task.id, "kind": "manual"})
+    PoolClaim._get_collection().delete_one({"_id": task.request_id, "task_id": task.id})
 
 
 # --- reading and claiming --------------------------------------------------------------------------

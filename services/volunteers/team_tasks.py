@@ -93,6 +93,10 @@ def act_as_leader(
         raise NotFoundHere("no task with that id for a team you lead")
     now = utcnow()
     if server_id is not None:
+        from services.volunteers.pool import reserve_for_accept
+
+        if task.status == TaskStatus.OFFERED:
+            reserve_for_accept(task)
         events = team_accept(task, team, leader_id, server_id, now)
     else:
         events = team_decline(task, leader_id, reason or "", now)

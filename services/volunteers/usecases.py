@@ -201,9 +201,13 @@ def act_on_task(
     task = get_task(task_id)
     if task.volunteer_id != volunteer_id:
         raise NotFoundHere("no task with that id in your inbox")
+    if action is domain.accept and task.status == TaskStatus.OFFERED:
+        from services.volunteers.pool import reserve_for_accept
+
+        reserve_for_accept(task)  # a request that went on to the claim pool has one winner only
     events = action(task, volunteer_id, now=utcnow(), **arguments)
     tasks_store.save(task.id, task.version, to_state(task), _envelopes(events, task.request_id, causation_id))
-    if task.status == TaskStatus.DECLINED and task.level == "manual":
+    if task.status == TaskStatus.DECLINED:
         from services.volunteers.pool import release
 
         release(task)  # a declined hand-picked offer of a pooled request opens it again

@@ -120,3 +120,21 @@ def test_eight_simultaneous_claims_have_exactly_one_winner(harness):
     retried = harness.call("POST", f"/api/v1/pool/{pooled.request_id}/claim", bearer("volunteer", winner))
     assert retried.status_code == 201 and retried.get_json()["id"] == task.id
     assert harness.call("GET", "/api/v1/pool", bearer("volunteer", claimers[1])).get_json()["items"] == []
+
+
+def test_a_late_acceptance_and_a_pool_claim_cannot_both_win(harness):
+    slow, quick = register(harness), register(harness)
+    offer = factories.task_offered(volunteer_id=slow, township="大桥镇")
+    publish(harness.settings.amqp_url, event(offer))
+    wait_until(lambda: TaskDocument.objects(id=offer.task_id).first(), what="the offer")
+    # The offer expired and the request went to the pool; a claim gets there first.
+    pooled = factories.request_pooled(
+        request_id=offer.request_id, skills_required=["legal"], township="大桥镇"
+    )
+    publish(harness.settings.amqp_url, event(pooled))
+    wait_until(lambda: PoolEntry.objects(id=pooled.request_id).first(), what="the pool entry")
+    claimed = harness.call("POST", f"/api/v1/pool/{pooled.request_id}/claim", bearer("volunteer", quick))
+    assert claimed.status_code == 201
+    late = harness.call("POST", f"/api/v1/tasks/{offer.task_id}/accept", bearer("volunteer", slow))
+    assert late.status_code == 409 and "pool" in late.get_json()["detail"]
+    assert TaskDocument.objects(id=offer.task_id).first().status == "offered"

@@ -409,3 +409,18 @@ def test_an_expired_offer_moves_on_and_is_never_offered_again():
     (second,) = domain.dispatch_next(job, [person("a"), person("b")], task_id="t2", now=first.deadline)
     assert second.volunteer_id != first.volunteer_id and job.expired_by == [first.volunteer_id]
     assert second.deadline - second.offered_at == POLICY.offer_deadline("normal")
+
+
+def test_a_late_yes_is_welcome_while_nobody_else_holds_the_request():
+    job = new_job()
+    (first,) = domain.dispatch_next(job, [person("a")], task_id="t1", now=NOW)
+    assert domain.expire(job, first.deadline)
+    domain.dispatch_next(job, [person("a")], task_id="t2", now=first.deadline)
+    assert job.status == JobStatus.ESCALATED
+    assert domain.accepted(job, "t1")
+    assert job.status == JobStatus.ACCEPTED and job.attempts[0].reason == "accepted after the deadline"
+    job = new_job()
+    (first,) = domain.dispatch_next(job, [person("a"), person("b")], task_id="t1", now=NOW)
+    domain.expire(job, first.deadline)
+    domain.dispatch_next(job, [person("a"), person("b")], task_id="t2", now=first.deadline)
+    assert not domain.accepted(job, "t1"), "the cascade moved on: the open offer to b stands"
