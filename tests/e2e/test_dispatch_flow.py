@@ -19,6 +19,7 @@ def job_of(gateway, admin, request_id, status):
             and r.json()["status"] == status
             and r.json()
         ),
+        timeout=40,  # a shared two-core machine: the first event after a start can take a while
         what=f"dispatch of {request_id} to be {status}",
     )
 

@@ -42,7 +42,7 @@ def setup():
 
 def short_deadlines(**overrides) -> None:
     usecases.save_policy(
-        Policy(offer_deadline_minutes={"normal": DEADLINE_MINUTES}, **overrides),
+        Policy(offer_deadline_minutes={"normal": DEADLINE_MINUTES}, expiry_grace_seconds=0, **overrides),
         "test",
         expected_version=None,
     )
