@@ -15,7 +15,7 @@ from services.common import locks
 from services.common.ids import new_id, utcnow
 from services.common.logs import get_logger
 from services.common.store import holding
-from services.dispatch import batch, domain, usecases, views
+from services.dispatch import batch, domain, metrics, usecases, views
 from services.dispatch.models import JobDocument, job_from_document, job_to_document, jobs_store
 
 log = get_logger(__name__)
@@ -43,6 +43,7 @@ def fire_deadline(request_id: str) -> bool:
     events = usecases.continue_after_no(job, attempt, f"deadline:{attempt.task_id}", now)
     usecases.close_attempt(attempt)
     usecases.note_offers(events)
+    metrics.EXPIRIES.labels(job.township).inc()
     log.info("dispatch.offer_expired", request_id=request_id, task_id=attempt.task_id)
     return True
 

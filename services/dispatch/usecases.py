@@ -11,7 +11,7 @@ from services.common.domain import Missing
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
 from services.common.store import AlreadyExists, ConcurrencyConflict, holding
-from services.dispatch import domain, readmodel, views
+from services.dispatch import domain, metrics, readmodel, views
 from services.dispatch.domain import Job
 from services.dispatch.models import (
     JobDocument,
@@ -90,7 +90,12 @@ def get_job(request_id: str) -> Job:
 
 def next_offer(job: Job, policy: Policy, now: datetime) -> list[contracts.EventData]:
     """The engine's next step for the job: an offer along the cascade, or the pool and a dispatcher."""
-    return domain.dispatch_next(job, views.FreshCandidates(policy), task_id=new_id(), now=now, policy=policy)
+    with metrics.timed():
+        events = domain.dispatch_next(
+            job, views.FreshCandidates(policy), task_id=new_id(), now=now, policy=policy
+        )
+    metrics.count(job.township, events)
+    return events
 
 
 def note_offers(events: list[contracts.EventData]) -> None:

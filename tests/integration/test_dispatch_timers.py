@@ -6,6 +6,7 @@ import time
 from collections import Counter
 
 import pytest
+from prometheus_client import REGISTRY
 
 import services.dispatch as dispatch
 from services.dispatch import usecases
@@ -88,6 +89,10 @@ def test_a_deadline_fires_after_a_worker_restart_and_only_once(setup):
     assert len(bus.of_type("request.escalated", request_id=submitted.request_id)) == 1
     view = VolunteerView.objects(id=first.data["volunteer_id"]).first()
     assert view.open_task_ids == []
+    expired = REGISTRY.get_sample_value("civicloop_dispatch_offer_expiries_total", {"township": "黄田镇"})
+    assert expired == 2
+    escalated = {"township": "黄田镇", "outcome": "escalated"}
+    assert REGISTRY.get_sample_value("civicloop_dispatch_decisions_total", escalated) == 1
 
 
 def test_two_workers_never_double_offer(setup):
