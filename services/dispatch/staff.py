@@ -10,7 +10,7 @@ from services.common import contracts
 from services.common.domain import DomainError
 from services.common.ids import new_id, utcnow
 from services.common.store import holding
-from services.dispatch import domain, people, usecases, views
+from services.dispatch import people, usecases, views
 from services.dispatch.domain import Job, JobStatus
 from services.dispatch.models import JobDocument, job_from_document, job_to_document, jobs_store
 
@@ -39,7 +39,7 @@ def assign(request_id: str, candidate_id: str, dispatcher: str, causation_id: st
         job, candidate, dispatcher=dispatcher, task_id=new_id(), now=now, policy=policy
     )
     jobs_store.save(
-        job.id, job.version, job_to_document(job), usecases._envelopes(job, [event], causation_id, now)
+        job.id, job.version, job_to_document(job), usecases.envelopes_for(job, [event], causation_id, now)
     )
     usecases.note_offers([event])
     return job
@@ -56,7 +56,7 @@ def review(request_id: str, approve: bool, reason: str | None, reviewer: str, ca
     if approve:
         events += usecases.next_offer(job, usecases.current_policy(), now)
     jobs_store.save(
-        job.id, job.version, job_to_document(job), usecases._envelopes(job, events, causation_id, now)
+        job.id, job.version, job_to_document(job), usecases.envelopes_for(job, events, causation_id, now)
     )
     usecases.note_offers(events)
     return job
@@ -113,4 +113,4 @@ def present_job(job: Job) -> dict[str, Any]:
     }
 
 
-__all__ = ["assign", "domain", "present_job", "queue", "review"]
+__all__ = ["assign", "present_job", "queue", "review"]

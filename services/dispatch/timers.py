@@ -15,7 +15,7 @@ from services.common import locks
 from services.common.ids import new_id, utcnow
 from services.common.logs import get_logger
 from services.common.store import holding
-from services.dispatch import batch, domain, metrics, usecases, views
+from services.dispatch import batch, cascade, domain, metrics, usecases, views
 from services.dispatch.models import JobDocument, job_from_document, job_to_document, jobs_store
 
 log = get_logger(__name__)
@@ -92,10 +92,8 @@ def _decide_waiting(request_id: str, candidate_id: str | None, policy: Any, now:
     candidate = views.candidate(candidate_id, policy) if candidate_id else None
     if candidate is not None and candidate.load < candidate.capacity and candidate.id not in job.tried:
         need = job.need(now)
-        ranked, _ = domain.cascade.rank_level(
-            views.FreshCandidates(policy), need, "station", job.tried, policy, now
-        )
-        considered = [domain.cascade.record(c, b) for c, b in ranked[: domain.cascade.CONSIDERED_KEPT]]
+        ranked, _ = cascade.rank_level(views.FreshCandidates(policy), need, "station", job.tried, policy, now)
+        considered = [cascade.record(c, b) for c, b in ranked[: cascade.CONSIDERED_KEPT]]
         job.status = domain.JobStatus.OFFERED
         events = [
             domain.offer_to(
@@ -111,5 +109,7 @@ def _decide_waiting(request_id: str, candidate_id: str | None, policy: Any, now:
         ]
     else:
         events = usecases.next_offer(job, policy, now)
-    jobs_store.save(job.id, job.version, job_to_document(job), usecases._envelopes(job, events, "batch", now))
+    jobs_store.save(
+        job.id, job.version, job_to_document(job), usecases.envelopes_for(job, events, "batch", now)
+    )
     usecases.note_offers(events)

@@ -33,7 +33,10 @@ class UnknownJob(Missing):
     """No dispatch job for that request."""
 
 
-def _envelopes(job: Job, events: list[contracts.EventData], causation_id: str, now: datetime) -> list[dict]:
+def envelopes_for(
+    job: Job, events: list[contracts.EventData], causation_id: str, now: datetime
+) -> list[dict]:
+    """The envelopes of a job's events, correlated by the request id."""
     return [
         make_event(e, producer=PRODUCER, correlation_id=job.id, causation_id=causation_id, occurred_at=now)
         for e in events
@@ -151,7 +154,7 @@ def on_request_submitted(envelope: Envelope, data: contracts.RequestSubmitted) -
     else:
         events = next_offer(job, policy, now)
     try:
-        jobs_store.insert(job.id, job_to_document(job), _envelopes(job, events, envelope.id, now))
+        jobs_store.insert(job.id, job_to_document(job), envelopes_for(job, events, envelope.id, now))
     except AlreadyExists:
         return
     note_offers(events)
@@ -184,7 +187,7 @@ def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -
 def continue_after_no(job: Job, attempt: domain.Attempt, causation_id: str, now: datetime) -> list:
     """After a decline or expiry: a hand-picked offer goes back to a dispatcher, else the cascade goes on."""
     events = domain.after_no(job, attempt, now) or next_offer(job, current_policy(), now)
-    envelopes = _envelopes(job, events, causation_id, now)
+    envelopes = envelopes_for(job, events, causation_id, now)
     jobs_store.save(job.id, job.version, job_to_document(job), envelopes)
     return events
 
