@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +25,6 @@ from services.dispatch.policy import DEFAULT_POLICY, Policy
 
 PRODUCER = "dispatch"
 POLICY_ID = "current"
-POLICY_CACHE_SECONDS = 1.0
 
 
 class UnknownJob(Missing):
@@ -44,9 +42,6 @@ def envelopes_for(
 
 
 # --- policy ----------------------------------------------------------------------------------------
-_policy_cache: dict[str, Any] = {"at": 0.0, "policy": None, "version": 0}
-
-
 def policy_record() -> tuple[Policy, int, dict[str, Any]]:
     """The policy in force, its version and who changed it last."""
     document = PolicyDocument._get_collection().find_one({"_id": POLICY_ID})
@@ -57,11 +52,8 @@ def policy_record() -> tuple[Policy, int, dict[str, Any]]:
 
 
 def current_policy() -> Policy:
-    """The policy in force, read at most once a second per process."""
-    if time.monotonic() - _policy_cache["at"] > POLICY_CACHE_SECONDS or _policy_cache["policy"] is None:
-        policy, version, _ = policy_record()
-        _policy_cache.update(at=time.monotonic(), policy=policy, version=version)
-    return _policy_cache["policy"]
+    """The policy in force, read for every decision: a change applies from the very next one."""
+    return policy_record()[0]
 
 
 def save_policy(policy: Policy, by: str, expected_version: int | None) -> int:
@@ -78,7 +70,6 @@ def save_policy(policy: Policy, by: str, expected_version: int | None) -> int:
             "updated_at": utcnow(),
         }
         collection.replace_one({"_id": POLICY_ID}, {"_id": POLICY_ID, **document}, upsert=True)
-    _policy_cache["at"] = 0.0
     return version + 1
 
 
