@@ -14,11 +14,13 @@ SERVICE = "volunteers"
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the accepting stage."""
     from services.volunteers.api import ALL_BLUEPRINTS
+    from services.volunteers.pool import pool_api
+    from services.volunteers.team_tasks import team_tasks_api
 
     return create_service_app(
         SERVICE,
         settings or load_settings(SERVICE),
-        ALL_BLUEPRINTS,
+        [*ALL_BLUEPRINTS, pool_api, team_tasks_api],
         description="Volunteers and their teams take the tasks dispatch offers them, do them and log hours.",
     )
 

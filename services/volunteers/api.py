@@ -40,7 +40,7 @@ stations_api = APIBlueprint(
 tasks_api = APIBlueprint(
     "tasks", __name__, url_prefix="/api/v1/tasks", abp_tags=[Tag(name="tasks", description="接单")], **COMMON
 )
-ALL_BLUEPRINTS = [volunteers_api, teams_api, stations_api, tasks_api]
+ALL_BLUEPRINTS = (volunteers_api, teams_api, stations_api, tasks_api)
 
 
 # --- volunteers ------------------------------------------------------------------------------------
@@ -220,14 +220,3 @@ def _without_internals(view: dict[str, Any]) -> dict[str, Any]:
 
 def _page(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:
     return {"items": items, "next_before": items[-1]["id"] if len(items) == limit else None}
-
-
-# The claim pool and team offers live in their own modules (pool.py, team_tasks.py).
-def _more_blueprints() -> None:
-    from services.volunteers.pool import pool_api
-    from services.volunteers.team_tasks import team_tasks_api
-
-    ALL_BLUEPRINTS.extend([pool_api, team_tasks_api])
-
-
-_more_blueprints()
