@@ -59,4 +59,7 @@ clean: ## stop both profiles and remove their data
 	@$(STACK) reset run
 	@$(STACK) reset test
 
-.PHONY: help install run stop status test unit lint lock clean rules
+bench: install ## dispatch benchmark: indexed vs naive decisions/s, batch vs greedy (docs/bench/dispatch.md)
+	@$(BIN)/python bench/dispatch_bench.py --summary
+
+.PHONY: help install run stop status test unit lint lock clean rules bench

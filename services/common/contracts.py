@@ -71,7 +71,8 @@ class RequestClosed(EventData):
 # --- dispatch (派单) -------------------------------------------------------------------------------
 class RequestReviewed(EventData):
     request_id: str
-    decision: Literal["approved", "rejected"]
+    # "pending": dispatch holds the request until a dispatcher approves or rejects it.
+    decision: Literal["approved", "rejected", "pending"]
     reason: str | None = None
     reviewer_id: str
     township: str
@@ -108,6 +109,12 @@ class RequestPooled(EventData):
     title: str
     urgency: str = "normal"
     pooled_at: datetime
+    # What the winner of a claim needs to serve and be rated (optional: older producers omit them).
+    resident_id: str | None = None
+    description: str | None = None
+    address: str | None = None
+    contact_phone_masked: str | None = None
+    window: TimeWindow | None = None
 
 
 class RequestEscalated(EventData):
@@ -171,6 +178,23 @@ class TaskCompleted(EventData):
     completed_at: datetime
 
 
+class WeeklySlot(EventData):
+    """A weekly slot in local time: day 0 = Monday, times "HH:MM"."""
+
+    day: int = Field(ge=0, le=6)
+    start: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    end: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class AvailabilityException(EventData):
+    """A date that differs from the week: away (all day, or start–end), or free in start–end."""
+
+    date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    available: bool = False
+    start: str | None = Field(None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    end: str | None = Field(None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
 class VolunteerSnapshot(EventData):
     """The whole public profile, so a consumer's read-model needs no other source."""
 
@@ -185,6 +209,9 @@ class VolunteerSnapshot(EventData):
     profile_version: int = Field(ge=1)
     latitude: float | None = None
     longitude: float | None = None
+    # When the volunteer can serve, in the county's local time; no slots means any time.
+    weekly_availability: list[WeeklySlot] = Field(default_factory=list)
+    availability_exceptions: list[AvailabilityException] = Field(default_factory=list)
 
 
 class VolunteerRegistered(VolunteerSnapshot):

@@ -6,7 +6,7 @@ from flask_openapi3 import OpenAPI
 
 from services.common.app import create_service_app
 from services.common.settings import Settings, load_settings
-from services.common.worker import WorkerSpec
+from services.common.worker import PeriodicJob, WorkerSpec
 
 SERVICE = "dispatch"
 
@@ -27,8 +27,16 @@ def worker_spec() -> WorkerSpec:
     """What the dispatch worker consumes and relays."""
     from services.dispatch.handlers import HANDLERS
     from services.dispatch.models import JobDocument
+    from services.dispatch.timers import run_batch, sweep_deadlines
     from services.dispatch.usecases import OTHER_DOCUMENTS
 
     return WorkerSpec(
-        service=SERVICE, handlers=HANDLERS, outbox_documents=[JobDocument], other_documents=OTHER_DOCUMENTS
+        service=SERVICE,
+        handlers=HANDLERS,
+        outbox_documents=[JobDocument],
+        other_documents=OTHER_DOCUMENTS,
+        periodic=[
+            PeriodicJob("offer-deadlines", 1, sweep_deadlines),
+            PeriodicJob("batch-assign", 1, run_batch),
+        ],
     )

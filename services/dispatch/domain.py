@@ -1,115 +1,48 @@
-"""Rules of the dispatching stage (派单): who is offered a request, and what happens next.
+"""Rules of the dispatching stage (派单): the life of one request's dispatch.
 
-Pure: no I/O. The first rule of the loop: offer to an active volunteer whose skills cover the
-request and who has room for another task, same township first; never to someone who declined
-this request; when nobody is left, escalate to a dispatcher.
+Pure: no I/O. A job moves through review, offers along the cascade (cascade.py), the claim pool
+and the dispatchers' queue. Invariants the property tests hold it to: at most one open offer;
+never an offer to an ineligible candidate; never a second offer to anyone already offered the
+request (so never to someone who declined or let an offer expire); levels only go forward.
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from services.common import contracts
+from services.dispatch import cascade
+from services.dispatch.eligibility import Candidate
+from services.dispatch.index import CandidateSource, NaiveScan
+from services.dispatch.jobs import (
+    CLOSED,
+    WITH_PEOPLE,
+    Attempt,
+    AttemptStatus,
+    Job,
+    JobStatus,
+    NotAssignable,
+    as_datetime,
+)
+from services.dispatch.policy import DEFAULT_POLICY, Policy
+
+__all__ = [
+    "CLOSED",
+    "WITH_PEOPLE",
+    "Attempt",
+    "AttemptStatus",
+    "Candidate",
+    "Job",
+    "JobStatus",
+    "NotAssignable",
+    "cascade",
+]
 
 
-class JobStatus(enum.StrEnum):
-    OFFERED = "offered"
-    ACCEPTED = "accepted"
-    IN_SERVICE = "in_service"
-    COMPLETED = "completed"
-    ESCALATED = "escalated"
-    CANCELLED = "cancelled"
-
-
-class AttemptStatus(enum.StrEnum):
-    OFFERED = "offered"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    COMPLETED = "completed"
-    WITHDRAWN = "withdrawn"
-
-
-# How long an offer waits for an answer, by urgency.
-OFFER_DEADLINES = {
-    "urgent": timedelta(minutes=30),
-    "high": timedelta(hours=1),
-    "normal": timedelta(hours=2),
-    "low": timedelta(hours=8),
-}
-CLOSED = frozenset({JobStatus.COMPLETED, JobStatus.CANCELLED})
-
-
-@dataclass
-class Candidate:
-    """Dispatch's view of a volunteer, built only from volunteer and task events."""
-
-    id: str
-    township: str
-    skills: list[str]
-    active: bool = True
-    capacity: int = 2
-    open_task_ids: list[str] = field(default_factory=list)
-    station: str | None = None
-    last_offered_at: datetime | None = None
-
-    @property
-    def load(self) -> int:
-        """Tasks offered to or held by the volunteer right now."""
-        return len(self.open_task_ids)
-
-
-@dataclass
-class Attempt:
-    """One offer of the request, with the candidates weighed for it."""
-
-    task_id: str
-    volunteer_id: str
-    level: str
-    offered_at: datetime
-    deadline: datetime
-    status: AttemptStatus = AttemptStatus.OFFERED
-    reason: str | None = None
-    considered: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class Job:
-    """The dispatch of one request: its needs, its attempts, who declined."""
-
-    id: str  # the request id
-    resident_id: str
-    category: str
-    skills_required: list[str]
-    township: str
-    village: str
-    title: str
-    description: str
-    submitted_at: datetime
-    status: JobStatus = JobStatus.OFFERED
-    urgency: str = "normal"
-    address: str | None = None
-    contact_phone_masked: str | None = None
-    window: dict[str, Any] | None = None
-    attempts: list[Attempt] = field(default_factory=list)
-    declined_by: list[str] = field(default_factory=list)
-    escalation_reason: str | None = None
-    version: int = 1
-
-    def attempt(self, task_id: str) -> Attempt | None:
-        """The attempt that made this task."""
-        return next((a for a in self.attempts if a.task_id == task_id), None)
-
-    @property
-    def open_attempt(self) -> Attempt | None:
-        """The offer still waiting for an answer, if any."""
-        return next((a for a in self.attempts if a.status == AttemptStatus.OFFERED), None)
-
-
-def job_from_submission(data: contracts.RequestSubmitted) -> Job:
-    """A new dispatch job for a submitted request."""
+def job_from_submission(data: contracts.RequestSubmitted, policy: Policy = DEFAULT_POLICY) -> Job:
+    """A new dispatch job for a submitted request (held for review when policy says so)."""
+    needs_review = policy.needs_review(data.category, data.needs_review)
     return Job(
         id=data.request_id,
         resident_id=data.resident_id,
@@ -124,6 +57,13 @@ def job_from_submission(data: contracts.RequestSubmitted) -> Job:
         address=data.address,
         contact_phone_masked=data.contact_phone_masked,
         window=data.window.model_dump(mode="json") if data.window else None,
+        source=data.source,
+        station=data.station,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        preassigned_volunteer_ids=list(data.preassigned_volunteer_ids),
+        needs_review=needs_review,
+        status=JobStatus.IN_REVIEW if needs_review else JobStatus.OFFERED,
     )
 
 
@@ -144,114 +84,225 @@ def cancelled_placeholder(data: contracts.RequestCancelled) -> Job:
 
 
 # --- choosing --------------------------------------------------------------------------------------
-def is_eligible(job: Job, candidate: Candidate) -> bool:
-    """Active, skilled for the request, room for one more, and has not said no to it."""
-    return (
-        candidate.active
-        and set(job.skills_required) <= set(candidate.skills)
-        and candidate.load < candidate.capacity
-        and candidate.id not in job.declined_by
-        and all(a.volunteer_id != candidate.id for a in job.attempts)
+def _source(candidates: CandidateSource | list[Candidate]) -> CandidateSource:
+    return NaiveScan(candidates) if isinstance(candidates, list) else candidates
+
+
+def can_dispatch(job: Job) -> bool:
+    """Whether the engine may make the next offer now."""
+    return job.status in (JobStatus.OFFERED, JobStatus.WAITING) and job.open_attempt is None
+
+
+def _offer_event(job: Job, attempt: Attempt) -> contracts.TaskOffered:
+    window = contracts.TimeWindow.model_validate(job.window) if job.window else None
+    return contracts.TaskOffered(
+        task_id=attempt.task_id,
+        request_id=job.id,
+        attempt=len(job.attempts),
+        volunteer_id=attempt.volunteer_id,
+        team_id=attempt.team_id,
+        level=attempt.level,
+        deadline=attempt.deadline,
+        resident_id=job.resident_id,
+        category=job.category,
+        township=job.township,
+        village=job.village,
+        title=job.title,
+        description=job.description,
+        urgency=job.urgency,
+        window=window,
+        address=job.address,
+        contact_phone_masked=job.contact_phone_masked,
+        offered_at=attempt.offered_at,
     )
 
 
-def rank(job: Job, candidate: Candidate) -> tuple[Any, ...]:
-    """Sort key: same township first, then the least busy, then who waited longest, then id."""
-    never = datetime.min.replace(tzinfo=job.submitted_at.tzinfo)
-    return (
-        candidate.township != job.township,
-        candidate.load,
-        candidate.last_offered_at or never,
-        candidate.id,
+def offer_to(
+    job: Job, candidate: Candidate, level: str, *, task_id: str, now: datetime, policy: Policy, **extra: Any
+) -> contracts.TaskOffered:
+    """Record an offer to a candidate and the event that tells the volunteers stage."""
+    deadline = now + policy.offer_deadline(job.urgency)
+    attempt = Attempt(
+        task_id,
+        None if candidate.is_team else candidate.id,
+        level,
+        now,
+        deadline,
+        team_id=candidate.id if candidate.is_team else None,
+        **extra,
     )
+    job.attempts.append(attempt)
+    job.status = JobStatus.OFFERED
+    job.next_deadline = deadline
+    return _offer_event(job, attempt)
 
 
-def choose(job: Job, candidates: list[Candidate]) -> tuple[Candidate | None, list[dict[str, Any]]]:
-    """The best eligible candidate, and the record of everyone considered."""
-    eligible = sorted((c for c in candidates if is_eligible(job, c)), key=lambda c: rank(job, c))
-    considered = [
-        {
-            "volunteer_id": c.id,
-            "same_township": c.township == job.township,
-            "load": c.load,
-            "capacity": c.capacity,
-            "last_offered_at": c.last_offered_at,
-        }
-        for c in eligible[:10]
-    ]
-    return (eligible[0] if eligible else None), considered
+def attempts_by_level(job: Job) -> dict[str, int]:
+    """How many offers each level has had."""
+    counts: dict[str, int] = {}
+    for attempt in job.attempts:
+        counts[attempt.level] = counts.get(attempt.level, 0) + 1
+    return counts
+
+
+def last_level(job: Job) -> str | None:
+    """The furthest automatic level reached so far (the cascade never goes back)."""
+    reached = [a.level for a in job.attempts if a.level in cascade.LEVELS]
+    return max(reached, key=cascade.LEVELS.index) if reached else None
 
 
 def dispatch_next(
-    job: Job, candidates: list[Candidate], *, task_id: str, now: datetime
+    job: Job,
+    candidates: CandidateSource | list[Candidate],
+    *,
+    task_id: str,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
 ) -> list[contracts.EventData]:
-    """Offer the job to the next candidate, or escalate it when there is none."""
-    if job.status in CLOSED or job.open_attempt is not None:
+    """Offer the job to the next candidate of the cascade, or open the pool and escalate."""
+    if not can_dispatch(job):
         return []
-    chosen, considered = choose(job, candidates)
-    if chosen is None:
-        job.status = JobStatus.ESCALATED
-        job.escalation_reason = (
-            "everyone eligible declined" if job.declined_by else "no active volunteer has the skills and room"
+    if job.source == "wish":
+        return _pool(job, now, escalate=False, reason="micro-wishes are open for volunteers to claim")
+    choice = cascade.choose(
+        _source(candidates),
+        job.need(now),
+        attempts_by_level=attempts_by_level(job),
+        last_level=last_level(job),
+        tried=job.tried,
+        policy=policy,
+        now=now,
+    )
+    if choice.candidate is None:
+        if job.declined_by or job.expired_by:
+            reason = "everyone eligible declined or let the offer expire"
+        else:
+            reason = "no active volunteer or team has the skills, the time and room"
+        return _pool(job, now, escalate=True, reason=reason)
+    assert choice.level is not None
+    return [
+        offer_to(
+            job,
+            choice.candidate,
+            choice.level,
+            task_id=task_id,
+            now=now,
+            policy=policy,
+            considered=choice.considered,
+            excluded=choice.excluded,
         )
-        return [
+    ]
+
+
+def _pool(job: Job, now: datetime, *, escalate: bool, reason: str) -> list[contracts.EventData]:
+    job.status = JobStatus.ESCALATED if escalate else JobStatus.POOLED
+    job.escalation_reason = reason
+    job.next_deadline = None
+    events: list[contracts.EventData] = []
+    if job.pooled_at is None:
+        job.pooled_at = now
+        events.append(
+            contracts.RequestPooled(
+                request_id=job.id,
+                category=job.category,
+                skills_required=job.skills_required,
+                township=job.township,
+                village=job.village,
+                title=job.title,
+                urgency=job.urgency,
+                pooled_at=now,
+                resident_id=job.resident_id,
+                description=job.description,
+                address=job.address,
+                contact_phone_masked=job.contact_phone_masked,
+                window=contracts.TimeWindow.model_validate(job.window) if job.window else None,
+            )
+        )
+    if escalate:
+        events.append(
             contracts.RequestEscalated(
                 request_id=job.id,
                 township=job.township,
                 category=job.category,
-                reason=job.escalation_reason,
-                level="county",
+                reason=reason,
+                level="county" if last_level(job) == "county" else "township",
                 escalated_at=now,
             )
-        ]
-    deadline = now + OFFER_DEADLINES.get(job.urgency, OFFER_DEADLINES["normal"])
-    level = "township" if chosen.township == job.township else "county"
-    job.attempts.append(Attempt(task_id, chosen.id, level, now, deadline, considered=considered))
-    job.status = JobStatus.OFFERED
-    window = contracts.TimeWindow.model_validate(job.window) if job.window else None
+        )
+    return events
+
+
+def expire(job: Job, now: datetime) -> bool:
+    """Let the open offer lapse if its deadline has passed; True when it did."""
+    attempt = job.open_attempt
+    if (
+        attempt is None
+        or attempt.deadline is None
+        or as_datetime(attempt.deadline) > now
+        or job.status in CLOSED
+    ):
+        return False
+    attempt.status = AttemptStatus.EXPIRED
+    attempt.reason = "no answer before the deadline"
+    if attempt.candidate_id not in job.expired_by:
+        job.expired_by.append(attempt.candidate_id)
+    job.next_deadline = None
+    return True
+
+
+def after_no(job: Job, attempt: Attempt, now: datetime) -> list[contracts.EventData]:
+    """After a decline or expiry of a hand-picked offer the request goes back to the dispatcher."""
+    if attempt.level != "manual":
+        return []
+    job.status = JobStatus.ESCALATED
+    job.escalation_reason = "the volunteer a dispatcher chose did not take it"
     return [
-        contracts.TaskOffered(
-            task_id=task_id,
+        contracts.RequestEscalated(
             request_id=job.id,
-            attempt=len(job.attempts),
-            volunteer_id=chosen.id,
-            level=level,
-            deadline=deadline,
-            resident_id=job.resident_id,
-            category=job.category,
             township=job.township,
-            village=job.village,
-            title=job.title,
-            description=job.description,
-            urgency=job.urgency,
-            window=window,
-            address=job.address,
-            contact_phone_masked=job.contact_phone_masked,
-            offered_at=now,
+            category=job.category,
+            reason=job.escalation_reason,
+            level="manual",
+            escalated_at=now,
         )
     ]
 
 
 # --- answers from the volunteers -------------------------------------------------------------------
 def declined(job: Job, task_id: str, volunteer_id: str, reason: str) -> bool:
-    """Record a decline; True when the job needs a new offer."""
+    """Record a decline; True when the job needs a new offer (or goes back to a dispatcher)."""
     attempt = job.attempt(task_id)
     if attempt is None or attempt.status != AttemptStatus.OFFERED:
         return False
     attempt.status = AttemptStatus.DECLINED
     attempt.reason = reason
-    if volunteer_id not in job.declined_by:
-        job.declined_by.append(volunteer_id)
+    if attempt.candidate_id not in job.declined_by:
+        job.declined_by.append(attempt.candidate_id)
+    job.next_deadline = None
     return job.status not in CLOSED
 
 
-def accepted(job: Job, task_id: str) -> bool:
-    """Record an acceptance; True when it changed the job."""
+def accepted(job: Job, task_id: str, *, volunteer_id: str | None = None, now: datetime | None = None) -> bool:
+    """Record an acceptance (of an offer, or a claim from the pool); True when it changed the job."""
     attempt = job.attempt(task_id)
+    if attempt is None and job.status in WITH_PEOPLE and volunteer_id and now is not None:
+        # A claim from the pool: the volunteers stage decided the single winner.
+        for other in job.attempts:
+            if other.status == AttemptStatus.OFFERED:
+                other.status = AttemptStatus.WITHDRAWN
+                other.reason = "claimed from the pool by someone else"
+        attempt = Attempt(task_id, volunteer_id, "pool", now, None)
+        job.attempts.append(attempt)
+    elif attempt is not None and attempt.status == AttemptStatus.EXPIRED and job.status in WITH_PEOPLE:
+        # A yes that came after the deadline, while nobody else holds the request: still welcome
+        # (the volunteers stage took the pool's single claim for it, so no claim can win as well).
+        attempt.status = AttemptStatus.OFFERED
+        attempt.reason = "accepted after the deadline"
     if attempt is None or attempt.status != AttemptStatus.OFFERED or job.status in CLOSED:
         return False
     attempt.status = AttemptStatus.ACCEPTED
     job.status = JobStatus.ACCEPTED
+    job.next_deadline = None
     return True
 
 
@@ -270,17 +321,19 @@ def completed(job: Job, task_id: str) -> bool:
         return False
     attempt.status = AttemptStatus.COMPLETED
     job.status = JobStatus.COMPLETED
+    job.next_deadline = None
     return True
 
 
-def cancelled(job: Job) -> list[str]:
-    """Close the job; return the task ids whose offers or work were taken back."""
+def cancelled(job: Job) -> list[Attempt]:
+    """Close the job; return the attempts whose offers or work were taken back."""
     if job.status in CLOSED:
         return []
     job.status = JobStatus.CANCELLED
+    job.next_deadline = None
     withdrawn = []
     for attempt in job.attempts:
         if attempt.status in (AttemptStatus.OFFERED, AttemptStatus.ACCEPTED):
             attempt.status = AttemptStatus.WITHDRAWN
-            withdrawn.append(attempt.task_id)
+            withdrawn.append(attempt)
     return withdrawn

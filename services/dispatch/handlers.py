@@ -15,4 +15,6 @@ HANDLERS: HandlerMap = {
     ("task.completed", 1): usecases.on_task_completed,
     ("volunteer.registered", 1): usecases.on_volunteer_snapshot,
     ("volunteer.updated", 1): usecases.on_volunteer_snapshot,
+    ("team.updated", 1): usecases.on_team_updated,
+    ("request.rated", 1): usecases.on_request_rated,
 }

@@ -7,13 +7,16 @@ from typing import Any
 import mongoengine
 
 from services.common.store import AggregateDocument, AggregateStore, to_state
-from services.dispatch.domain import Attempt, AttemptStatus, Candidate, Job, JobStatus
+from services.dispatch.domain import Attempt, AttemptStatus, Job, JobStatus
 
 
 class JobDocument(AggregateDocument):
     """The dispatch of one request; `_id` is the request id."""
 
-    meta = {"collection": "jobs", "indexes": [["status", "township"], "outbox_pending"]}
+    meta = {
+        "collection": "jobs",
+        "indexes": [["status", "township"], ["status", "next_deadline"], "outbox_pending"],
+    }
 
     id = mongoengine.StringField(primary_key=True)
     resident_id = mongoengine.StringField()
@@ -31,15 +34,26 @@ class JobDocument(AggregateDocument):
     window = mongoengine.DictField()
     attempts = mongoengine.ListField(mongoengine.DictField())
     declined_by = mongoengine.ListField(mongoengine.StringField())
+    expired_by = mongoengine.ListField(mongoengine.StringField())
     escalation_reason = mongoengine.StringField()
+    source = mongoengine.StringField()
+    station = mongoengine.StringField()
+    latitude = mongoengine.FloatField()
+    longitude = mongoengine.FloatField()
+    preassigned_volunteer_ids = mongoengine.ListField(mongoengine.StringField())
+    needs_review = mongoengine.BooleanField()
+    review = mongoengine.DictField()
+    pooled_at = mongoengine.DateTimeField()
+    next_deadline = mongoengine.DateTimeField()
 
 
 class VolunteerView(mongoengine.Document):
-    """Dispatch's read-model of a volunteer: the profile from volunteer events, the load from task events."""
+    """Dispatch's read-model of a volunteer (readmodel.py): profile and load, from events only."""
 
-    meta = {"collection": "volunteer_view", "indexes": [["active", "township"]]}
+    meta = {"collection": "volunteer_view", "indexes": [["active", "township"]], "strict": False}
 
     id = mongoengine.StringField(primary_key=True)
+    kind = mongoengine.StringField()
     name = mongoengine.StringField()
     township = mongoengine.StringField()
     station = mongoengine.StringField()
@@ -49,11 +63,56 @@ class VolunteerView(mongoengine.Document):
     capacity = mongoengine.IntField()
     latitude = mongoengine.FloatField()
     longitude = mongoengine.FloatField()
+    weekly_availability = mongoengine.ListField(mongoengine.DictField())
+    availability_exceptions = mongoengine.ListField(mongoengine.DictField())
     profile_version = mongoengine.IntField()
-    # Task ids still open; closed ones are remembered so a late offer event cannot reopen them.
-    open_task_ids = mongoengine.ListField(mongoengine.StringField())
+    opened_task_ids = mongoengine.ListField(mongoengine.StringField())
+    offered_task_ids = mongoengine.ListField(mongoengine.StringField())
+    accepted_task_ids = mongoengine.ListField(mongoengine.StringField())
     closed_task_ids = mongoengine.ListField(mongoengine.StringField())
+    ratings = mongoengine.DictField()
     last_offered_at = mongoengine.DateTimeField()
+
+    @property
+    def open_task_ids(self) -> list[str]:
+        """Tasks that count against the load now."""
+        closed = set(self.closed_task_ids)
+        return [t for t in self.opened_task_ids if t not in closed]
+
+
+class TeamView(mongoengine.Document):
+    """Dispatch's read-model of a team: coverage from team events, load from task events."""
+
+    meta = {"collection": "team_view", "strict": False}
+
+    id = mongoengine.StringField(primary_key=True)
+    kind = mongoengine.StringField()
+    name = mongoengine.StringField()
+    team_kind = mongoengine.StringField()
+    townships = mongoengine.ListField(mongoengine.StringField())
+    categories = mongoengine.ListField(mongoengine.StringField())
+    leader_id = mongoengine.StringField()
+    member_ids = mongoengine.ListField(mongoengine.StringField())
+    active = mongoengine.BooleanField()
+    profile_version = mongoengine.IntField()
+    opened_task_ids = mongoengine.ListField(mongoengine.StringField())
+    offered_task_ids = mongoengine.ListField(mongoengine.StringField())
+    accepted_task_ids = mongoengine.ListField(mongoengine.StringField())
+    closed_task_ids = mongoengine.ListField(mongoengine.StringField())
+    ratings = mongoengine.DictField()
+    last_offered_at = mongoengine.DateTimeField()
+
+
+class PolicyDocument(mongoengine.Document):
+    """The dispatch policy in force (one document, `_id` "current")."""
+
+    meta = {"collection": "policy"}
+
+    id = mongoengine.StringField(primary_key=True)
+    policy = mongoengine.DictField()
+    version = mongoengine.IntField()
+    updated_by = mongoengine.StringField()
+    updated_at = mongoengine.DateTimeField()
 
 
 jobs_store = AggregateStore(JobDocument)
@@ -77,17 +136,3 @@ def job_from_document(document: dict[str, Any]) -> Job:
     ]
     fields.pop("version", None)
     return Job(**fields, version=document.get("version", 1))
-
-
-def candidate_from_document(document: dict[str, Any]) -> Candidate:
-    """A candidate from the read-model."""
-    return Candidate(
-        id=document["_id"],
-        township=document.get("township", ""),
-        skills=document.get("skills", []),
-        active=document.get("active", False),
-        capacity=document.get("capacity", 0),
-        open_task_ids=document.get("open_task_ids", []),
-        station=document.get("station"),
-        last_offered_at=document.get("last_offered_at"),
-    )

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from services.common.county import Township
+from services.common.schemas import StrictBody
+from services.dispatch.policy import Policy
 
 
 class JobPath(BaseModel):
@@ -11,3 +17,33 @@ class JobPath(BaseModel):
 
 class VolunteerPath(BaseModel):
     volunteer_id: str = Field(min_length=1, max_length=64)
+
+
+class QueueQuery(BaseModel):
+    township: Township | None = Field(None, description="county-wide staff may narrow to one township")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class AssignBody(StrictBody):
+    volunteer_id: str | None = Field(None, min_length=1, max_length=64)
+    team_id: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def one_of(self) -> AssignBody:
+        """Exactly one of volunteer_id and team_id."""
+        if (self.volunteer_id is None) == (self.team_id is None):
+            raise ValueError("name exactly one of volunteer_id and team_id")
+        return self
+
+
+class ReviewBody(StrictBody):
+    decision: Literal["approve", "reject"]
+    reason: str | None = Field(None, max_length=500, description="required to reject; the resident reads it")
+
+
+class PolicyBody(Policy):
+    """The whole policy (PUT replaces it)."""
+
+    expected_version: int | None = Field(
+        None, ge=0, description="refuse the change if someone changed it since"
+    )

@@ -160,6 +160,7 @@ def present(item: domain.ServiceRequest, viewer: Principal, *, with_timeline: bo
         "volunteer_id": item.volunteer_id,
         "rating_score": item.rating_score,
         "submitted_at": item.submitted_at,
+        "rejection_reason": domain.rejection_reason(item),
     }
     relays_code = viewer.is_staff and item.source in STAFF_RELAYED_SOURCES
     if (viewer.sub == item.resident_id or relays_code) and item.status in SERVICE_CODE_STATUSES:

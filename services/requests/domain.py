@@ -313,6 +313,8 @@ def _describe(kind: str, data: Any) -> tuple[Status | None, str, str, str, str |
                 f"Rejected by review: {reason}",
                 reason,
             )
+        case "request.reviewed" if data.decision == "pending":
+            return Status.IN_REVIEW, "dispatch", "等待审核", "Waiting for review", data.reason
         case "request.reviewed":
             return Status.IN_REVIEW, "dispatcher", "审核通过", "Approved by review", None
         case "task.offered" if data.team_id:
@@ -446,6 +448,14 @@ def record(
     after = request.stage_times
     reached = tuple(status for status in after if status not in before)
     return Progress(reached=reached, events=tuple(events))
+
+
+def rejection_reason(request: ServiceRequest) -> str | None:
+    """Why review rejected the request, as the resident reads it (None unless rejected)."""
+    for entry in request.timeline:
+        if entry.kind == "request.reviewed" and entry.status == Status.REJECTED:
+            return entry.note
+    return None
 
 
 def status_text(status: Status) -> dict[str, str]:

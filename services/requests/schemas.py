@@ -105,6 +105,7 @@ class RequestView(BaseModel):
     volunteer_id: str | None
     rating_score: int | None
     submitted_at: datetime
+    rejection_reason: str | None = None
     timeline: list[TimelineStep] | None = None
     service_code: str | None = Field(
         None, description="only for the resident, while the service is accepted or under way: read it out"

@@ -14,11 +14,13 @@ SERVICE = "volunteers"
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the accepting stage."""
     from services.volunteers.api import ALL_BLUEPRINTS
+    from services.volunteers.pool import pool_api
+    from services.volunteers.team_tasks import team_tasks_api
 
     return create_service_app(
         SERVICE,
         settings or load_settings(SERVICE),
-        ALL_BLUEPRINTS,
+        [*ALL_BLUEPRINTS, pool_api, team_tasks_api],
         description="Volunteers and their teams take the tasks dispatch offers them, do them and log hours.",
     )
 
@@ -30,6 +32,7 @@ def worker_spec() -> WorkerSpec:
     from services.volunteers.handlers import HANDLERS
     from services.volunteers.models import TaskDocument, TeamDocument, VolunteerDocument
     from services.volunteers.organisation_service import InstituteDocument
+    from services.volunteers.pool import OTHER_DOCUMENTS as POOL_DOCUMENTS
     from services.volunteers.usecases import OTHER_DOCUMENTS
 
     settings = load_settings(SERVICE)
@@ -37,6 +40,11 @@ def worker_spec() -> WorkerSpec:
         service=SERVICE,
         handlers=HANDLERS,
         outbox_documents=[VolunteerDocument, TaskDocument, TeamDocument, *pairing_service.OUTBOX_DOCUMENTS],
-        other_documents=[*OTHER_DOCUMENTS, *pairing_service.OTHER_DOCUMENTS, InstituteDocument],
+        other_documents=[
+            *OTHER_DOCUMENTS,
+            *POOL_DOCUMENTS,
+            *pairing_service.OTHER_DOCUMENTS,
+            InstituteDocument,
+        ],
         periodic=[PeriodicJob("pairing-visits", settings.pairing_sweep_seconds, pairing_service.sweep)],
     )

@@ -41,6 +41,9 @@ class Volunteer:
     longitude: float | None = None
     profile_version: int = 1
     version: int = 1
+    # When they can serve (local time): weekly slots {day, start, end}; dated exceptions.
+    weekly_availability: list[dict[str, object]] = field(default_factory=list)
+    availability_exceptions: list[dict[str, object]] = field(default_factory=list)
 
 
 def snapshot(volunteer: Volunteer, *, registered: bool) -> contracts.VolunteerSnapshot:
@@ -58,13 +61,29 @@ def snapshot(volunteer: Volunteer, *, registered: bool) -> contracts.VolunteerSn
         profile_version=volunteer.profile_version,
         latitude=volunteer.latitude,
         longitude=volunteer.longitude,
+        weekly_availability=volunteer.weekly_availability,
+        availability_exceptions=volunteer.availability_exceptions,
     )
+
+
+def check_availability(volunteer: Volunteer) -> None:
+    """Every slot and timed exception must end after it starts (times are "HH:MM", local)."""
+    for slot in volunteer.weekly_availability:
+        if str(slot["start"]) >= str(slot["end"]):
+            raise DomainError("a weekly slot must end after it starts", field="weekly_availability")
+    for exception in volunteer.availability_exceptions:
+        start, end = exception.get("start"), exception.get("end")
+        if (start is None) != (end is None) or (start is not None and str(start) >= str(end)):
+            raise DomainError(
+                "an exception has both start and end, end after start", field="availability_exceptions"
+            )
 
 
 def register(volunteer: Volunteer) -> list[contracts.EventData]:
     """A new volunteer announces their profile."""
     if not volunteer.skills:
         raise DomainError("a volunteer needs at least one skill", field="skills")
+    check_availability(volunteer)
     return [snapshot(volunteer, registered=True)]
 
 
@@ -79,6 +98,8 @@ UPDATABLE = (
     "capacity",
     "latitude",
     "longitude",
+    "weekly_availability",
+    "availability_exceptions",
 )
 
 
@@ -93,6 +114,7 @@ def update(volunteer: Volunteer, changes: dict[str, object]) -> list[contracts.E
         setattr(volunteer, name, value)
     if not volunteer.skills:
         raise DomainError("a volunteer needs at least one skill", field="skills")
+    check_availability(volunteer)
     volunteer.profile_version += 1
     return [snapshot(volunteer, registered=False)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.common import contracts
 from services.common.consumer import HandlerMap
 from services.common.events import Envelope
-from services.volunteers import pairing_service, usecases
+from services.volunteers import pairing_service, pool, usecases
 
 
 def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None:
@@ -20,4 +20,5 @@ HANDLERS: HandlerMap = {
     ("request.rated", 1): usecases.on_request_rated,
     ("task.completed", 1): on_task_completed,
     ("request.submitted", 1): pairing_service.on_request_submitted,
+    ("request.pooled", 1): pool.on_request_pooled,
 }

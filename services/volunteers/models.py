@@ -26,6 +26,8 @@ class VolunteerDocument(AggregateDocument):
     longitude = mongoengine.FloatField()
     registered_at = mongoengine.DateTimeField(required=True)
     profile_version = mongoengine.IntField(default=1)
+    weekly_availability = mongoengine.ListField(mongoengine.DictField())
+    availability_exceptions = mongoengine.ListField(mongoengine.DictField())
 
 
 class TaskDocument(AggregateDocument):

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from services.common.contracts import AvailabilityException, WeeklySlot
 from services.common.county import Township
 from services.common.schemas import PageQuery, StrictBody
 
@@ -26,6 +27,8 @@ class VolunteerCreate(StrictBody):
     capacity: int = Field(2, ge=0, le=20, description="tasks at once")
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
+    weekly_availability: list[WeeklySlot] = Field(default_factory=list, max_length=50)
+    availability_exceptions: list[AvailabilityException] = Field(default_factory=list, max_length=100)
 
 
 class VolunteerPatch(StrictBody):
@@ -39,6 +42,8 @@ class VolunteerPatch(StrictBody):
     capacity: int | None = Field(None, ge=0, le=20)
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
+    weekly_availability: list[WeeklySlot] | None = Field(None, max_length=50)
+    availability_exceptions: list[AvailabilityException] | None = Field(None, max_length=100)
 
 
 class VolunteerPath(BaseModel):

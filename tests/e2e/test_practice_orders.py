@@ -22,6 +22,7 @@ from tests.e2e.test_loop import (
     register_volunteers,
     request_status,
     run_loop,
+    service_code,
     wait_in_inbox,
 )
 from tests.e2e.test_loop import serve as serve_task
@@ -143,7 +144,7 @@ def test_patrol_reports_in_all_three_tiers_and_the_community_one_runs_the_loop(g
 
 
 def test_a_micro_wish_goes_from_the_wall_to_a_volunteer_and_is_rated_by_staff(gateway, admin):
-    register_volunteers(gateway, admin, 1, township="水口镇", skills=("culture",))
+    volunteers = register_volunteers(gateway, admin, 1, township="水口镇", skills=("culture",))
     staff = bearer("dispatcher", "e2e-disp-shuikou", "水口镇")
     body = {
         "beneficiary": {
@@ -164,7 +165,21 @@ def test_a_micro_wish_goes_from_the_wall_to_a_volunteer_and_is_rated_by_staff(ga
         (wish["id"], "open", "陈*婆")
     ]
 
-    serve(gateway, admin, wish["id"], staff)
+    # Wishes skip the offers: they wait on the wish wall's pool until a volunteer claims one.
+    (volunteer_id,) = volunteers
+    volunteer = bearer("volunteer", volunteer_id)
+    wait_until(
+        lambda: any(
+            e["request_id"] == wish["id"] for e in gateway.get("/api/v1/pool", volunteer).json()["items"]
+        ),
+        what="the wish in the claim pool",
+    )
+    claimed = gateway.post(f"/api/v1/pool/{wish['id']}/claim", volunteer)
+    assert claimed.status_code == 201, claimed.text
+    code = service_code(gateway, staff, wish["id"])
+    for step in ("check-in", "complete"):
+        answer = gateway.post(f"/api/v1/tasks/{claimed.json()['id']}/{step}", volunteer, json={"code": code})
+        assert answer.status_code == 200, f"{step}: {answer.text}"
     wait_until(
         lambda: gateway.get(f"/api/v1/wishes/{wish['id']}", staff).json()["state"] == "fulfilled",
         what="fulfilled",

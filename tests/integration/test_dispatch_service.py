@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.dispatch.models import JobDocument, VolunteerView
+from services.dispatch.models import JobDocument, TeamView, VolunteerView
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 
@@ -16,17 +16,24 @@ def register(harness, *volunteers):
         wait_until(lambda v=v: VolunteerView.objects(id=v.volunteer_id).first(), what="the read-model")
 
 
+def register_team(harness, team):
+    publish(harness.settings.amqp_url, event(team, correlation_id=team.team_id))
+    wait_until(lambda: TeamView.objects(id=team.team_id).first(), what="the team read-model")
+
+
 def test_offers_decline_reoffer_and_escalation(harness):
     near = factories.volunteer_registered(township="鹤塘镇", skills=["repairs"])
-    far = factories.volunteer_registered(township="凤埔乡", skills=["repairs", "culture"])
-    register(harness, near, far)
+    elsewhere = factories.volunteer_registered(township="凤埔乡", skills=["repairs", "culture"])
+    far = factories.team_updated(kind="county_corps", categories=["repairs"], leader_id="leader-1")
+    register(harness, near, elsewhere)
+    register_team(harness, far)
     submitted = factories.request_submitted(
         category="repairs", skills_required=["repairs"], township="鹤塘镇"
     )
     publish(harness.settings.amqp_url, event(submitted))
 
     first = harness.bus.wait_for("task.offered", request_id=submitted.request_id, attempt=1)
-    assert first.data["volunteer_id"] == near.volunteer_id and first.data["level"] == "township"
+    assert first.data["volunteer_id"] == near.volunteer_id and first.data["level"] == "station"
     assert first.causation_id is not None and first.correlation_id == submitted.request_id
     wait_until(
         lambda: first.data["task_id"] in VolunteerView.objects(id=near.volunteer_id).first().open_task_ids
@@ -40,16 +47,21 @@ def test_offers_decline_reoffer_and_escalation(harness):
     )
     publish(harness.settings.amqp_url, event(decline), event(decline))
     second = harness.bus.wait_for("task.offered", request_id=submitted.request_id, attempt=2)
-    assert second.data["volunteer_id"] == far.volunteer_id and second.data["level"] == "county"
+    # Nobody else in the township: the cascade goes to county teams (never to a volunteer elsewhere).
+    assert second.data["team_id"] == far.team_id and second.data["level"] == "county"
 
     publish(
         harness.settings.amqp_url,
         event(
             factories.task_declined(
-                task_id=second.data["task_id"], request_id=submitted.request_id, volunteer_id=far.volunteer_id
+                task_id=second.data["task_id"],
+                request_id=submitted.request_id,
+                volunteer_id="leader-1",
+                team_id=far.team_id,
             )
         ),
     )
+    harness.bus.wait_for("request.pooled", request_id=submitted.request_id)
     escalated = harness.bus.wait_for("request.escalated", request_id=submitted.request_id)
     assert "declined" in escalated.data["reason"]
     assert len(harness.bus.of_type("task.offered", request_id=submitted.request_id)) == 2
@@ -59,7 +71,8 @@ def test_offers_decline_reoffer_and_escalation(harness):
     assert [a["status"] for a in view["attempts"]] == ["declined", "declined"]
     assert view["attempts"][0]["reason"] == "工具不全"
     assert view["attempts"][0]["considered"][0]["volunteer_id"] == near.volunteer_id
-    assert view["declined_by"] == [near.volunteer_id, far.volunteer_id]
+    assert view["declined_by"] == [near.volunteer_id, far.team_id]
+    assert view["attempts"][0]["considered"][0]["parts"]["proximity"] == 0.6
     assert VolunteerView.objects(id=near.volunteer_id).first().open_task_ids == []
 
 
@@ -150,3 +163,67 @@ def test_staff_only_and_township_scoped(harness):
     assert harness.call("GET", path, bearer("dispatcher", "d", township="平湖镇")).status_code == 404
     assert harness.call("GET", path, bearer("dispatcher", "d", township="大甲镇")).status_code == 200
     assert harness.call("GET", "/api/v1/dispatch/nope", STAFF).status_code == 404
+
+
+def test_the_read_model_is_the_same_after_a_replay(harness):
+    """Views built from volunteer, team, task and rating events come back identical from a replay."""
+    from services.common.inbox import ProcessedEvent
+
+    volunteer = factories.volunteer_registered(
+        township="凤都镇",
+        skills=["culture"],
+        weekly_availability=[{"day": d, "start": "00:00", "end": "23:59"} for d in range(7)],
+    )
+    updated = factories.volunteer_updated(
+        volunteer_id=volunteer.volunteer_id, township="凤都镇", skills=["culture", "elder_care"], capacity=3
+    )
+    team = factories.team_updated(
+        townships=["凤都镇"], categories=["culture"], leader_id=volunteer.volunteer_id
+    )
+    profile_events = [event(volunteer), event(updated), event(team, correlation_id=team.team_id)]
+    publish(harness.settings.amqp_url, *profile_events)
+    wait_until(
+        lambda: (VolunteerView.objects(id=volunteer.volunteer_id).first() or updated).profile_version == 2
+    )
+    submitted = factories.request_submitted(
+        category="culture", skills_required=["culture"], township="凤都镇"
+    )
+    publish(harness.settings.amqp_url, event(submitted))
+    offer = harness.bus.wait_for("task.offered", request_id=submitted.request_id)
+    ids = {"task_id": offer.data["task_id"], "request_id": submitted.request_id}
+    answers = [
+        event(factories.task_accepted(volunteer_id=volunteer.volunteer_id, **ids)),
+        event(factories.task_completed(volunteer_id=volunteer.volunteer_id, **ids)),
+        event(
+            factories.request_rated(
+                volunteer_id=volunteer.volunteer_id, request_id=submitted.request_id, score=2
+            )
+        ),
+    ]
+    publish(harness.settings.amqp_url, *answers)
+    wait_until(lambda: JobDocument.objects(id=submitted.request_id).first().status == "completed")
+    wait_until(lambda: VolunteerView.objects(id=volunteer.volunteer_id).first().ratings, what="the rating")
+
+    def views():
+        return (
+            VolunteerView._get_collection().find_one({"_id": volunteer.volunteer_id}),
+            TeamView._get_collection().find_one({"_id": team.team_id}),
+        )
+
+    before = views()
+    assert before[0]["skills"] == ["culture", "elder_care"] and before[0]["capacity"] == 3
+    assert before[0]["opened_task_ids"] == before[0]["closed_task_ids"] == [ids["task_id"]]
+    assert before[0]["accepted_task_ids"] == [ids["task_id"]] and before[0]["ratings"]
+    assert before[1]["categories"] == ["culture"]
+
+    # Forget the views and which events were handled, then replay everything reversed and twice.
+    VolunteerView._get_collection().delete_one({"_id": volunteer.volunteer_id})
+    TeamView._get_collection().delete_one({"_id": team.team_id})
+    ProcessedEvent._get_collection().delete_many({})
+    original_offer = {**offer.model_dump(mode="json")}
+    replay = [*reversed(answers), original_offer, *reversed(profile_events)]
+    publish(harness.settings.amqp_url, *replay, *replay)
+    marker = factories.volunteer_registered(township="凤都镇", skills=["culture"])
+    publish(harness.settings.amqp_url, event(marker))
+    wait_until(lambda: VolunteerView.objects(id=marker.volunteer_id).first(), what="the marker")
+    assert views() == before

@@ -24,23 +24,46 @@ def offer(job, candidates, n=1):
     return domain.dispatch_next(job, candidates, task_id=f"task-{n}", now=NOW)
 
 
-def test_offers_to_the_same_township_first():
+def team(tid, townships=("平湖镇",), categories=("elder_care",), kind="sub_team", **kwargs):
+    return Candidate(
+        id=tid,
+        township="",
+        skills=[],
+        kind="team",
+        team_kind=kind,
+        townships=list(townships),
+        categories=list(categories),
+        capacity=5,
+        **kwargs,
+    )
+
+
+def test_offers_to_a_volunteer_of_the_township_first():
     job = new_job()
-    (event,) = offer(job, [volunteer("far", township="大桥镇"), volunteer("near")])
+    (event,) = offer(job, [volunteer("far", township="大桥镇"), volunteer("near"), team("squad")])
     assert isinstance(event, contracts.TaskOffered)
-    assert event.volunteer_id == "near" and event.level == "township"
+    assert event.volunteer_id == "near" and event.level == "station"
     assert job.attempts[0].considered[0]["volunteer_id"] == "near"
+    assert job.attempts[0].considered[0]["parts"]["proximity"] == 0.6
 
 
-def test_falls_back_to_the_county_when_the_township_has_nobody():
+def test_cascades_to_township_teams_then_county_teams():
     job = new_job()
-    (event,) = offer(job, [volunteer("far", township="大桥镇")])
-    assert event.volunteer_id == "far" and event.level == "county"
+    candidates = [
+        volunteer("far", township="大桥镇"),
+        team("county", townships=(), kind="county_corps"),
+        team("squad"),
+    ]
+    (first,) = offer(job, candidates)
+    assert first.team_id == "squad" and first.volunteer_id is None and first.level == "township"
+    domain.declined(job, first.task_id, "leader", "busy")
+    (second,) = offer(job, candidates, n=2)
+    assert second.team_id == "county" and second.level == "county"
 
 
 def test_skills_must_cover_the_request():
     job = new_job(category="legal_aid", skills_required=["legal"])
-    (event,) = offer(job, [volunteer("carer"), volunteer("lawyer", township="大桥镇", skills=["legal"])])
+    (event,) = offer(job, [volunteer("carer"), volunteer("lawyer", skills=["legal"])])
     assert event.volunteer_id == "lawyer"
 
 
@@ -49,21 +72,25 @@ def test_inactive_and_full_volunteers_are_passed_over():
     candidates = [
         volunteer("resting", active=False),
         volunteer("busy", capacity=1, open_task_ids=["t9"]),
-        volunteer("free", township="大桥镇"),
+        volunteer("free"),
     ]
     (event,) = offer(job, candidates)
     assert event.volunteer_id == "free"
 
 
-def test_least_loaded_then_longest_waiting_wins():
+def test_less_load_wins_and_then_longer_idle_wins():
     job = new_job()
-    candidates = [
-        volunteer("loaded", open_task_ids=["t1"], capacity=3),
+    (event,) = offer(job, [volunteer("loaded", open_task_ids=["t1"], capacity=2), volunteer("free")])
+    assert event.volunteer_id == "free"
+    job = new_job()
+    idle = [
         volunteer("recent", last_offered_at=NOW),
         volunteer("waited", last_offered_at=NOW.replace(hour=1)),
     ]
-    (event,) = offer(job, candidates)
+    (event,) = offer(job, idle)
     assert event.volunteer_id == "waited"
+    parts = {c["volunteer_id"]: c["parts"]["fairness"] for c in job.attempts[0].considered}
+    assert parts["waited"] > parts["recent"] == 0.0
 
 
 def test_decline_moves_to_the_next_and_never_back():
@@ -75,16 +102,16 @@ def test_decline_moves_to_the_next_and_never_back():
     assert second.volunteer_id != first.volunteer_id
     assert second.attempt == 2
     assert domain.declined(job, second.task_id, second.volunteer_id, "away")
-    (last,) = offer(job, candidates, n=3)
-    assert isinstance(last, contracts.RequestEscalated)
+    pooled, escalated = offer(job, candidates, n=3)
+    assert isinstance(pooled, contracts.RequestPooled) and isinstance(escalated, contracts.RequestEscalated)
     assert job.status == JobStatus.ESCALATED
     assert "declined" in job.escalation_reason
 
 
 def test_nobody_with_the_skills_escalates_at_once():
     job = new_job(category="legal_aid", skills_required=["legal"])
-    (event,) = offer(job, [volunteer("carer")])
-    assert isinstance(event, contracts.RequestEscalated)
+    events = offer(job, [volunteer("carer")])
+    assert [type(e) for e in events] == [contracts.RequestPooled, contracts.RequestEscalated]
 
 
 def test_no_second_offer_while_one_is_open():
@@ -103,7 +130,7 @@ def test_a_repeated_decline_changes_nothing():
 def test_cancel_withdraws_open_attempts_and_stops_dispatch():
     job = new_job()
     (first,) = offer(job, [volunteer("a")])
-    assert domain.cancelled(job) == [first.task_id]
+    assert [a.task_id for a in domain.cancelled(job)] == [first.task_id]
     assert job.attempts[0].status == AttemptStatus.WITHDRAWN
     assert offer(job, [volunteer("b")], n=2) == []
 

@@ -188,3 +188,14 @@ def test_every_tracked_event_has_a_description():
         data = factories.BUILDERS[kind]()
         _status, actor, text_zh, text_en, _ = domain._describe(kind, data)
         assert actor and text_zh and text_en
+
+
+def test_a_request_held_for_review_shows_in_review_then_the_rejection_reason():
+    request, _ = new_request()
+    pending = factories.request_reviewed(request_id="req-1", decision="pending", reason="审核后派单")
+    domain.record(request, "request.reviewed", pending, event_id="e1", occurred_at=NOW, now=NOW)
+    assert request.status == Status.IN_REVIEW and domain.rejection_reason(request) is None
+    rejected = factories.request_reviewed(request_id="req-1", decision="rejected", reason="超出服务范围")
+    later = NOW + timedelta(minutes=5)
+    domain.record(request, "request.reviewed", rejected, event_id="e2", occurred_at=later, now=later)
+    assert request.status == Status.REJECTED and domain.rejection_reason(request) == "超出服务范围"
