@@ -178,7 +178,6 @@ class TaskStatus(enum.StrEnum):
 
 
 OPEN_STATUSES = frozenset({TaskStatus.OFFERED, TaskStatus.ACCEPTED, TaskStatus.IN_SERVICE})
-MAX_HOURS_PER_TASK = 24.0
 
 
 @dataclass
@@ -322,33 +321,6 @@ def check_in(task: Task, volunteer_id: str, now: datetime) -> list[contracts.Eve
             township=task.township,
             category=task.category,
             checked_in_at=now,
-        )
-    ]
-
-
-def complete(task: Task, volunteer_id: str, hours: float, now: datetime) -> list[contracts.EventData]:
-    """The service is done; the hours go to the volunteer's record."""
-    _ensure_assignee(task, volunteer_id)
-    _ensure_status(task, {TaskStatus.ACCEPTED, TaskStatus.IN_SERVICE}, "completed")
-    if not 0 < hours <= MAX_HOURS_PER_TASK:
-        raise DomainError(f"hours must be more than 0 and at most {MAX_HOURS_PER_TASK:g}", field="hours")
-    task.status = TaskStatus.COMPLETED
-    task.completed_at = now
-    task.hours = hours
-    task.participants = [{"volunteer_id": volunteer_id, "hours": hours}]
-    return [
-        contracts.TaskCompleted(
-            task_id=task.id,
-            request_id=task.request_id,
-            volunteer_id=volunteer_id,
-            team_id=task.team_id,
-            participants=[contracts.Participant(volunteer_id=volunteer_id, hours=hours)],
-            hours=hours,
-            people_served=1,
-            resident_id=task.resident_id,
-            township=task.township,
-            category=task.category,
-            completed_at=now,
         )
     ]
 

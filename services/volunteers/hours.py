@@ -94,25 +94,6 @@ def record_code_check(task: Task, check: CodeCheck) -> None:
     task.code_locked_until = check.locked_until
 
 
-def check_in(task: Task, volunteer_id: str, now: datetime) -> list[contracts.EventData]:
-    """The resident confirmed the volunteer's arrival with the code; the service starts."""
-    _ensure_assignee(task, volunteer_id)
-    if task.status != TaskStatus.ACCEPTED:
-        raise WrongTaskState(f"a task that is {task.status.value} cannot be checked in")
-    task.status = TaskStatus.IN_SERVICE
-    task.checked_in_at = now
-    return [
-        contracts.TaskCheckedIn(
-            task_id=task.id,
-            request_id=task.request_id,
-            volunteer_id=volunteer_id,
-            township=task.township,
-            category=task.category,
-            checked_in_at=now,
-        )
-    ]
-
-
 def check_out(
     task: Task, volunteer_id: str, now: datetime, participant_ids: list[str], team_members: list[str] | None
 ) -> list[contracts.EventData]:

@@ -34,7 +34,7 @@ def check_in(task_id: str, volunteer_id: str, code: str, causation_id: str) -> T
         raise domain.WrongTaskState(f"a task that is {task.status.value} cannot be checked in")
     now = utcnow()
     _verify_code(task, code, now)
-    events = hours.check_in(task, volunteer_id, now)
+    events = domain.check_in(task, volunteer_id, now)
     tasks_store.save(
         task.id, task.version, to_state(task), usecases._envelopes(events, task.request_id, causation_id)
     )

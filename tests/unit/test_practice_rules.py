@@ -65,7 +65,7 @@ def test_wrong_codes_count_and_lock_entry_after_the_limit():
 
 def test_check_out_credits_every_participant_the_same_hours():
     task = accepted_task(team_id="team-1")
-    hours.check_in(task, "v1", NOW)
+    domain.check_in(task, "v1", NOW)
     (completed,) = hours.check_out(
         task, "v1", NOW + timedelta(hours=2, minutes=5), ["v2", "v3", "v1"], ["v1", "v2", "v3"]
     )
@@ -82,7 +82,7 @@ def test_check_out_refuses_companions_outside_the_team_and_a_task_not_checked_in
     task = accepted_task(team_id="team-1")
     with pytest.raises(domain.WrongTaskState):
         hours.check_out(task, "v1", NOW, [], None)
-    hours.check_in(task, "v1", NOW)
+    domain.check_in(task, "v1", NOW)
     with pytest.raises(hours.NotAParticipant) as refused:
         hours.check_out(task, "v1", NOW + timedelta(hours=1), ["stranger"], ["v1", "v2"])
     assert refused.value.field == "participant_ids" and task.status == TaskStatus.IN_SERVICE
