@@ -10,7 +10,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from services.common.auth import STAFF, Principal, Role, mask_phone, require, require_owner_or_staff
 from services.common.errors import Forbidden
 from services.common.schemas import ERROR_RESPONSES
-from services.requests import domain, usecases
+from services.requests import domain, lifecycle, usecases
 from services.requests.catalog import CATEGORIES, URGENCIES
 from services.requests.narration import Viewer, narrate
 from services.requests.schemas import (
@@ -160,7 +160,7 @@ def present(item: domain.ServiceRequest, viewer: Principal, *, with_timeline: bo
         "volunteer_id": item.volunteer_id,
         "rating_score": item.rating_score,
         "submitted_at": item.submitted_at,
-        "rejection_reason": domain.rejection_reason(item),
+        "rejection_reason": lifecycle.rejection_reason(item),
     }
     relays_code = viewer.is_staff and item.source in STAFF_RELAYED_SOURCES
     if (viewer.sub == item.resident_id or relays_code) and item.status in SERVICE_CODE_STATUSES:

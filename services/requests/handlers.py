@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.common.consumer import HandlerMap
-from services.requests.domain import TRACKED_EVENTS
+from services.requests.lifecycle import TRACKED_EVENTS
 from services.requests.pairing import on_pairing_visit_due
 from services.requests.usecases import record_lifecycle_event
 

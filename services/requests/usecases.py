@@ -13,7 +13,7 @@ from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
 from services.common.logs import bind_context
 from services.common.store import AlreadyExists, holding
-from services.requests import domain, stats
+from services.requests import domain, lifecycle, stats
 from services.requests.domain import ServiceRequest
 from services.requests.metrics import OPEN_REQUESTS, TRANSITIONS, observe_delta, observe_progress
 from services.requests.models import RequestDocument, from_document, next_code, requests_store, to_document
@@ -138,7 +138,7 @@ def record_lifecycle_event(envelope: Envelope, data: Any) -> None:
     now = utcnow()
     # The rollout figures first: rewriting them is harmless if saving the request fails below.
     delta = stats.record_fact(envelope, data)
-    progress = domain.record(
+    progress = lifecycle.record(
         request, envelope.type, data, event_id=envelope.id, occurred_at=envelope.occurred_at, now=now
     )
     envelopes = [

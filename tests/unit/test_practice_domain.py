@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common.domain import DomainError, StateConflict
-from services.requests import domain, open311, patrols
+from services.requests import domain, lifecycle, open311, patrols
 from services.requests.catalog import CATEGORIES, URGENCIES
 from services.requests.narration import Viewer, mask_name, narrate
 from tests import factories
@@ -132,11 +132,11 @@ def test_the_timeline_speaks_to_the_owner_and_shows_staff_who_acted_whatever_the
     in_order = submitted()
     shuffled = submitted()
     for kind, data, minute in sorted(steps, key=lambda s: s[2]):
-        domain.record(
+        lifecycle.record(
             in_order, kind, data, event_id=kind, occurred_at=NOW + timedelta(minutes=minute), now=NOW
         )
     for kind, data, minute in steps:
-        domain.record(
+        lifecycle.record(
             shuffled, kind, data, event_id=kind, occurred_at=NOW + timedelta(minutes=minute), now=NOW
         )
     owner = Viewer("res-1")
@@ -277,14 +277,14 @@ def test_any_arrival_order_and_repetition_tells_the_same_story(order, repeats):
     reference = submitted()
     for kind, build, minute in LOOP_STEPS:
         at = NOW + timedelta(minutes=minute)
-        domain.record(
+        lifecycle.record(
             reference, kind, build(ids), event_id=kind, occurred_at=at, now=NOW + timedelta(minutes=10)
         )
     shuffled = submitted()
     for index in [*order, *repeats]:
         kind, build, minute = LOOP_STEPS[index]
         at = NOW + timedelta(minutes=minute)
-        domain.record(
+        lifecycle.record(
             shuffled, kind, build(ids), event_id=kind, occurred_at=at, now=NOW + timedelta(minutes=10)
         )
     for viewer in (Viewer("res-1"), Viewer("disp-1", is_staff=True)):

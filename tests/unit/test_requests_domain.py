@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common import contracts
-from services.requests import domain
+from services.requests import domain, lifecycle
 from services.requests.domain import Status
 from tests import factories
 from tests.factories import NOW
@@ -33,7 +33,7 @@ def new_request(**overrides):
     return request, events
 
 
-def lifecycle(request_id: str = "req-1"):
+def happy_loop(request_id: str = "req-1"):
     """The events of one happy loop, in the order they happen, each a minute apart."""
     ids = {"task_id": "task-1", "request_id": request_id}
     steps = [
@@ -72,8 +72,8 @@ def test_window_must_end_after_it_starts():
 def test_full_loop_ends_closed_with_one_closed_event():
     request, _ = new_request()
     emitted = []
-    for kind, data, event_id, at in lifecycle():
-        emitted += domain.record(request, kind, data, event_id=event_id, occurred_at=at, now=at).events
+    for kind, data, event_id, at in happy_loop():
+        emitted += lifecycle.record(request, kind, data, event_id=event_id, occurred_at=at, now=at).events
     assert request.status == Status.CLOSED
     assert [type(e) for e in emitted] == [contracts.RequestClosed]
     assert request.rating_score == 4
@@ -82,11 +82,11 @@ def test_full_loop_ends_closed_with_one_closed_event():
 
 def test_the_same_event_twice_changes_nothing():
     request, _ = new_request()
-    kind, data, event_id, at = lifecycle()[0]
-    first = domain.record(request, kind, data, event_id=event_id, occurred_at=at, now=at)
-    second = domain.record(request, kind, data, event_id=event_id, occurred_at=at, now=at)
+    kind, data, event_id, at = happy_loop()[0]
+    first = lifecycle.record(request, kind, data, event_id=event_id, occurred_at=at, now=at)
+    second = lifecycle.record(request, kind, data, event_id=event_id, occurred_at=at, now=at)
     assert first.reached == (Status.DISPATCHED,)
-    assert second == domain.Progress()
+    assert second == lifecycle.Progress()
     assert len(request.timeline) == 2
 
 
@@ -94,15 +94,15 @@ def test_the_same_event_twice_changes_nothing():
 @given(order=st.permutations(range(5)), duplicates=st.lists(st.integers(0, 4), max_size=4))
 def test_any_order_and_repeats_reach_the_same_state(order, duplicates):
     reference, _ = new_request()
-    for kind, data, event_id, at in lifecycle():
-        domain.record(reference, kind, data, event_id=event_id, occurred_at=at, now=at)
+    for kind, data, event_id, at in happy_loop():
+        lifecycle.record(reference, kind, data, event_id=event_id, occurred_at=at, now=at)
 
     shuffled, _ = new_request()
-    steps = lifecycle()
+    steps = happy_loop()
     closed_events = 0
     for index in [*order, *duplicates]:
         kind, data, event_id, at = steps[index]
-        progress = domain.record(shuffled, kind, data, event_id=event_id, occurred_at=at, now=at)
+        progress = lifecycle.record(shuffled, kind, data, event_id=event_id, occurred_at=at, now=at)
         closed_events += sum(isinstance(e, contracts.RequestClosed) for e in progress.events)
 
     assert shuffled.status == reference.status == Status.CLOSED
@@ -115,8 +115,8 @@ def test_any_order_and_repeats_reach_the_same_state(order, duplicates):
 def test_escalation_after_an_offer_shows_as_escalated_then_a_new_offer_as_dispatched():
     request, _ = new_request()
     offer = factories.task_offered(request_id="req-1")
-    domain.record(request, "task.offered", offer, event_id="e1", occurred_at=NOW, now=NOW)
-    domain.record(
+    lifecycle.record(request, "task.offered", offer, event_id="e1", occurred_at=NOW, now=NOW)
+    lifecycle.record(
         request,
         "task.declined",
         factories.task_declined(request_id="req-1"),
@@ -124,7 +124,7 @@ def test_escalation_after_an_offer_shows_as_escalated_then_a_new_offer_as_dispat
         occurred_at=NOW + timedelta(minutes=1),
         now=NOW,
     )
-    domain.record(
+    lifecycle.record(
         request,
         "request.escalated",
         factories.request_escalated(request_id="req-1"),
@@ -133,7 +133,7 @@ def test_escalation_after_an_offer_shows_as_escalated_then_a_new_offer_as_dispat
         now=NOW,
     )
     assert request.status == Status.ESCALATED
-    domain.record(
+    lifecycle.record(
         request,
         "task.offered",
         factories.task_offered(request_id="req-1", attempt=2),
@@ -158,7 +158,9 @@ def test_cancel_only_before_service_starts(status_events, cancellable):
     request, _ = new_request()
     for n, kind in enumerate(status_events):
         data = factories.BUILDERS[kind](request_id="req-1")
-        domain.record(request, kind, data, event_id=f"e{n}", occurred_at=NOW + timedelta(minutes=n), now=NOW)
+        lifecycle.record(
+            request, kind, data, event_id=f"e{n}", occurred_at=NOW + timedelta(minutes=n), now=NOW
+        )
     if cancellable:
         events = domain.cancel(request, by="resident", reason="不需要了", event_id="c1", now=NOW)
         assert [type(e) for e in events] == [contracts.RequestCancelled, contracts.RequestClosed]
@@ -171,7 +173,9 @@ def test_cancel_only_before_service_starts(status_events, cancellable):
 def test_rejection_by_review_ends_the_request_with_the_reason():
     request, _ = new_request()
     rejected = factories.request_reviewed(request_id="req-1", decision="rejected", reason="超出服务范围")
-    progress = domain.record(request, "request.reviewed", rejected, event_id="e1", occurred_at=NOW, now=NOW)
+    progress = lifecycle.record(
+        request, "request.reviewed", rejected, event_id="e1", occurred_at=NOW, now=NOW
+    )
     assert request.status == Status.REJECTED
     assert "超出服务范围" in request.timeline[-1].text_zh
     assert [e.outcome for e in progress.events] == ["rejected"]
@@ -184,18 +188,18 @@ def test_every_status_has_bilingual_text():
 
 
 def test_every_tracked_event_has_a_description():
-    for kind in domain.TRACKED_EVENTS:
+    for kind in lifecycle.TRACKED_EVENTS:
         data = factories.BUILDERS[kind]()
-        _status, actor, text_zh, text_en, _ = domain._describe(kind, data)
+        _status, actor, text_zh, text_en, _ = lifecycle._describe(kind, data)
         assert actor and text_zh and text_en
 
 
 def test_a_request_held_for_review_shows_in_review_then_the_rejection_reason():
     request, _ = new_request()
     pending = factories.request_reviewed(request_id="req-1", decision="pending", reason="审核后派单")
-    domain.record(request, "request.reviewed", pending, event_id="e1", occurred_at=NOW, now=NOW)
-    assert request.status == Status.IN_REVIEW and domain.rejection_reason(request) is None
+    lifecycle.record(request, "request.reviewed", pending, event_id="e1", occurred_at=NOW, now=NOW)
+    assert request.status == Status.IN_REVIEW and lifecycle.rejection_reason(request) is None
     rejected = factories.request_reviewed(request_id="req-1", decision="rejected", reason="超出服务范围")
     later = NOW + timedelta(minutes=5)
-    domain.record(request, "request.reviewed", rejected, event_id="e2", occurred_at=later, now=later)
-    assert request.status == Status.REJECTED and domain.rejection_reason(request) == "超出服务范围"
+    lifecycle.record(request, "request.reviewed", rejected, event_id="e2", occurred_at=later, now=later)
+    assert request.status == Status.REJECTED and lifecycle.rejection_reason(request) == "超出服务范围"
