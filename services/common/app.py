@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import amqp
 from flask import Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
@@ -29,7 +28,7 @@ from services.common.errors import (
 from services.common.ids import isoformat, new_id
 from services.common.logs import bind_context, clear_context, configure_logging, get_logger
 from services.common.metrics import DEPENDENCY_UP, HTTP_LATENCY, HTTP_REQUESTS, render_latest
-from services.common.publisher import amqp_params
+from services.common.publisher import connect_any
 from services.common.settings import Settings
 
 log = get_logger(__name__)
@@ -184,8 +183,8 @@ class _BrokerCheck:
         if time.monotonic() - self.checked_at < self.ttl:
             return self.error
         try:
-            connection = amqp.Connection(**amqp_params(self.amqp_url), connect_timeout=2)
-            connection.connect()
+            # Ready when any node of a failover list answers: the clients fail over to it.
+            connection, _ = connect_any(self.amqp_url, connect_timeout=2)
             connection.close()
             self.error = None
         except Exception as error:
