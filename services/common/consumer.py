@@ -23,7 +23,7 @@ from services.common import inbox
 from services.common.db import DatabaseUnavailable
 from services.common.events import Envelope, InvalidEvent, parse_event, routing_key
 from services.common.logs import bound_context, get_logger
-from services.common.metrics import DEPENDENCY_UP, EVENTS_CONSUMED, HANDLER_SECONDS
+from services.common.metrics import DEPENDENCY_UP, EVENTS_CONSUMED, EVENTS_REDELIVERED, HANDLER_SECONDS
 from services.common.settings import Settings
 from services.common.topology import (
     ATTEMPT_HEADER,
@@ -88,6 +88,8 @@ class EventConsumer(ConsumerProducerMixin):
 
     # -- one delivery ----------------------------------------------------------------------------
     def on_message(self, _body: Any, message: Message) -> None:
+        if message.delivery_info.get("redelivered"):
+            EVENTS_REDELIVERED.labels(self.service).inc()
         try:
             envelope, data = parse_event(message.body)
         except InvalidEvent as error:

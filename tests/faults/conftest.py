@@ -8,6 +8,7 @@ Each test prints `sent=… closed=… duplicates=… lost=…`; the rows go to b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -135,7 +136,9 @@ class FaultStack:
             channel = connection.channel()
             channel.exchange_declare(EVENTS_EXCHANGE.name, "topic", durable=True, auto_delete=False)
             channel.queue_delete(queue)
-            channel.queue_declare(queue, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"})
+            channel.queue_declare(
+                queue, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"}
+            )
             channel.queue_bind(queue, EVENTS_EXCHANGE.name, "#")
         finally:
             connection.close()
@@ -154,10 +157,8 @@ class FaultStack:
             idle = 0
             while idle < 3:
                 before = len(envelopes)
-                try:
+                with contextlib.suppress(TimeoutError):
                     connection.drain_events(timeout=0.5)
-                except TimeoutError:
-                    pass
                 idle = idle + 1 if len(envelopes) == before else 0
             channel.basic_cancel(tag)
             channel.queue_delete(queue)

@@ -152,7 +152,9 @@ def count(
         seconds=seconds,
     )
     if duplicated:
-        counts.notes["duplicated_examples"] = json.dumps(dict(list(duplicated.items())[:3]), ensure_ascii=False)
+        counts.notes["duplicated_examples"] = json.dumps(
+            dict(list(duplicated.items())[:3]), ensure_ascii=False
+        )
     if lost:
         counts.notes["lost_examples"] = ",".join(lost[:5])
     return counts, states

@@ -75,8 +75,18 @@ class Driver:
             self._local.session = requests.Session()
         return self._local.session
 
-    def call(self, method: str, path: str, who: dict[str, str], **kwargs: Any) -> requests.Response:
-        """One call, repeated while the platform says 'not now' (5xx outage answers, refused connections)."""
+    def call(
+        self,
+        method: str,
+        path: str,
+        who: dict[str, str],
+        seen: list[int] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One call, repeated while the platform says 'not now' (5xx outage answers, refused connections).
+
+        `seen` collects the status of every attempt.
+        """
         deadline = time.monotonic() + self.patience
         pause = 0.2
         headers = {**who, **kwargs.pop("headers", {})}
@@ -89,6 +99,8 @@ class Driver:
                 with self._lock:
                     self.refused += 1
                 response = None
+            if response is not None and seen is not None:
+                seen.append(response.status_code)
             if response is not None and response.status_code not in RETRYABLE:
                 return response
             if response is not None:
@@ -169,12 +181,10 @@ class Driver:
         # The key makes the order safe to repeat: an attempt that met an outage wrote nothing, or
         # the repeat returns what it wrote.
         key = {"Idempotency-Key": f"faults-{tag}-{loop.number}"}
-        while True:
-            response = self.call("POST", "/api/v1/requests", resident, json=body, headers=key)
-            loop.submit_statuses.append(response.status_code)
-            if response.status_code in (200, 201):
-                break
-            raise AssertionError(f"submit: {response.status_code} {response.text[:200]}")
+        response = self.call(
+            "POST", "/api/v1/requests", resident, seen=loop.submit_statuses, json=body, headers=key
+        )
+        assert response.status_code in (200, 201), f"submit: {response.status_code} {response.text[:200]}"
         loop.request_id = request_id = response.json()["id"]
         loop.submitted_at = time.time()
         with self._lock:
@@ -201,19 +211,24 @@ class Driver:
                 continue
             # A repeat of a step whose first answer was lost: fine if the task is past it already.
             status = self.call("GET", task_path, volunteer).json().get("status")
-            assert answer.status_code == 409 and status in reached, f"{step}: {answer.status_code} {answer.text}"
+            assert answer.status_code == 409 and status in reached, (
+                f"{step}: {answer.status_code} {answer.text}"
+            )
 
         rating_path = f"/api/v1/ratings/{request_id}"
         self.wait(f"the rating slot of {request_id}", lambda: self.call("GET", rating_path, resident).ok)
-        answer = self.call("POST", "/api/v1/ratings", resident, json={"request_id": request_id, "score": SCORE})
+        answer = self.call(
+            "POST", "/api/v1/ratings", resident, json={"request_id": request_id, "score": SCORE}
+        )
         if answer.status_code != 201:
             slot = self.call("GET", rating_path, resident).json()
             assert answer.status_code == 409 and slot["status"] == "rated", f"rate: {answer.text}"
 
         self.wait(
             f"{request_id} closed",
-            lambda: self.call("GET", f"/api/v1/requests/{request_id}", resident).json().get("status")
-            == "closed",
+            lambda: (
+                self.call("GET", f"/api/v1/requests/{request_id}", resident).json().get("status") == "closed"
+            ),
         )
 
     # -- many loops -------------------------------------------------------------------------------
