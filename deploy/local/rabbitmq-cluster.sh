@@ -39,7 +39,8 @@ node_env() {
 
 node_running() { rmqctl "$1" ping >/dev/null 2>&1; }
 
-start_node() {
+# launch_node N: start node N's server in the background (it may wait for its cluster peers).
+launch_node() {
   local n=$1 dir
   dir=$(node_dir "$n")
   if node_running "$n"; then return 0; fi
@@ -53,7 +54,11 @@ start_node() {
   # shellcheck disable=SC2046
   (cd /var/lib/rabbitmq && runuser -u rabbitmq -- env $(node_env "$n") \
     /usr/lib/rabbitmq/bin/rabbitmq-server -detached >>"$dir/log/startup.log" 2>&1) || true
-  local i
+}
+
+await_node() {
+  local n=$1 dir i
+  dir=$(node_dir "$n")
   for ((i = 0; i < 90; i++)); do
     port_open "$(node_port "$n")" && rmqctl "$n" await_startup >/dev/null 2>&1 && return 0
     sleep 1
@@ -62,18 +67,31 @@ start_node() {
   die "RabbitMQ node $(node_name "$n") did not start within 90 s (logs: $dir/log)"
 }
 
+start_node() {
+  launch_node "$1"
+  await_node "$1"
+}
+
 stop_node() {
-  local n=$1
+  local n=$1 pid_file
+  pid_file="$(node_dir "$n")/pid"
   node_running "$n" || return 0
   say "stopping RabbitMQ node $(node_name "$n")"
-  rmqctl "$n" stop >/dev/null 2>&1 || warn "rabbitmqctl stop of node $n failed"
+  # A node that hangs half-way through its shutdown keeps its queue leaderships (seen once:
+  # minutes of nacked publishes); give it 20 s, then end it the hard way.
+  timeout 20 runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq rabbitmqctl -q -n "$(node_name "$n")" \
+    stop "$pid_file" >/dev/null 2>&1 || true
+  if [[ -f "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    warn "node $(node_name "$n") did not stop within 20 s; killing it"
+    kill_node "$n"
+  fi
 }
 
 # kill_node N: the harsh way, for a node that must not get to say goodbye.
 kill_node() {
   local pid_file
   pid_file="$(node_dir "$1")/pid"
-  [[ -f "$pid_file" ]] && kill -9 "$(cat "$pid_file")" 2>/dev/null || true
+  if [[ -f "$pid_file" ]]; then kill -9 "$(cat "$pid_file")" 2>/dev/null || true; fi
 }
 
 join_cluster() {
@@ -93,7 +111,9 @@ start_all() {
   [[ -n "${RABBITMQ_NODE_PREFIX:-}" ]] || die "profile $CIVICLOOP_PROFILE names no RabbitMQ nodes of its own"
   apt_install rabbitmq-server
   local n
-  for ((n = 1; n <= RABBITMQ_NODES; n++)); do start_node "$n"; done
+  # All at once: a node restarted from a cluster's data waits for its peers before it answers.
+  for ((n = 1; n <= RABBITMQ_NODES; n++)); do launch_node "$n"; done
+  for ((n = 1; n <= RABBITMQ_NODES; n++)); do await_node "$n"; done
   for ((n = 2; n <= RABBITMQ_NODES; n++)); do join_cluster "$n"; done
   local vhost
   for vhost in "$RABBITMQ_VHOST" ${RABBITMQ_EXTRA_VHOSTS:-}; do

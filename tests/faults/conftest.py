@@ -235,7 +235,9 @@ def fault_stack() -> Iterator[FaultStack]:
     try:
         yield stack
     finally:
-        stack.stop()
+        # CIVICLOOP_FAULTS_KEEP=1 leaves it running to look at (stack.sh down PROFILE stops it).
+        if os.environ.get("CIVICLOOP_FAULTS_KEEP") != "1":
+            stack.stop()
         stack.write_results()
 
 
