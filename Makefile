@@ -38,7 +38,13 @@ test: install ## install, start the infrastructure and run the whole suite
 	@$(STACK) infra $(TEST_PROFILE)
 	@set -o pipefail; status=0; \
 	  CIVICLOOP_TEST_PROFILE=$(TEST_PROFILE) $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	  $(STACK) down $(TEST_PROFILE)-faults >/dev/null 2>&1 || true; \
 	  $(STACK) down $(TEST_PROFILE); exit $$status
+
+faults: install ## only the fault suite (its own stack and RabbitMQ nodes, stopped at the end)
+	@set -o pipefail; status=0; \
+	  CIVICLOOP_TEST_PROFILE=$(TEST_PROFILE) $(BIN)/pytest tests/faults $(PYTEST_ARGS) || status=$$?; \
+	  $(STACK) down $(TEST_PROFILE)-faults >/dev/null 2>&1 || true; exit $$status
 
 unit: install ## only the unit tests (no servers)
 	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
@@ -54,4 +60,4 @@ clean: ## stop both profiles and remove their data
 	@$(STACK) reset run
 	@$(STACK) reset test
 
-.PHONY: help install run stop status test unit lint lock clean
+.PHONY: help install run stop status test faults unit lint lock clean

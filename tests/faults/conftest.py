@@ -43,6 +43,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("cluster") is not None)
 
 
+SESSION_ROWS: list[Counts] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The closing note's table, also when output is captured (CI logs show it)."""
+    if not SESSION_ROWS:
+        return
+    terminalreporter.section("faults: sent / closed / duplicates / lost")
+    for row in SESSION_ROWS:
+        terminalreporter.write_line(row.line())
+    terminalreporter.write_line(f"(rows in {RESULTS.relative_to(ROOT)})")
+
+
 class FaultStack:
     """The derived profile's stack; `use(nodes)` (re)starts it on that many broker nodes."""
 
@@ -56,7 +69,7 @@ class FaultStack:
         self.baseline: dict[str, Any] | None = None
         self._clients: dict[str, MongoClient] = {}
         self.started = time.monotonic()
-        self.rows: list[Counts] = []
+        self.rows = SESSION_ROWS
 
     # -- processes --------------------------------------------------------------------------------
     def script(self, script: Any, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:

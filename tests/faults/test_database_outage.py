@@ -14,6 +14,7 @@ from tests.faults.conftest import FaultStack
 pytestmark = pytest.mark.faults
 LOOPS = int(os.environ.get("CIVICLOOP_FAULT_DB_LOOPS", "80"))
 OUTAGE_SECONDS = 10
+LATE_ORDERS = 4
 
 
 def test_a_database_outage_answers_503_writes_nothing_and_every_order_completes(single_node: FaultStack):
@@ -24,22 +25,36 @@ def test_a_database_outage_answers_503_writes_nothing_and_every_order_completes(
     outage: dict[str, float] = {}
     web = f"http://127.0.0.1:{stack.settings['REQUESTS_WEB_PORT']}"
 
+    late: list = []
+
     def stop_the_requests_database() -> None:
         while driver.submitted < LOOPS // 3:
             time.sleep(0.1)
         outage["from"] = time.time()
         assert "stopped" in stack.ctl("stop", "infra:ferretdb-requests")
+        # Residents who order during the outage (the stream's own threads are waiting on their
+        # loops then): they meet the 503s, and their loops run once the database is back.
+        for number in range(LATE_ORDERS):
+            thread = threading.Thread(
+                target=lambda n=number: late.append(driver.run_loop(n, "dbdown-late")), daemon=True
+            )
+            thread.start()
+            late_threads.append(thread)
         time.sleep(OUTAGE_SECONDS / 2)
         readiness.append(requests.get(f"{web}/readyz", timeout=10).status_code)
         time.sleep(OUTAGE_SECONDS / 2)
         assert "started" in stack.ctl("start", "infra:ferretdb-requests")
         outage["to"] = time.time()
 
+    late_threads: list[threading.Thread] = []
     breaker = threading.Thread(target=stop_the_requests_database, daemon=True)
     started = time.monotonic()
     breaker.start()
     loops = driver.run_many(LOOPS, "dbdown", concurrency=16)
     breaker.join(timeout=60)
+    for thread in late_threads:
+        thread.join(timeout=300)
+    loops += late
 
     during = [o for o in driver.outages if outage["from"] <= o.at <= outage["to"] + 5]
     refused_orders = [loop for loop in loops if 503 in loop.submit_statuses]
@@ -52,7 +67,7 @@ def test_a_database_outage_answers_503_writes_nothing_and_every_order_completes(
         orders_refused_then_taken=len(refused_orders),
     )
     assert counts.lost == 0 and counts.duplicates == 0, counts.line()
-    assert counts.closed == counts.sent == LOOPS, counts.line()
+    assert counts.closed == counts.sent == LOOPS + LATE_ORDERS, counts.line()
     assert counts.notes["state_differs"] == 0, counts.line()
 
     # Clear answers while the database was away: 503 problem+json that says nothing was written.
