@@ -60,12 +60,23 @@ class EventConsumer(ConsumerProducerMixin):
         return [routing_key(event_type, version) for event_type, version in self.handlers]
 
     def declare_topology(self) -> None:
-        """Declare exchanges, the service's queues and their bindings (idempotent)."""
+        """Declare exchanges, the service's queues and their bindings (idempotent).
+
+        The main queue must be declared; a dead-letter or retry queue that cannot be (its home node
+        is down, or an older deployment declared it with other arguments) is reported and left as it
+        is, so that a worker still starts and consumes.
+        """
+        main, *others = service_queues(
+            self.service, self.routing_keys, self.settings.delivery_limit, len(self.retry_delays)
+        )
         with self.connection.channel() as channel:
-            for queue in service_queues(
-                self.service, self.routing_keys, self.settings.delivery_limit, len(self.retry_delays)
-            ):
-                queue.bind(channel).declare()
+            main.bind(channel).declare()
+        for queue in others:
+            try:
+                with self.connection.channel() as channel:
+                    queue.bind(channel).declare()
+            except self.connection.channel_errors as error:
+                log.warning("bus.queue_not_declared", queue=queue.name, error=str(error)[:300])
 
     def get_consumers(self, consumer_class: type[Consumer], channel: Any) -> list[Consumer]:
         queue = main_queue(self.service, self.routing_keys, self.settings.delivery_limit)

@@ -78,6 +78,7 @@ class ConfirmingPublisher:
         self._next_tag = 1
         self._waiting: dict[int, str] = {}
         self._confirmed: set[str] = set()
+        self._nacked = 0
         self._node = 0  # the node of a failover list that answered last: tried first next time
 
     # -- connection -------------------------------------------------------------------------------
@@ -127,6 +128,7 @@ class ConfirmingPublisher:
         if not self.connected:
             self.connect()
         self._confirmed = set()
+        self._nacked = 0
         for event in events:
             message = amqp.Message(
                 body=json.dumps(event, ensure_ascii=False).encode(),
@@ -153,6 +155,10 @@ class ConfirmingPublisher:
             log.warning("publish.unconfirmed", count=len(self._waiting))
             # Their fate is unknown; the events stay in the outbox and go again on a new channel.
             self.close()
+        elif self._nacked:
+            # Seen after a cluster node stopped: a channel opened meanwhile kept being nacked while
+            # fresh ones were not. The events stay in the outbox and go again on a new channel.
+            self.close()
         return self._confirmed
 
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
@@ -161,6 +167,7 @@ class ConfirmingPublisher:
 
     def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
         for tag in self._settled(delivery_tag, multiple):
+            self._nacked += 1
             log.warning("publish.nacked", event_id=self._waiting.pop(tag))
 
     def _settled(self, delivery_tag: int, multiple: bool) -> list[int]:

@@ -36,6 +36,9 @@ def test_stopping_a_cluster_node_mid_stream_loses_nothing(fault_stack: FaultStac
         outage["submitted_before"] = driver.submitted
         stack.broker("stop-node", "1")
         outage["stopped_at"] = time.monotonic()
+        # A worker that starts while the node is down declares its queues on the others and consumes.
+        time.sleep(3)
+        outage["worker_restart"] = stack.ctl("restart", "services:ratings-worker")
 
     stopper = threading.Thread(target=stop_the_first_node, daemon=True)
     started = time.monotonic()
@@ -50,6 +53,7 @@ def test_stopping_a_cluster_node_mid_stream_loses_nothing(fault_stack: FaultStac
         started,
         orders_after_stop=driver.submitted - outage["submitted_before"],
     )
+    assert "started" in outage["worker_restart"], outage
     assert counts.lost == 0 and counts.duplicates == 0, counts.line()
     assert counts.closed == counts.sent == LOOPS, counts.line()
     distinct = {repr(state) for state in states.values()}
