@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # RabbitMQ nodes of a profile's own, on loopback, for tests that stop or restart the broker
 # (the fault suite): the shared broker on 5672 is never touched.
-# usage: rabbitmq-cluster.sh start|stop|status PROFILE
+# usage: rabbitmq-cluster.sh start|stop|reset|status PROFILE
 #        rabbitmq-cluster.sh start-node|stop-node|kill-node PROFILE N
 #        rabbitmq-cluster.sh ctl PROFILE N ARGS...       (rabbitmqctl against node N)
 # The profile names them: RABBITMQ_NODES (how many), RABBITMQ_NODE_PREFIX, RABBITMQ_NODE_PORT_BASE
 # (node N listens on BASE+N-1), RABBITMQ_DIST_PORT_BASE, RABBITMQ_VHOST. Node 1 is the seed; the
-# others join its cluster. Every node gets its own name, ports, data and logs under the profile's
-# run directory, owned by the rabbitmq user (the server refuses to run as root).
+# others join its cluster. Every node gets its own name, ports, data and logs, owned by the rabbitmq
+# user (the server runs as that user).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 node_name() { echo "${RABBITMQ_NODE_PREFIX}-$1@$(hostname -s)"; }
-node_dir() { echo "$CIVICLOOP_RUN_DIR/rabbitmq/node$1"; }
+# Under the rabbitmq user's home, not the checkout: the server runs as that user, and a checkout
+# under /root (as on many CI machines) is not readable for it.
+NODES_DIR="${RABBITMQ_NODES_DIR:-/var/lib/rabbitmq/civicloop-nodes}/$CIVICLOOP_PROFILE"
+node_dir() { echo "$NODES_DIR/node$1"; }
 node_port() { echo $((RABBITMQ_NODE_PORT_BASE + $1 - 1)); }
 
 # rmqctl N ARGS...: rabbitmqctl against node N, as the rabbitmq user (it holds the Erlang cookie).
@@ -49,7 +52,7 @@ launch_node() {
   [[ -f "$dir/enabled_plugins" ]] || echo "[]." >"$dir/enabled_plugins"
   # A small disk-free limit: CI machines are small, and a blocked publisher would look like a bug.
   [[ -f "$dir/rabbitmq.conf" ]] || printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' >"$dir/rabbitmq.conf"
-  chown -R rabbitmq:rabbitmq "$CIVICLOOP_RUN_DIR/rabbitmq"
+  chown -R rabbitmq:rabbitmq "$NODES_DIR"
   say "starting RabbitMQ node $(node_name "$n") on 127.0.0.1:$(node_port "$n")"
   # shellcheck disable=SC2046
   (cd /var/lib/rabbitmq && runuser -u rabbitmq -- env $(node_env "$n") \
@@ -127,13 +130,19 @@ stop_all() {
   [[ -n "${RABBITMQ_NODE_PREFIX:-}" ]] || return 0
   local n max=${RABBITMQ_NODES:-1}
   # Also nodes a larger cluster of this profile left behind.
-  for dir in "$CIVICLOOP_RUN_DIR"/rabbitmq/node*; do
+  for dir in "$NODES_DIR"/node*; do
     [[ -d "$dir" ]] || continue
     n=${dir##*node}
     ((n > max)) && max=$n
   done
   for ((n = max; n >= 1; n--)); do stop_node "$n"; done
   for ((n = max; n >= 1; n--)); do kill_node "$n"; done
+}
+
+# reset: stop, then forget the nodes' data (the next start makes a new cluster).
+reset_all() {
+  stop_all
+  rm -rf "$NODES_DIR"
 }
 
 status_all() {
@@ -148,10 +157,11 @@ load_profile "${2:?profile}"
 case "$cmd" in
   start) start_all ;;
   stop) stop_all ;;
+  reset) reset_all ;;
   status) status_all ;;
   start-node) start_node "${3:?node number}" ;;
   stop-node) stop_node "${3:?node number}" ;;
   kill-node) kill_node "${3:?node number}" ;;
   ctl) n=${3:?node number}; shift 3; rmqctl "$n" "$@" ;;
-  *) die "usage: $0 start|stop|status PROFILE | start-node|stop-node|kill-node PROFILE N | ctl PROFILE N ARGS..." ;;
+  *) die "usage: $0 start|stop|reset|status PROFILE | start-node|stop-node|kill-node PROFILE N | ctl PROFILE N ARGS..." ;;
 esac

@@ -12,6 +12,7 @@ from flask import Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
 from pydantic import ValidationError
+from pymongo.errors import ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from services.common import auth, db, domain
@@ -153,9 +154,17 @@ def _install_error_handlers(app: OpenAPI) -> None:
     @app.errorhandler(db.DatabaseUnavailable)
     def on_database_unavailable(error: Exception) -> Response:
         log.warning("database.unavailable", error=str(error)[:200])
-        return ServiceUnavailable("the database is not answering; nothing was written, try again").response(
-            request.path
-        )
+        if isinstance(error, ServerSelectionTimeoutError):
+            # No server was reached, so no write was sent.
+            detail = "the database is not answering; nothing was written, try again"
+        else:
+            # The connection broke with a write in flight (seen when the server stopped under load):
+            # whether it landed is unknown, and only a repeat can tell.
+            detail = (
+                "the database went away during the request; it may or may not have been written: "
+                "repeat it (an order with the same Idempotency-Key)"
+            )
+        return ServiceUnavailable(detail).response(request.path)
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Response:

@@ -12,12 +12,11 @@ from __future__ import annotations
 from services.common.cli import ROOT, profile_settings
 
 PORT_SHIFT = 500
+SERVICE_NAMES = ("REQUESTS", "DISPATCH", "VOLUNTEERS", "RATINGS")
 PORT_KEYS = (
     "GATEWAY_PORT",
     "PG_PORT",
-    *(f"{svc}_{kind}" for svc in ("REQUESTS", "DISPATCH", "VOLUNTEERS", "RATINGS") for kind in ("DB_PORT",)),
-    *(f"{svc}_WEB_PORT" for svc in ("REQUESTS", "DISPATCH", "VOLUNTEERS", "RATINGS")),
-    *(f"{svc}_WORKER_METRICS_PORT" for svc in ("REQUESTS", "DISPATCH", "VOLUNTEERS", "RATINGS")),
+    *(f"{svc}_{kind}" for svc in SERVICE_NAMES for kind in ("DB_PORT", "WEB_PORT", "WORKER_METRICS_PORT")),
 )
 VHOST = "civicloop-faults"
 
