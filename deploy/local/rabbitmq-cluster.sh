@@ -13,8 +13,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 node_name() { echo "${RABBITMQ_NODE_PREFIX}-$1@$(hostname -s)"; }
 # Under the rabbitmq user's home, not the checkout: the server runs as that user, and a checkout
 # under /root (as on many CI machines) is not readable for it.
-NODES_DIR="${RABBITMQ_NODES_DIR:-/var/lib/rabbitmq/civicloop-nodes}/$CIVICLOOP_PROFILE"
-node_dir() { echo "$NODES_DIR/node$1"; }
+nodes_dir() { echo "${RABBITMQ_NODES_DIR:-/var/lib/rabbitmq/civicloop-nodes}/$CIVICLOOP_PROFILE"; }
+node_dir() { echo "$(nodes_dir)/node$1"; }
 node_port() { echo $((RABBITMQ_NODE_PORT_BASE + $1 - 1)); }
 
 # rmqctl N ARGS...: rabbitmqctl against node N, as the rabbitmq user (it holds the Erlang cookie).
@@ -52,7 +52,7 @@ launch_node() {
   [[ -f "$dir/enabled_plugins" ]] || echo "[]." >"$dir/enabled_plugins"
   # A small disk-free limit: CI machines are small, and a blocked publisher would look like a bug.
   [[ -f "$dir/rabbitmq.conf" ]] || printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' >"$dir/rabbitmq.conf"
-  chown -R rabbitmq:rabbitmq "$NODES_DIR"
+  chown -R rabbitmq:rabbitmq "$(nodes_dir)"
   say "starting RabbitMQ node $(node_name "$n") on 127.0.0.1:$(node_port "$n")"
   # shellcheck disable=SC2046
   (cd /var/lib/rabbitmq && runuser -u rabbitmq -- env $(node_env "$n") \
@@ -130,7 +130,7 @@ stop_all() {
   [[ -n "${RABBITMQ_NODE_PREFIX:-}" ]] || return 0
   local n max=${RABBITMQ_NODES:-1}
   # Also nodes a larger cluster of this profile left behind.
-  for dir in "$NODES_DIR"/node*; do
+  for dir in "$(nodes_dir)"/node*; do
     [[ -d "$dir" ]] || continue
     n=${dir##*node}
     ((n > max)) && max=$n
@@ -142,7 +142,7 @@ stop_all() {
 # reset: stop, then forget the nodes' data (the next start makes a new cluster).
 reset_all() {
   stop_all
-  rm -rf "$NODES_DIR"
+  rm -rf "$(nodes_dir)"
 }
 
 status_all() {
