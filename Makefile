@@ -34,18 +34,24 @@ status: ## what is running
 
 test: install ## install, start the infrastructure and run the whole suite
 	@echo "==> ruff"
-	@$(BIN)/ruff check services tests deploy
+	@$(BIN)/ruff check services tests deploy bench
 	@$(STACK) infra $(TEST_PROFILE)
 	@set -o pipefail; status=0; \
 	  CIVICLOOP_TEST_PROFILE=$(TEST_PROFILE) $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	  $(STACK) down $(TEST_PROFILE)-faults >/dev/null 2>&1 || true; \
 	  $(STACK) down $(TEST_PROFILE); exit $$status
+
+faults: install ## only the fault suite (its own stack and RabbitMQ nodes, stopped at the end)
+	@set -o pipefail; status=0; \
+	  CIVICLOOP_TEST_PROFILE=$(TEST_PROFILE) $(BIN)/pytest tests/faults $(PYTEST_ARGS) || status=$$?; \
+	  $(STACK) down $(TEST_PROFILE)-faults >/dev/null 2>&1 || true; exit $$status
 
 unit: install ## only the unit tests (no servers)
 	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
 lint: install ## ruff
-	@$(BIN)/ruff check services tests deploy
-	@$(BIN)/ruff format --check services tests deploy
+	@$(BIN)/ruff check services tests deploy bench
+	@$(BIN)/ruff format --check services tests deploy bench
 
 lock: ## re-pin the whole dependency tree into constraints.txt
 	@$(BIN)/pip freeze --exclude-editable | grep -v '^civicloop' > constraints.txt
@@ -62,4 +68,4 @@ clean: ## stop both profiles and remove their data
 bench: install ## dispatch benchmark: indexed vs naive decisions/s, batch vs greedy (docs/bench/dispatch.md)
 	@$(BIN)/python bench/dispatch_bench.py --summary
 
-.PHONY: help install run stop status test unit lint lock clean rules bench
+.PHONY: help install run stop status test faults unit lint lock clean rules bench

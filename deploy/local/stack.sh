@@ -73,10 +73,18 @@ create_databases() {
 
 psql_q() { PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -q "$@"; }
 
+# A profile that names RabbitMQ nodes of its own (RABBITMQ_NODE_PREFIX, the fault suite's) gets them
+# from rabbitmq-cluster.sh; every other profile shares the broker on 5672.
+own_broker() { [[ -n "${RABBITMQ_NODE_PREFIX:-}" ]]; }
+
 infra() {
   # promtool checks the rules in the suite; the monitoring e2e test runs a real Prometheus.
   apt_install prometheus
-  "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" start "$RABBITMQ_VHOST" ${RABBITMQ_EXTRA_VHOSTS:-}
+  if own_broker; then
+    "$CIVICLOOP_ROOT/deploy/local/rabbitmq-cluster.sh" start "$CIVICLOOP_PROFILE"
+  else
+    "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" start "$RABBITMQ_VHOST" ${RABBITMQ_EXTRA_VHOSTS:-}
+  fi
   "$CIVICLOOP_ROOT/deploy/local/ferretdb.sh" build
   init_postgres
   local svc port_var
@@ -145,11 +153,19 @@ down() {
     done
   fi
   rm -f "$CIVICLOOP_RUN_DIR/supervisord.pid" "$CIVICLOOP_RUN_DIR/supervisor.sock"
-  "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" stop
+  if own_broker; then
+    "$CIVICLOOP_ROOT/deploy/local/rabbitmq-cluster.sh" stop "$CIVICLOOP_PROFILE"
+  else
+    "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" stop
+  fi
 }
 
 status() {
-  "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" status
+  if own_broker; then
+    "$CIVICLOOP_ROOT/deploy/local/rabbitmq-cluster.sh" status "$CIVICLOOP_PROFILE"
+  else
+    "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" status
+  fi
   if supervisor_running; then ctl status || true; else echo "supervisord ($CIVICLOOP_PROFILE): not running"; fi
 }
 

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import amqp
 from flask import Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
 from pydantic import ValidationError
+from pymongo.errors import ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from services.common import auth, db, domain
@@ -29,7 +29,7 @@ from services.common.errors import (
 from services.common.ids import isoformat, new_id
 from services.common.logs import bind_context, clear_context, configure_logging, get_logger
 from services.common.metrics import DEPENDENCY_UP, HTTP_LATENCY, HTTP_REQUESTS, render_latest
-from services.common.publisher import amqp_params
+from services.common.publisher import connect_any
 from services.common.settings import Settings
 
 log = get_logger(__name__)
@@ -154,9 +154,17 @@ def _install_error_handlers(app: OpenAPI) -> None:
     @app.errorhandler(db.DatabaseUnavailable)
     def on_database_unavailable(error: Exception) -> Response:
         log.warning("database.unavailable", error=str(error)[:200])
-        return ServiceUnavailable("the database is not answering; nothing was written, try again").response(
-            request.path
-        )
+        if isinstance(error, ServerSelectionTimeoutError):
+            # No server was reached, so no write was sent.
+            detail = "the database is not answering; nothing was written, try again"
+        else:
+            # The connection broke with a write in flight (seen when the server stopped under load):
+            # whether it landed is unknown, and only a repeat can tell.
+            detail = (
+                "the database went away during the request; it may or may not have been written: "
+                "repeat it (an order with the same Idempotency-Key)"
+            )
+        return ServiceUnavailable(detail).response(request.path)
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Response:
@@ -184,8 +192,8 @@ class _BrokerCheck:
         if time.monotonic() - self.checked_at < self.ttl:
             return self.error
         try:
-            connection = amqp.Connection(**amqp_params(self.amqp_url), connect_timeout=2)
-            connection.connect()
+            # Ready when any node of a failover list answers: the clients fail over to it.
+            connection, _ = connect_any(self.amqp_url, connect_timeout=2)
             connection.close()
             self.error = None
         except Exception as error:

@@ -28,7 +28,8 @@ def profile_settings(profile: str | None) -> dict[str, str]:
         line = line.strip()
         if line and not line.startswith("#") and "=" in line:
             key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
+            # Values may be quoted (a shell sources the same file): `A="x;y"` is x;y.
+            values[key.strip()] = value.strip().strip('"')
     return values
 
 

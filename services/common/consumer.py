@@ -23,7 +23,7 @@ from services.common import inbox
 from services.common.db import DatabaseUnavailable
 from services.common.events import Envelope, InvalidEvent, parse_event, routing_key
 from services.common.logs import bound_context, get_logger
-from services.common.metrics import DEPENDENCY_UP, EVENTS_CONSUMED, HANDLER_SECONDS
+from services.common.metrics import DEPENDENCY_UP, EVENTS_CONSUMED, EVENTS_REDELIVERED, HANDLER_SECONDS
 from services.common.settings import Settings
 from services.common.topology import (
     ATTEMPT_HEADER,
@@ -60,12 +60,23 @@ class EventConsumer(ConsumerProducerMixin):
         return [routing_key(event_type, version) for event_type, version in self.handlers]
 
     def declare_topology(self) -> None:
-        """Declare exchanges, the service's queues and their bindings (idempotent)."""
+        """Declare exchanges, the service's queues and their bindings (idempotent).
+
+        The main queue must be declared; a dead-letter or retry queue that cannot be (its home node
+        is down, or an older deployment declared it with other arguments) is reported and left as it
+        is, so that a worker still starts and consumes.
+        """
+        main, *others = service_queues(
+            self.service, self.routing_keys, self.settings.delivery_limit, len(self.retry_delays)
+        )
         with self.connection.channel() as channel:
-            for queue in service_queues(
-                self.service, self.routing_keys, self.settings.delivery_limit, len(self.retry_delays)
-            ):
-                queue.bind(channel).declare()
+            main.bind(channel).declare()
+        for queue in others:
+            try:
+                with self.connection.channel() as channel:
+                    queue.bind(channel).declare()
+            except self.connection.channel_errors as error:
+                log.warning("bus.queue_not_declared", queue=queue.name, error=str(error)[:300])
 
     def get_consumers(self, consumer_class: type[Consumer], channel: Any) -> list[Consumer]:
         queue = main_queue(self.service, self.routing_keys, self.settings.delivery_limit)
@@ -88,6 +99,8 @@ class EventConsumer(ConsumerProducerMixin):
 
     # -- one delivery ----------------------------------------------------------------------------
     def on_message(self, _body: Any, message: Message) -> None:
+        if message.delivery_info.get("redelivered"):
+            EVENTS_REDELIVERED.labels(self.service).inc()
         try:
             envelope, data = parse_event(message.body)
         except InvalidEvent as error:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pika
 
+from services.common.publisher import amqp_urls
 from services.common.topology import (
     ATTEMPT_HEADER,
     ERROR_HEADER,
@@ -22,7 +23,8 @@ class DeadLetterTool:
     """Counts, shows, replays and purges the `<service>.dead` queues."""
 
     def __init__(self, amqp_url: str) -> None:
-        self.parameters = pika.URLParameters(amqp_url)
+        # A failover list (`url1;url2`) becomes pika's list of parameters: it tries each in turn.
+        self.parameters = [pika.URLParameters(url) for url in amqp_urls(amqp_url)]
 
     def _channel(self) -> tuple[pika.BlockingConnection, Any]:
         connection = pika.BlockingConnection(self.parameters)

@@ -86,3 +86,10 @@ def registry_for_scrape() -> CollectorRegistry:
 def render_latest() -> tuple[bytes, str]:
     """The text exposition of every metric of this process (or process group)."""
     return generate_latest(registry_for_scrape()), CONTENT_TYPE_LATEST
+
+
+EVENTS_REDELIVERED = Counter(
+    "civicloop_events_redelivered_total",
+    "Deliveries the broker flagged as redelivered: a worker or its connection died holding them.",
+    ["service"],
+)

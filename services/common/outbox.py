@@ -41,10 +41,13 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self._last_backlog_check = 0.0
+        # Events of the last pass the broker did not confirm (nacked, or no answer in time).
+        self.unconfirmed = 0
 
     def relay_once(self) -> int:
         """Publish one batch from each document kind; return how many events were confirmed."""
         relayed = 0
+        self.unconfirmed = 0
         for document in self.documents:
             collection = document._get_collection()
             pending = list(collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size))
@@ -62,6 +65,7 @@ class OutboxRelay:
                 if event["id"] in confirmed:
                     EVENTS_PUBLISHED.labels(self.service, event["type"]).inc()
             relayed += len(confirmed)
+            self.unconfirmed += len(events) - len(confirmed)
         return relayed
 
     @staticmethod
@@ -101,6 +105,13 @@ class OutboxRelay:
                     self.measure_backlog()
                     if on_idle is not None:
                         on_idle()
+                if self.unconfirmed:
+                    # The broker refuses them for now (e.g. a queue without a leader): they stay in
+                    # the outbox; trying again at full speed would only flood the queues that took them.
+                    log.warning("outbox.unconfirmed", count=self.unconfirmed, retry_in=backoff)
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, 10)
+                    continue
                 backoff = 0.5
                 if relayed == 0:
                     stop.wait(self.poll_seconds)

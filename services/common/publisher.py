@@ -28,9 +28,14 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def amqp_urls(url: str) -> list[str]:
+    """The node URLs of a broker setting: one URL, or a `;`-separated failover list (kombu's syntax)."""
+    return [part.strip() for part in url.split(";") if part.strip()]
+
+
 def amqp_params(url: str) -> dict[str, Any]:
-    """py-amqp connection arguments from an amqp:// URL."""
-    parsed = urlparse(url)
+    """py-amqp connection arguments from an amqp:// URL (the first node of a failover list)."""
+    parsed = urlparse(amqp_urls(url)[0])
     vhost = unquote(parsed.path[1:]) if parsed.path not in ("", "/") else "/"
     return {
         "host": f"{parsed.hostname or '127.0.0.1'}:{parsed.port or 5672}",
@@ -38,6 +43,27 @@ def amqp_params(url: str) -> dict[str, Any]:
         "password": unquote(parsed.password or "guest"),
         "virtual_host": vhost,
     }
+
+
+def connect_any(url: str, *, first: int = 0, **options: Any) -> tuple[amqp.Connection, int]:
+    """Connect to the first node of `url` that answers, trying them in turn from node `first`.
+
+    Returns the connection and the index of its node; raises the last node's error if none answers.
+    """
+    urls = amqp_urls(url)
+    error: BaseException | None = None
+    for step in range(len(urls)):
+        index = (first + step) % len(urls)
+        connection = amqp.Connection(**amqp_params(urls[index]), **options)
+        try:
+            connection.connect()
+            return connection, index
+        except CONNECTION_ERRORS as failure:
+            error = failure
+            with contextlib.suppress(Exception):
+                connection.collect()
+    assert error is not None
+    raise error
 
 
 class ConfirmingPublisher:
@@ -52,15 +78,16 @@ class ConfirmingPublisher:
         self._next_tag = 1
         self._waiting: dict[int, str] = {}
         self._confirmed: set[str] = set()
+        self._nacked = 0
+        self._node = 0  # the node of a failover list that answered last: tried first next time
 
     # -- connection -------------------------------------------------------------------------------
     def connect(self) -> None:
         """Open the connection and a channel in confirm mode; declare the exchange."""
         self.close()
-        connection = amqp.Connection(
-            **amqp_params(self.amqp_url), heartbeat=self.heartbeat, connect_timeout=5, read_timeout=None
+        connection, self._node = connect_any(
+            self.amqp_url, first=self._node, heartbeat=self.heartbeat, connect_timeout=5, read_timeout=None
         )
-        connection.connect()
         channel = connection.channel()
         channel.exchange_declare(EVENTS_EXCHANGE.name, EVENTS_EXCHANGE.type, durable=True, auto_delete=False)
         channel.confirm_select()
@@ -101,6 +128,7 @@ class ConfirmingPublisher:
         if not self.connected:
             self.connect()
         self._confirmed = set()
+        self._nacked = 0
         for event in events:
             message = amqp.Message(
                 body=json.dumps(event, ensure_ascii=False).encode(),
@@ -127,6 +155,10 @@ class ConfirmingPublisher:
             log.warning("publish.unconfirmed", count=len(self._waiting))
             # Their fate is unknown; the events stay in the outbox and go again on a new channel.
             self.close()
+        elif self._nacked:
+            # Seen after a cluster node stopped: a channel opened meanwhile kept being nacked while
+            # fresh ones were not. The events stay in the outbox and go again on a new channel.
+            self.close()
         return self._confirmed
 
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
@@ -135,6 +167,7 @@ class ConfirmingPublisher:
 
     def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
         for tag in self._settled(delivery_tag, multiple):
+            self._nacked += 1
             log.warning("publish.nacked", event_id=self._waiting.pop(tag))
 
     def _settled(self, delivery_tag: int, multiple: bool) -> list[int]:

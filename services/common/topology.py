@@ -74,9 +74,14 @@ def retry_queues(service: str, levels: int) -> list[Queue]:
             exchange=RETRY_EXCHANGE,
             routing_key=retry_queue_name(service, attempt),
             durable=True,
+            # Quorum, like the main queue: in a cluster a classic queue lives on one node and is gone
+            # while that node is down. Quorum queues honour per-message TTL since RabbitMQ 3.10.
             queue_arguments={
+                "x-queue-type": "quorum",
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": main_queue_name(service),
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
             },
         )
         for attempt in range(1, levels + 1)

@@ -8,6 +8,7 @@ from typing import Any
 
 import mongoengine
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from services.common.ids import as_utc
 from services.common.store import AggregateDocument, AggregateStore
@@ -75,13 +76,20 @@ requests_store = AggregateStore(RequestDocument)
 
 def next_code(day: datetime) -> str:
     """`GT-20261129-0042`: the county prefix, the day, and that day's sequence number."""
-    counter = DailyCounter._get_collection().find_one_and_update(
-        {"_id": f"request-code:{day:%Y%m%d}"},
-        {"$inc": {"value": 1}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    return f"GT-{day:%Y%m%d}-{counter['value']:04d}"
+    for _ in range(5):
+        try:
+            counter = DailyCounter._get_collection().find_one_and_update(
+                {"_id": f"request-code:{day:%Y%m%d}"},
+                {"$inc": {"value": 1}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            return f"GT-{day:%Y%m%d}-{counter['value']:04d}"
+        except DuplicateKeyError:
+            # Two first orders of the day upserted the counter at once (MongoDB does this too);
+            # it exists now, so the next try increments it.
+            continue
+    raise RuntimeError("the day's request counter could not be advanced")
 
 
 def to_document(request: ServiceRequest) -> dict[str, Any]:
