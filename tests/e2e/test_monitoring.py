@@ -279,7 +279,14 @@ def test_prometheus_rates_equal_the_loops_and_the_report(gateway, admin, prometh
     assert not [
         a for a in firing if a["labels"]["alertname"] in ("CivicloopServiceDown", "CivicloopDeadLetters")
     ]
+    agree = row["rates"] == pytest.approx(from_prometheus, abs=1e-4)
     print(
         f"\nloops={loops} (+1 cancelled) in {loops_seconds:.1f}s; prometheus rates={from_prometheus}; "
-        f"report rates={row['rates']}; agree={row['rates'] == pytest.approx(from_prometheus, abs=1e-4)}"
+        f"report rates={row['rates']}; agree={agree}"
     )
+    # Kept for the closing note of a CI-like run, like the fault suite's counts.
+    figures = ROOT / "bench-results" / "monitoring.json"
+    figures.parent.mkdir(exist_ok=True)
+    summary = {"loops": loops, "cancelled": 1, "seconds": round(loops_seconds, 1), "agree": agree}
+    summary |= {"prometheus_rates": from_prometheus, "report_rates": row["rates"]}
+    figures.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
