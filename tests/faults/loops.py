@@ -22,7 +22,6 @@ from tests.support import bearer
 TOWNSHIP = "城东街道"
 SKILL = "elder_care"
 SCORE = 5
-HOURS = 2
 RETRYABLE = {502, 503, 504, 429}
 
 
@@ -201,19 +200,11 @@ class Driver:
         task_path = f"/api/v1/tasks/{loop.task_id}"
         self.wait(f"task {loop.task_id} in the inbox", lambda: self.call("GET", task_path, volunteer).ok)
 
-        for step, body_of_step, reached in (
-            ("accept", None, {"accepted", "in_service", "completed"}),
-            ("check-in", None, {"in_service", "completed"}),
-            ("complete", {"hours": HOURS}, {"completed"}),
-        ):
-            answer = self.call("POST", f"{task_path}/{step}", volunteer, json=body_of_step)
-            if answer.status_code == 200:
-                continue
-            # A repeat of a step whose first answer was lost: fine if the task is past it already.
-            status = self.call("GET", task_path, volunteer).json().get("status")
-            assert answer.status_code == 409 and status in reached, (
-                f"{step}: {answer.status_code} {answer.text}"
-            )
+        self._step(task_path, volunteer, "accept", None, {"accepted", "in_service", "completed"})
+        # Check-in and check-out need the code the resident reads out (ADR 0051).
+        code = {"code": self.service_code(request_id, resident)}
+        self._step(task_path, volunteer, "check-in", code, {"in_service", "completed"})
+        self._step(task_path, volunteer, "check-out", code, {"completed"})
 
         rating_path = f"/api/v1/ratings/{request_id}"
         self.wait(f"the rating slot of {request_id}", lambda: self.call("GET", rating_path, resident).ok)
@@ -230,6 +221,24 @@ class Driver:
                 self.call("GET", f"/api/v1/requests/{request_id}", resident).json().get("status") == "closed"
             ),
         )
+
+    def service_code(self, request_id: str, resident: dict[str, str]) -> str:
+        """The code the resident sees on their request once the task is accepted."""
+        path = f"/api/v1/requests/{request_id}"
+        return self.wait(
+            f"the service code of {request_id}",
+            lambda: (answer := self.call("GET", path, resident)).ok and answer.json().get("service_code"),
+        )
+
+    def _step(
+        self, task_path: str, volunteer: dict[str, str], step: str, body: Any, reached: set[str]
+    ) -> None:
+        answer = self.call("POST", f"{task_path}/{step}", volunteer, json=body)
+        if answer.status_code == 200:
+            return
+        # A repeat of a step whose first answer was lost: fine if the task is past it already.
+        status = self.call("GET", task_path, volunteer).json().get("status")
+        assert answer.status_code == 409 and status in reached, f"{step}: {answer.status_code} {answer.text}"
 
     # -- many loops -------------------------------------------------------------------------------
     def run_many(self, count: int, tag: str, concurrency: int = 16) -> list[Loop]:

@@ -14,7 +14,7 @@ from services.common.cli import ROOT
 from services.common.publisher import ConfirmingPublisher
 from tests.faults.conftest import FaultStack
 from tests.faults.counts import count
-from tests.faults.loops import HOURS, SCORE, SKILL, TOWNSHIP
+from tests.faults.loops import SCORE, SKILL, TOWNSHIP
 from tests.support import bearer, wait_until
 
 pytestmark = pytest.mark.faults
@@ -106,8 +106,9 @@ def test_a_poison_message_is_dead_lettered_after_retries_and_replayed_once_fixed
         timeout=60,
         what="the replayed acceptance",
     )
-    for step, step_body in (("check-in", None), ("complete", {"hours": HOURS})):
-        assert driver.call("POST", f"{task_path}/{step}", volunteer, json=step_body).status_code == 200
+    code = {"code": driver.service_code(request_id, resident)}
+    for step in ("check-in", "check-out"):
+        assert driver.call("POST", f"{task_path}/{step}", volunteer, json=code).status_code == 200
     wait_until(
         lambda: driver.call("GET", f"/api/v1/ratings/{request_id}", resident).ok, timeout=60, what="slot"
     )
