@@ -66,9 +66,12 @@ def total(samples: dict[tuple[str, frozenset], float], name: str, **labels: str)
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def gateway() -> Iterator[Gateway]:
-    """A fresh test stack: empty databases and queues, every process started by stack.sh."""
+    """A fresh test stack: empty databases and queues, every process started by stack.sh.
+
+    Its services stop when the e2e tests are done, so the fault suite after them has the CPU.
+    """
     stack("infra")
     stack("ctl", "stop", "services:*", "gateway", check=False)
     for service in SERVICES:
@@ -80,6 +83,7 @@ def gateway() -> Iterator[Gateway]:
     client = Gateway(f"http://127.0.0.1:{PROFILE['GATEWAY_PORT']}")
     wait_until(lambda: client.get("/healthz").ok, what="the gateway")
     yield client
+    stack("ctl", "stop", "services:*", "gateway", check=False)
 
 
 @pytest.fixture(scope="session")
