@@ -50,6 +50,7 @@ class JSONProvider(DefaultJSONProvider):
 
 BEARER = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+NOT_WRITTEN = "the database is not answering; nothing was written, try again"
 
 
 def create_service_app(
@@ -83,13 +84,18 @@ def create_service_app(
 
 def _install_request_hooks(app: OpenAPI, service: str) -> None:
     @app.before_request
-    def start_request() -> None:
+    def start_request() -> Response | None:
         g.started = time.perf_counter()
         g.request_id = request.headers.get("X-Request-ID") or new_id()
         clear_context()
         bind_context(request_id=g.request_id)
-        if request.path not in HEALTH_PATHS:
-            auth.load_principal()
+        if request.path in HEALTH_PATHS:
+            return None
+        if db.recently_unavailable():
+            # Answer at once rather than tie up a thread for the whole server-selection timeout.
+            return ServiceUnavailable(NOT_WRITTEN).response(request.path)
+        auth.load_principal()
+        return None
 
     @app.after_request
     def finish_request(response: Response) -> Response:
@@ -156,7 +162,8 @@ def _install_error_handlers(app: OpenAPI) -> None:
         log.warning("database.unavailable", error=str(error)[:200])
         if isinstance(error, ServerSelectionTimeoutError):
             # No server was reached, so no write was sent.
-            detail = "the database is not answering; nothing was written, try again"
+            db.mark_unavailable()
+            detail = NOT_WRITTEN
         else:
             # The connection broke with a write in flight (seen when the server stopped under load):
             # whether it landed is unknown, and only a repeat can tell.
@@ -212,11 +219,16 @@ def _install_operational_routes(app: OpenAPI, service: str, settings: Settings) 
     @app.get("/readyz", doc_ui=False)
     def readyz() -> tuple[dict[str, Any], int]:
         checks: dict[str, str] = {}
-        try:
-            db.ping()
-            checks["database"] = "ok"
-        except Exception as error:
-            checks["database"] = f"{type(error).__name__}: {error}"[:200]
+        if db.recently_unavailable():
+            checks["database"] = "unavailable: not answering within the last seconds"
+        else:
+            try:
+                db.ping()
+                checks["database"] = "ok"
+            except Exception as error:
+                if isinstance(error, ServerSelectionTimeoutError):
+                    db.mark_unavailable()
+                checks["database"] = f"{type(error).__name__}: {error}"[:200]
         broker_error = broker_check()
         checks["broker"] = broker_error or "ok"
         DEPENDENCY_UP.labels(service, "database").set(checks["database"] == "ok")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from services.common import db
 from services.common.settings import Settings
 from services.common.worker import Worker
 from tests.support import EventCapture, delete_queues, drop_database, integration_settings, running_worker
@@ -46,3 +47,9 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
             yield Harness(settings, app.test_client(), worker, bus)
     finally:
         bus.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_fail_fast_window_from_the_test_before():
+    """Each test starts without the web's database fail-fast window a previous outage test left."""
+    db.forget_unavailable()
