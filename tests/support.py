@@ -26,6 +26,9 @@ T = TypeVar("T")
 TEST_PROFILE = os.environ.get("CIVICLOOP_TEST_PROFILE", "test")
 PROFILE = profile_settings(TEST_PROFILE)
 SECRET = PROFILE["CIVICLOOP_JWT_SECRET"]
+# Services whose answers the integration tests check against their OpenAPI documents
+# (services/common/openapi.py); each joins once all its routes declare their models.
+RESPONSE_CHECKED: frozenset[str] = frozenset()
 INTEGRATION_AMQP_URL = PROFILE.get("CIVICLOOP_IT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/civicloop-it")
 
 
@@ -42,6 +45,7 @@ def integration_settings(service: str, **overrides: Any) -> Settings:
         "outbox_poll_seconds": 0.05,
         "db_timeout_ms": 2000,
         "log_level": "WARNING",
+        "check_responses": service in RESPONSE_CHECKED,
     }
     values.update(overrides)
     return Settings(**values)

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pymongo.errors import ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException
 
@@ -29,6 +29,7 @@ from services.common.errors import (
 from services.common.ids import isoformat, new_id
 from services.common.logs import bind_context, clear_context, configure_logging, get_logger
 from services.common.metrics import DEPENDENCY_UP, HTTP_LATENCY, HTTP_REQUESTS, render_latest
+from services.common.openapi import ResponseContract, document_problems
 from services.common.publisher import connect_any
 from services.common.settings import Settings
 
@@ -48,8 +49,25 @@ class JSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(o)
 
 
+class ServiceApp(OpenAPI):
+    """flask-openapi3's app, whose document lists every problem, and whose views may return models."""
+
+    def generate_spec_json(self) -> None:
+        super().generate_spec_json()
+        document_problems(self.spec_json)
+
+    def make_response(self, rv: Any) -> Response:
+        # A view returns its declared view model (or a tuple starting with one): the model is the body.
+        if isinstance(rv, tuple) and rv and isinstance(rv[0], BaseModel):
+            rv = (rv[0].model_dump(mode="json"), *rv[1:])
+        elif isinstance(rv, BaseModel):
+            rv = rv.model_dump(mode="json")
+        return super().make_response(rv)
+
+
 BEARER = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+OPERATIONAL_PATHS = HEALTH_PATHS | {"/openapi.json"}
 NOT_WRITTEN = "the database is not answering; nothing was written, try again"
 
 
@@ -59,10 +77,10 @@ def create_service_app(
     blueprints: Sequence[APIBlueprint],
     *,
     description: str,
-) -> OpenAPI:
+) -> ServiceApp:
     """A Flask app for `service` with the shared behaviour and the service's blueprints."""
     configure_logging(service, settings.process, settings.log_level)
-    app = OpenAPI(
+    app = ServiceApp(
         f"civicloop.{service}",
         info=Info(title=f"civicloop {service}", version="1.0.0", description=description),
         security_schemes=BEARER,
@@ -79,6 +97,15 @@ def create_service_app(
     _install_request_hooks(app, service)
     _install_error_handlers(app)
     _install_operational_routes(app, service, settings)
+    if settings.check_responses:
+        contract = ResponseContract(lambda: app.api_doc)
+
+        @app.after_request
+        def check_response(response: Response) -> Response:
+            if request.path in OPERATIONAL_PATHS or request.method in ("HEAD", "OPTIONS"):
+                return response
+            return contract.check(response)
+
     return app
 
 

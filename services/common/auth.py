@@ -131,6 +131,18 @@ def require_owner_or_staff(principal: Principal, owner_id: str, township: str | 
     raise NotFound(f"no {what} with that id")
 
 
+def township_scope(principal: Principal, asked: str | None, what: str) -> str | None:
+    """The township a staff member's list or figure covers: their own, or the asked one if county-wide.
+
+    Township staff asking for another township are refused, naming the `township` field.
+    """
+    if principal.township is None:
+        return asked
+    if asked and asked != principal.township:
+        raise Forbidden(f"you see {what} of {principal.township} only", field="township")
+    return principal.township
+
+
 def mask_phone(phone: str | None) -> str | None:
     """`13812345678` → `138****5678`: enough to recognise, not enough to call."""
     if not phone:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +89,34 @@ def make_event(
         "causation_id": causation_id,
         "data": data.model_dump(mode="json"),
     }
+
+
+def envelopes(
+    events: Sequence[BaseModel],
+    *,
+    producer: str,
+    correlation_id: str,
+    causation_id: str | None = None,
+    occurred_at: datetime | None = None,
+    first_event_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Envelopes around the events one decision caused, all correlated and caused alike.
+
+    `first_event_id` fixes the first event's id when the caller had to know it beforehand (an
+    aggregate that records its own first event in its history).
+    """
+    moment = occurred_at or utcnow()
+    return [
+        make_event(
+            data,
+            producer=producer,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            occurred_at=moment,
+            event_id=first_event_id if index == 0 else None,
+        )
+        for index, data in enumerate(events)
+    ]
 
 
 def parse_event(body: bytes | str | dict[str, Any]) -> tuple[Envelope, BaseModel]:

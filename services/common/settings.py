@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     jwt_jwks_url: str = ""
     jwt_issuer: str = "civicloop"
     log_level: str = "INFO"
+    # Check every HTTP answer against the service's OpenAPI document (test profiles): a status or
+    # body the document does not declare becomes a 500 naming the mismatch (services/common/openapi.py).
+    check_responses: bool = False
     open311_api_key: str = ""
     offer_deadline_minutes: int = 120
     # Pairing visits (docs/adr/0054): how often the volunteers worker makes due visits and flags missed ones.

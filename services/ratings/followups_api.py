@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from services.common.auth import STAFF, require
 from services.common.county import Township
 from services.common.errors import Forbidden, NotFound
-from services.common.schemas import ERROR_RESPONSES, PageQuery, StrictBody
+from services.common.paging import PageQuery
+from services.common.schemas import ERROR_RESPONSES, StrictBody
 from services.ratings import followups_service as service
 from services.ratings.followups import Followup
 

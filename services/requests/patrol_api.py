@@ -13,7 +13,8 @@ from services.common.auth import STAFF, Principal, Role, require
 from services.common.county import Township
 from services.common.errors import Forbidden, NotFound
 from services.common.ids import utcnow
-from services.common.schemas import ERROR_RESPONSES, PageQuery, StrictBody
+from services.common.paging import PageQuery
+from services.common.schemas import ERROR_RESPONSES, StrictBody
 from services.requests import patrol_usecases, patrols
 from services.requests.catalog import CategoryCode
 from services.requests.schemas import Bilingual, IdempotencyHeader, Urgency

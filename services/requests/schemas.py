@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from services.common.county import Township
-from services.common.schemas import PageQuery, StrictBody
+from services.common.paging import PageQuery
+from services.common.schemas import StrictBody
 from services.requests.catalog import CategoryCode
 from services.requests.domain import Status
 

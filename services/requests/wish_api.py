@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from services.common.auth import STAFF, Principal, mask_phone, require
 from services.common.county import Township
 from services.common.errors import Forbidden
-from services.common.schemas import ERROR_RESPONSES, PageQuery, StrictBody
+from services.common.paging import PageQuery
+from services.common.schemas import ERROR_RESPONSES, StrictBody
 from services.requests import wishes
 from services.requests.catalog import CATEGORIES, CategoryCode
 from services.requests.domain import ServiceRequest, Status

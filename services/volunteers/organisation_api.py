@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from services.common.auth import Role, require
 from services.common.county import Township
-from services.common.schemas import ERROR_RESPONSES, PageQuery, StrictBody
+from services.common.paging import PageQuery
+from services.common.schemas import ERROR_RESPONSES, StrictBody
 from services.volunteers import organisation_service as service
 
 COMMON = {"abp_security": [{"bearer": []}], "abp_responses": ERROR_RESPONSES}

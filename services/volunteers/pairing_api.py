@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from services.common.auth import STAFF, Principal, Role, mask_phone, require
 from services.common.county import Township
 from services.common.errors import Forbidden, NotFound
-from services.common.schemas import ERROR_RESPONSES, PageQuery, StrictBody
+from services.common.paging import PageQuery
+from services.common.schemas import ERROR_RESPONSES, StrictBody
 from services.volunteers import pairing_service as service
 from services.volunteers.pairing import Beneficiary, Pairing, Visit
 

@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 from services.common.contracts import AvailabilityException, WeeklySlot
 from services.common.county import Township
-from services.common.schemas import PageQuery, StrictBody
+from services.common.paging import PageQuery
+from services.common.schemas import StrictBody
 
 Skill = str
 TeamKind = Literal["county_corps", "standing", "sub_team", "lecture_brand"]
