@@ -229,6 +229,8 @@ class Loops:
             self.until(
                 lambda v=volunteer_id: self.call("GET", f"/api/v1/dispatch/volunteers/{v}", self.admin).ok,
                 "dispatch to learn of the volunteers",
+                # Behind a backlog (an earlier burst) dispatch may take minutes to get to them.
+                timeout=600,
             )
 
     def order(self, number: int) -> bool:
