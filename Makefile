@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 TEST_PROFILE ?= test
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(BIN)/civicloop: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) is needed"; exit 1; }
@@ -65,7 +65,10 @@ clean: ## stop both profiles and remove their data
 	@$(STACK) reset run
 	@$(STACK) reset test
 
+k8s: ## render deploy/k8s for Gutian County to stdout (kustomize built from its Go module into .tools/ once)
+	@deploy/k8s/tools.sh render gutian
+
 bench: install ## dispatch benchmark: indexed vs naive decisions/s, batch vs greedy (docs/bench/dispatch.md)
 	@$(BIN)/python bench/dispatch_bench.py --summary
 
-.PHONY: help install run stop status test faults unit lint lock clean rules bench
+.PHONY: help install run stop status test faults unit lint lock clean rules k8s bench
