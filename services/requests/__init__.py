@@ -13,11 +13,11 @@ SERVICE = "requests"
 
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the requests stage."""
-    from services.requests.api import catalog_api, requests_api
-    from services.requests.open311_api import open311_api
-    from services.requests.patrol_api import patrols_api
-    from services.requests.stats_api import stats_api
-    from services.requests.wish_api import wishes_api
+    from services.requests.open311.api import open311_api
+    from services.requests.orders.api import catalog_api, requests_api
+    from services.requests.patrols.api import patrols_api
+    from services.requests.stats.api import stats_api
+    from services.requests.wishes.api import wishes_api
 
     return create_service_app(
         SERVICE,
@@ -29,11 +29,11 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
 
 def worker_spec() -> WorkerSpec:
     """What the requests worker consumes, relays and sweeps."""
-    from services.requests.handlers import HANDLERS
-    from services.requests.models import DailyCounter, RequestDocument
-    from services.requests.patrol_usecases import PatrolReportDocument, patrol_jobs
-    from services.requests.stats import RolloutFactDocument, measure_rollout_gauges
-    from services.requests.usecases import measure_open_requests
+    from services.requests.lifecycle.handlers import HANDLERS
+    from services.requests.orders.models import DailyCounter, RequestDocument
+    from services.requests.orders.usecases import measure_open_requests
+    from services.requests.patrols.usecases import PatrolReportDocument, patrol_jobs
+    from services.requests.stats.usecases import RolloutFactDocument, measure_rollout_gauges
 
     return WorkerSpec(
         service=SERVICE,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.requests.domain import ServiceRequest, Status
-from services.requests.stats_domain import Delta
+from services.requests.orders.domain import ServiceRequest, Status
+from services.requests.stats.domain import Delta
 
 STAGE_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200, 604800)
 

@@ -15,7 +15,7 @@ import xmltodict
 from georeport import GeoReport
 
 from services.common.ids import isoformat, utcnow
-from services.requests.open311 import JURISDICTION
+from services.requests.open311.domain import JURISDICTION
 from tests.e2e.conftest import scrape, total
 from tests.e2e.test_loop import (
     current_offer,

@@ -7,9 +7,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.ids import new_id, utcnow
 from services.common.store import to_state
-from services.requests import patrol_usecases, patrols
-from services.requests.models import RequestDocument
-from services.requests.patrol_usecases import PatrolReportDocument
+from services.requests.orders.models import RequestDocument
+from services.requests.patrols import domain as patrols
+from services.requests.patrols import usecases as patrol_usecases
+from services.requests.patrols.usecases import PatrolReportDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 

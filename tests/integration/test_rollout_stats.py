@@ -7,7 +7,7 @@ from datetime import timedelta
 from prometheus_client import REGISTRY
 
 from services.common.ids import new_id
-from services.requests.stats import PatrolReportView, RolloutFactDocument, measure_rollout_gauges
+from services.requests.stats.usecases import PatrolReportView, RolloutFactDocument, measure_rollout_gauges
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 

@@ -10,9 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common.domain import DomainError, StateConflict
-from services.requests import domain, lifecycle, open311, patrols
-from services.requests.catalog import CATEGORIES, URGENCIES
-from services.requests.narration import Viewer, mask_name, narrate
+from services.requests.catalog.domain import CATEGORIES, URGENCIES
+from services.requests.lifecycle import domain as lifecycle
+from services.requests.open311 import domain as open311
+from services.requests.orders import domain
+from services.requests.orders.narration import Viewer, mask_name, narrate
+from services.requests.patrols import domain as patrols
 from tests import factories
 
 NOW = factories.NOW

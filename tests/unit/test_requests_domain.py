@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common import contracts
-from services.requests import domain, lifecycle
-from services.requests.domain import Status
+from services.requests.lifecycle import domain as lifecycle
+from services.requests.orders import domain
+from services.requests.orders.domain import Status
 from tests import factories
 from tests.factories import NOW
 

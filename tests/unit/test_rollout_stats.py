@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.common import contracts
-from services.requests import stats_domain
-from services.requests.stats_domain import PatrolReport, Submission, Window
+from services.requests.stats import domain as stats_domain
+from services.requests.stats.domain import PatrolReport, Submission, Window
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 TOWN = "平湖镇"

@@ -12,7 +12,7 @@ from services.common.auth import STAFF, require
 from services.common.county import Township
 from services.common.errors import Forbidden
 from services.common.schemas import ERROR_RESPONSES
-from services.requests import stats
+from services.requests.stats import usecases as stats
 
 stats_api = APIBlueprint(
     "stats",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from services.requests.domain import STATUS_TEXT, ServiceRequest, Status, TimelineEntry, derive_status
+from services.requests.orders.domain import STATUS_TEXT, ServiceRequest, Status, TimelineEntry, derive_status
 
 # The county keeps China Standard Time (no daylight saving), so a fixed offset is exact.
 CHINA_TIME = timezone(timedelta(hours=8), "CST")

@@ -7,9 +7,10 @@ from typing import Any
 from pymongo import DESCENDING
 
 from services.common.ids import new_id
-from services.requests import open311, usecases
-from services.requests.domain import ServiceRequest
-from services.requests.models import RequestDocument, from_document
+from services.requests.open311 import domain as open311
+from services.requests.orders import usecases
+from services.requests.orders.domain import ServiceRequest
+from services.requests.orders.models import RequestDocument, from_document
 
 
 def post_request(form: dict[str, Any], causation_id: str) -> tuple[ServiceRequest, str]:

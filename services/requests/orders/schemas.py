@@ -10,8 +10,8 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from services.common.county import Township
 from services.common.paging import PageQuery
 from services.common.schemas import StrictBody
-from services.requests.catalog import CategoryCode
-from services.requests.domain import Status
+from services.requests.catalog.domain import CategoryCode
+from services.requests.orders.domain import Status
 
 Urgency = Literal["low", "normal", "high", "urgent"]
 

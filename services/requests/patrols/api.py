@@ -15,9 +15,10 @@ from services.common.errors import Forbidden, NotFound
 from services.common.ids import utcnow
 from services.common.paging import PageQuery
 from services.common.schemas import ERROR_RESPONSES, StrictBody
-from services.requests import patrol_usecases, patrols
-from services.requests.catalog import CategoryCode
-from services.requests.schemas import Bilingual, IdempotencyHeader, Urgency
+from services.requests.catalog.domain import CategoryCode
+from services.requests.orders.schemas import Bilingual, IdempotencyHeader, Urgency
+from services.requests.patrols import domain as patrols
+from services.requests.patrols import usecases as patrol_usecases
 
 patrols_api = APIBlueprint(
     "patrols",

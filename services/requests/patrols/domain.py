@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from services.common.domain import DomainError, StateConflict
-from services.requests import domain
-from services.requests.catalog import CATEGORIES
+from services.requests.catalog.domain import CATEGORIES
+from services.requests.orders import domain
 
 
 class Tier(enum.StrEnum):

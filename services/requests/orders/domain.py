@@ -13,7 +13,7 @@ from typing import Any
 
 from services.common import contracts
 from services.common.domain import DomainError, StateConflict
-from services.requests.catalog import CATEGORIES
+from services.requests.catalog.domain import CATEGORIES
 
 
 class Status(enum.StrEnum):

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from services.common import contracts
-from services.requests.domain import ServiceRequest, Status, TimelineEntry
+from services.requests.orders.domain import ServiceRequest, Status, TimelineEntry
 
 
 def _describe(kind: str, data: Any) -> tuple[Status | None, str, str, str, str | None]:

@@ -16,7 +16,8 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel
 
 from services.common.ids import utcnow
-from services.requests import open311, open311_usecases
+from services.requests.open311 import domain as open311
+from services.requests.open311 import usecases as open311_usecases
 
 open311_api = APIBlueprint(
     "open311",

@@ -13,10 +13,18 @@ from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
 from services.common.logs import bind_context
 from services.common.store import AlreadyExists, holding
-from services.requests import domain, lifecycle, stats
-from services.requests.domain import ServiceRequest
+from services.requests.lifecycle import domain as lifecycle
 from services.requests.metrics import OPEN_REQUESTS, TRANSITIONS, observe_delta, observe_progress
-from services.requests.models import RequestDocument, from_document, next_code, requests_store, to_document
+from services.requests.orders import domain
+from services.requests.orders.domain import ServiceRequest
+from services.requests.orders.models import (
+    RequestDocument,
+    from_document,
+    next_code,
+    requests_store,
+    to_document,
+)
+from services.requests.stats import usecases as stats
 
 PRODUCER = "requests"
 CODE_ATTEMPTS = 20

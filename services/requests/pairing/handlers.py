@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from services.common import contracts
 from services.common.events import Envelope
-from services.requests import domain, usecases
-from services.requests.catalog import CATEGORIES
+from services.requests.catalog.domain import CATEGORIES
+from services.requests.orders import domain, usecases
 
 TITLE = "结对帮扶上门探访"
 DESCRIPTION = "结对志愿者定期上门探访（Pairing visit by the paired volunteers）"

@@ -12,9 +12,9 @@ from typing import Any, Literal
 from pymongo import DESCENDING
 
 from services.common.domain import Missing
-from services.requests import domain, usecases
-from services.requests.domain import ServiceRequest, Status
-from services.requests.models import RequestDocument, from_document
+from services.requests.orders import domain, usecases
+from services.requests.orders.domain import ServiceRequest, Status
+from services.requests.orders.models import RequestDocument, from_document
 
 Flag = Literal[
     "living_alone",

@@ -10,10 +10,11 @@ from flask_openapi3 import APIBlueprint, Tag
 from services.common.auth import STAFF, Principal, Role, mask_phone, require, require_owner_or_staff
 from services.common.errors import Forbidden
 from services.common.schemas import ERROR_RESPONSES
-from services.requests import domain, lifecycle, usecases
-from services.requests.catalog import CATEGORIES, URGENCIES
-from services.requests.narration import Viewer, narrate
-from services.requests.schemas import (
+from services.requests.catalog.domain import CATEGORIES, URGENCIES
+from services.requests.lifecycle import domain as lifecycle
+from services.requests.orders import domain, usecases
+from services.requests.orders.narration import Viewer, narrate
+from services.requests.orders.schemas import (
     CancelBody,
     CategoryView,
     IdempotencyHeader,

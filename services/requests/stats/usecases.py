@@ -15,10 +15,10 @@ import mongoengine
 
 from services.common.events import Envelope
 from services.common.ids import as_utc, utcnow
-from services.requests import stats_domain
 from services.requests.metrics import OFFERS_OVERDUE
-from services.requests.models import RequestDocument
-from services.requests.stats_domain import (
+from services.requests.orders.models import RequestDocument
+from services.requests.stats import domain as stats_domain
+from services.requests.stats.domain import (
     Answer,
     Completion,
     Delta,

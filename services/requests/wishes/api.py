@@ -14,11 +14,11 @@ from services.common.county import Township
 from services.common.errors import Forbidden
 from services.common.paging import PageQuery
 from services.common.schemas import ERROR_RESPONSES, StrictBody
-from services.requests import wishes
-from services.requests.catalog import CATEGORIES, CategoryCode
-from services.requests.domain import ServiceRequest, Status
-from services.requests.narration import mask_name, short_ref
-from services.requests.schemas import Bilingual, IdempotencyHeader, Urgency
+from services.requests.catalog.domain import CATEGORIES, CategoryCode
+from services.requests.orders.domain import ServiceRequest, Status
+from services.requests.orders.narration import mask_name, short_ref
+from services.requests.orders.schemas import Bilingual, IdempotencyHeader, Urgency
+from services.requests.wishes import usecases as wishes
 
 wishes_api = APIBlueprint(
     "wishes",

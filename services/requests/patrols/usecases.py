@@ -25,9 +25,10 @@ from services.common.store import (
     holding,
     to_state,
 )
-from services.requests import patrols, usecases
 from services.requests.metrics import PATROL_REPORTS, PATROL_REPORTS_STORED
-from services.requests.models import RequestDocument
+from services.requests.orders import usecases
+from services.requests.orders.models import RequestDocument
+from services.requests.patrols import domain as patrols
 
 log = get_logger(__name__)
 

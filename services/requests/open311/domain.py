@@ -17,9 +17,9 @@ import xmltodict
 
 from services.common.county import TOWNSHIPS
 from services.common.ids import isoformat
-from services.requests import domain
-from services.requests.catalog import CATEGORIES, URGENCIES
-from services.requests.domain import STATUS_TEXT, ServiceRequest, Status
+from services.requests.catalog.domain import CATEGORIES, URGENCIES
+from services.requests.orders import domain
+from services.requests.orders.domain import STATUS_TEXT, ServiceRequest, Status
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 JURISDICTION = "gutian.civicloop"
