@@ -275,6 +275,7 @@ def test_the_residents_timeline_reads_as_people_talk(gateway, admin):
             "zh": f"志愿者…{loop['volunteer_id'][-4:]}",
             "en": f"volunteer …{loop['volunteer_id'][-4:]}",
         },
+        "id": None,
     }
     assert said["task.completed"]["said"]["zh"].endswith("用时0.25小时，请您评价")
     assert said["request.rated"]["said"] == {"zh": "您给了4星评价", "en": "You gave 4 stars"}

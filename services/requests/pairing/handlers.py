@@ -1,43 +1,17 @@
-"""Pairing visits (结对帮扶) enter the loop as orders: one request per visit, for the paired volunteers."""
+"""Event entrypoint of pairing visits: `pairing.visit_due` becomes an order, once per visit."""
 
 from __future__ import annotations
 
 from services.common import contracts
+from services.common.consumer import HandlerMap
 from services.common.events import Envelope
-from services.requests.catalog.domain import CATEGORIES
-from services.requests.orders import domain, usecases
-
-TITLE = "结对帮扶上门探访"
-DESCRIPTION = "结对志愿者定期上门探访（Pairing visit by the paired volunteers）"
-
-
-def beneficiary_account(data: contracts.PairingVisitDue) -> str:
-    """Whose order the visit is: the beneficiary's own account, or one named after the beneficiary."""
-    return data.resident_id or f"beneficiary:{data.beneficiary_id}"
+from services.requests.orders import usecases
+from services.requests.pairing.domain import visit_order
 
 
 def on_pairing_visit_due(envelope: Envelope, data: contracts.PairingVisitDue) -> None:
-    """Order the visit once (the visit id is the idempotency key), pre-assigned to the paired volunteers."""
-    category = data.category if data.category in CATEGORIES else "elder_care"
-    description = DESCRIPTION + (f"：{data.note}" if data.note else "")
-    windowed = data.complete_by is not None and data.complete_by > data.due_at
-    submission = domain.Submission(
-        resident_id=beneficiary_account(data),
-        category=category,
-        title=TITLE,
-        description=description,
-        township=data.township,
-        village=data.village,
-        address=data.address,
-        # The visit's window: from when it falls due until it counts as missed.
-        window_start=data.due_at if windowed else None,
-        window_end=data.complete_by if windowed else None,
-        source="pairing",
-        source_ref=data.visit_id,
-        preassigned_volunteer_ids=tuple(data.volunteer_ids),
-    )
-    usecases.submit_request(
-        submission,
-        f"pairing:{data.visit_id}",
-        causation_id=envelope.id,
-    )
+    """Order the visit once: the visit id is the idempotency key."""
+    usecases.submit_request(visit_order(data), f"pairing:{data.visit_id}", causation_id=envelope.id)
+
+
+HANDLERS: HandlerMap = {("pairing.visit_due", 1): on_pairing_visit_due}

@@ -188,6 +188,17 @@ def close(report_: PatrolReport, *, note: str, by: str, now: datetime) -> None:
     report_.closed_by = by
 
 
+# A community report is settled once its order is, whatever the report's stored status says yet.
+ORDER_OUTCOMES = frozenset({"closed", "cancelled", "rejected"})
+
+
+def current_status(report_: PatrolReport, order_status: str | None) -> PatrolStatus:
+    """The report's status; a community report is closed as soon as its order is."""
+    if report_.tier == Tier.REPORTED_TO_COMMUNITY and order_status in ORDER_OUTCOMES:
+        return PatrolStatus.CLOSED
+    return PatrolStatus(report_.status)
+
+
 def order_for(report_: PatrolReport) -> domain.Submission:
     """The order a community report becomes: the steward is its orderer, the village its station."""
     title = report_.description if len(report_.description) <= 30 else report_.description[:29] + "…"
