@@ -1,4 +1,8 @@
-"""The requests stage (点单): residents' orders, their timeline, the catalogue, rollout statistics."""
+"""The requests stage (点单): residents' orders, their timeline, the catalogue, rollout statistics.
+
+Its feature packages, from the bottom up; each imports only packages listed before it:
+catalog, orders, the order sources (pairing, patrols, wishes, open311), stats, lifecycle.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,12 @@ SERVICE = "requests"
 
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the requests stage."""
-    from services.requests.api import catalog_api, requests_api
-    from services.requests.open311_api import open311_api
-    from services.requests.patrol_api import patrols_api
-    from services.requests.stats_api import stats_api
-    from services.requests.wish_api import wishes_api
+    from services.requests.catalog.api import catalog_api
+    from services.requests.open311.api import open311_api
+    from services.requests.orders.api import requests_api
+    from services.requests.patrols.api import patrols_api
+    from services.requests.stats.api import stats_api
+    from services.requests.wishes.api import wishes_api
 
     return create_service_app(
         SERVICE,
@@ -29,15 +34,18 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
 
 def worker_spec() -> WorkerSpec:
     """What the requests worker consumes, relays and sweeps."""
-    from services.requests.handlers import HANDLERS
-    from services.requests.models import DailyCounter, RequestDocument
-    from services.requests.patrol_usecases import PatrolReportDocument, patrol_jobs
-    from services.requests.stats import RolloutFactDocument, measure_rollout_gauges
-    from services.requests.usecases import measure_open_requests
+    from services.requests.lifecycle import handlers as lifecycle
+    from services.requests.orders.models import DailyCounter, RequestDocument
+    from services.requests.orders.usecases import measure_open_requests
+    from services.requests.pairing import handlers as pairing
+    from services.requests.patrols.models import PatrolReportDocument
+    from services.requests.patrols.usecases import patrol_jobs
+    from services.requests.stats.models import RolloutFactDocument
+    from services.requests.stats.usecases import measure_rollout_gauges
 
     return WorkerSpec(
         service=SERVICE,
-        handlers=HANDLERS,
+        handlers={**lifecycle.HANDLERS, **pairing.HANDLERS},
         outbox_documents=[RequestDocument],
         other_documents=[DailyCounter, RolloutFactDocument, PatrolReportDocument],
         periodic=[

@@ -1,11 +1,11 @@
-"""The loop's stage metrics, measured where every lifecycle event arrives: the requests stage."""
+"""The requests stage's metrics: the loop's stages, the county's rollout figures, patrol reports.
+
+Declared here, once, for the whole service; each feature counts its own (lifecycle, stats, patrols).
+"""
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
-
-from services.requests.domain import ServiceRequest, Status
-from services.requests.stats_domain import Delta
 
 STAGE_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200, 604800)
 
@@ -31,28 +31,6 @@ OPEN_REQUESTS = Gauge(
     ["township", "stage"],
     multiprocess_mode="livemax",
 )
-
-# (interval name, from stage, to stage)
-INTERVALS = (
-    ("submit_to_dispatch", Status.SUBMITTED, Status.DISPATCHED),
-    ("dispatch_to_accept", Status.DISPATCHED, Status.ACCEPTED),
-    ("accept_to_complete", Status.ACCEPTED, Status.COMPLETED),
-    ("complete_to_rating", Status.COMPLETED, Status.RATED),
-)
-
-
-def observe_progress(request: ServiceRequest, reached: tuple[Status, ...]) -> None:
-    """Count the stages a request just reached and time the intervals they close."""
-    times = request.stage_times
-    for stage in reached:
-        TRANSITIONS.labels(request.township, request.category, stage.value).inc()
-        for interval, start, end in INTERVALS:
-            if stage == end and start in times:
-                seconds = max(0.0, (times[end] - times[start]).total_seconds())
-                STAGE_SECONDS.labels(request.township, request.category, interval).observe(seconds)
-        if stage == Status.RATED and request.rating_score is not None:
-            RATING_SCORES.labels(request.township, request.category, str(request.rating_score)).inc()
-
 
 # --- the county's rollout figures (docs/adr/0030): counted once per event, where events land --------
 OFFERS = Counter(
@@ -86,18 +64,6 @@ PEOPLE_SERVED = Counter(
     "People served (人次) by completed services.",
     ["township", "category"],
 )
-
-
-def observe_delta(township: str, category: str, delta: Delta) -> None:
-    """Count what one event added to the rollout figures (a `stats_domain.Delta`)."""
-    if delta.offers:
-        OFFERS.labels(township, category).inc(delta.offers)
-    if delta.offers_in_time:
-        OFFERS_IN_TIME.labels(township, category).inc(delta.offers_in_time)
-    if delta.completion is not None:
-        VOLUNTEER_HOURS.labels(township, category).inc(delta.completion.hours)
-        PARTICIPATIONS.labels(township, category).inc(delta.completion.participations)
-        PEOPLE_SERVED.labels(township, category).inc(delta.completion.people_served)
 
 
 PATROL_REPORTS = Counter(

@@ -15,7 +15,7 @@ import xmltodict
 from georeport import GeoReport
 
 from services.common.ids import isoformat, utcnow
-from services.requests.open311 import JURISDICTION
+from services.requests.open311.domain import JURISDICTION
 from tests.e2e.conftest import scrape, total
 from tests.e2e.test_loop import (
     current_offer,
@@ -275,6 +275,7 @@ def test_the_residents_timeline_reads_as_people_talk(gateway, admin):
             "zh": f"志愿者…{loop['volunteer_id'][-4:]}",
             "en": f"volunteer …{loop['volunteer_id'][-4:]}",
         },
+        "id": None,
     }
     assert said["task.completed"]["said"]["zh"].endswith("用时0.25小时，请您评价")
     assert said["request.rated"]["said"] == {"zh": "您给了4星评价", "en": "You gave 4 stars"}

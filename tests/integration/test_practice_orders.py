@@ -7,9 +7,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.ids import new_id, utcnow
 from services.common.store import to_state
-from services.requests import patrol_usecases, patrols
-from services.requests.models import RequestDocument
-from services.requests.patrol_usecases import PatrolReportDocument
+from services.requests.orders.models import RequestDocument
+from services.requests.patrols import domain as patrols
+from services.requests.patrols import usecases as patrol_usecases
+from services.requests.patrols.models import PatrolReportDocument, patrol_store
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 
@@ -113,7 +114,7 @@ def test_a_report_whose_order_was_never_written_is_finished_by_the_sweep(harness
     report = patrols.report(
         finding, report_id=new_id(), request_id=new_id(), now=utcnow() - patrol_usecases.SWEEP_AFTER * 2
     )
-    patrol_usecases.patrol_store.insert(report.id, {**to_state(report), "idempotency_scope": report.id}, [])
+    patrol_store.insert(report.id, {**to_state(report), "idempotency_scope": report.id}, [])
     assert RequestDocument.objects(id=report.request_id).count() == 0
     wait_until(
         lambda: PatrolReportDocument.objects(id=report.id).first().request_created,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.requests.models import RequestDocument
+from services.requests.orders.models import RequestDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 

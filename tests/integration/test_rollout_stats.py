@@ -7,7 +7,9 @@ from datetime import timedelta
 from prometheus_client import REGISTRY
 
 from services.common.ids import new_id
-from services.requests.stats import PatrolReportView, RolloutFactDocument, measure_rollout_gauges
+from services.requests.patrols.models import PatrolReportDocument
+from services.requests.stats.models import RolloutFactDocument
+from services.requests.stats.usecases import measure_rollout_gauges
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 
@@ -92,7 +94,7 @@ def test_figures_count_each_event_once_in_any_order_and_read_patrol_reports(harn
     envelopes = [event(data) for data in lecture_events + repair_events]
     # every event twice, the second round backwards
     publish(harness.settings.amqp_url, *envelopes, *reversed(envelopes))
-    collection = PatrolReportView._get_collection()
+    collection = PatrolReportDocument._get_collection()
     collection.insert_many(
         [
             {"_id": new_id(), "township": TOWNSHIP, "tier": tier, "reported_at": NOW, "text": "路灯坏了"}

@@ -14,7 +14,7 @@ from services.common.domain import DomainError
 from services.common.errors import validation_problem
 from services.common.settings import Settings
 from services.ratings.domain import NotYourRequest
-from services.requests.domain import NotCancellable
+from services.requests.orders.domain import NotCancellable
 from services.volunteers.domain import NotYourTask
 
 SECRET = "unit-test-secret-0123456789-abcdefghij"

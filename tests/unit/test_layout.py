@@ -12,6 +12,10 @@ from importlinter.cli import lint_imports
 from services.common.settings import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
+# Open311 GeoReport v2 refuses in its own error format (a list of {code, description}) in the format
+# asked for, because its clients read that one; everything else it cannot answer is problem+json.
+GEOREPORT_PATHS = "/open311/v2/"
+GEOREPORT_ERRORS = {"application/json", "text/xml"}
 
 
 def test_import_rules_hold():
@@ -20,12 +24,15 @@ def test_import_rules_hold():
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory) -> dict[str, dict]:
-    os.environ.setdefault("CIVICLOOP_JWT_SECRET", "layout-test-secret")
+def documents() -> dict[str, dict]:
     found = {}
-    for service in SERVICES:
-        module = import_module(f"services.{service}")
-        found[service] = module.create_app().api_doc
+    # Only while the apps are built: a secret left in the environment would sign the later e2e
+    # tests' command-line tokens (the environment wins over the profile) and the gateway refuses them.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CIVICLOOP_JWT_SECRET", os.environ.get("CIVICLOOP_JWT_SECRET", "layout-test-secret"))
+        for service in SERVICES:
+            module = import_module(f"services.{service}")
+            found[service] = module.create_app().api_doc
     return found
 
 
@@ -47,6 +54,8 @@ def test_every_operation_declares_its_success_body(documents, service):
             for status, answer in responses.items():
                 if status[0] in "45":
                     media = set((answer.get("content") or {}).keys())
+                    if status[0] == "4" and path.startswith(GEOREPORT_PATHS) and media == GEOREPORT_ERRORS:
+                        continue
                     if media != {"application/problem+json"}:
                         undeclared.append(f"{method.upper()} {path}: {status} is {media}, not problem+json")
     assert not undeclared, "\n".join(undeclared)

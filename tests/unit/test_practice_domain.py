@@ -10,9 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common.domain import DomainError, StateConflict
-from services.requests import domain, lifecycle, open311, patrols
-from services.requests.catalog import CATEGORIES, URGENCIES
-from services.requests.narration import Viewer, mask_name, narrate
+from services.common.schemas import URGENCIES
+from services.requests.catalog.domain import CATEGORIES
+from services.requests.lifecycle import domain as lifecycle
+from services.requests.open311 import domain as open311
+from services.requests.open311 import schemas as open311_views
+from services.requests.orders import domain
+from services.requests.orders.domain import mask_name
+from services.requests.orders.schemas import Viewer, timeline_view
+from services.requests.patrols import domain as patrols
 from tests import factories
 
 NOW = factories.NOW
@@ -101,6 +107,11 @@ def test_a_joint_consultation_needs_parties_and_a_meeting_before_it_closes():
         patrols.add_meeting(on_site, patrols.Meeting(NOW, ["社区"], "x", "st-1", NOW))
 
 
+def narrate(request, viewer):
+    """The timeline as `GET /api/v1/requests/{id}` sends it to this viewer."""
+    return [step.model_dump(mode="json") for step in timeline_view(request, viewer)]
+
+
 def submitted(**overrides):
     values = {
         "resident_id": "res-1",
@@ -155,9 +166,13 @@ def test_the_timeline_speaks_to_the_owner_and_shows_staff_who_acted_whatever_the
         "zh": "已派给志愿者…1234，等对方确认",
         "en": "Offered to volunteer …1234; waiting for them to confirm",
     }
-    assert told[1]["who"] == {"role": "dispatch", "label": {"zh": "派单系统", "en": "the dispatch service"}}
+    assert told[1]["who"] == {
+        "role": "dispatch",
+        "label": {"zh": "派单系统", "en": "the dispatch service"},
+        "id": None,
+    }
     assert told[2]["who"]["label"] == {"zh": "志愿者…1234", "en": "volunteer …1234"}
-    assert "id" not in told[2]["who"]
+    assert told[2]["who"]["id"] is None
     assert told[3]["said"]["zh"] == "志愿者…1234完成了服务，用时2.5小时，请您评价"
     assert [step["status_after"] for step in told] == ["submitted", "dispatched", "accepted", "completed"]
     assert told[3]["status_text"] == {"zh": "已完成，待评价", "en": "Completed, waiting for your rating"}
@@ -234,25 +249,26 @@ def test_open311_search_defaults_to_ninety_days_and_refuses_longer_or_unknown_fi
 
 def test_open311_views_map_statuses_and_keep_residents_words_private():
     private = submitted()
-    view = open311.request_view(private)
+    view = open311_views.request_view(private).model_dump()
     assert view["status"] == "open" and view["status_notes"] == "Submitted / 已提交"
     assert view["description"] == "助老服务 Elder care" and view["address"] == "平湖镇平湖村"
     domain.cancel(private, by="resident", reason="不需要了", event_id="c", now=NOW)
     assert open311.status_of(private) == ("closed", "Cancelled / 已取消: 不需要了")
     public = submitted(source="open311", description="路灯坏了", address="解放路1号")
-    assert open311.request_view(public)["description"] == "路灯坏了"
-    assert open311.request_view(public)["address"] == "解放路1号"
+    assert open311_views.request_view(public).description == "路灯坏了"
+    assert open311_views.request_view(public).address == "解放路1号"
 
 
 def test_open311_xml_follows_the_spec_shapes():
-    body, content_type = open311.render(open311.services(), "xml", shape="services")
+    body, content_type = open311_views.render(open311_views.services(), "xml", shape="services")
     assert content_type.startswith("text/xml")
     parsed = xmltodict.parse(body)["services"]["service"]
     assert len(parsed) == 10 and parsed[0]["metadata"] == "true"
-    definition, _ = open311.render(open311.service_definition("repairs"), "xml", root="service_definition")
+    repairs = open311_views.service_definition(CATEGORIES["repairs"])
+    definition, _ = open311_views.render(repairs, "xml", root="service_definition")
     attributes = xmltodict.parse(definition)["service_definition"]["attributes"]["attribute"]
     assert attributes[0]["code"] == "township" and len(attributes[0]["values"]["value"]) == 14
-    errors, _ = open311.render(open311.error_document(403, "no key"), "xml", shape="errors")
+    errors, _ = open311_views.render(open311_views.errors(403, "no key"), "xml", shape="errors")
     assert xmltodict.parse(errors)["errors"]["error"] == {"code": "403", "description": "no key"}
 
 

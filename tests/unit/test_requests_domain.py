@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common import contracts
-from services.requests import domain, lifecycle
-from services.requests.domain import Status
+from services.requests.lifecycle import domain as lifecycle
+from services.requests.orders import domain
+from services.requests.orders.domain import Status
 from tests import factories
 from tests.factories import NOW
 
@@ -183,8 +184,8 @@ def test_rejection_by_review_ends_the_request_with_the_reason():
 
 def test_every_status_has_bilingual_text():
     for status in Status:
-        text = domain.status_text(status)
-        assert text["zh"] and text["en"]
+        zh, en = domain.STATUS_TEXT[status]
+        assert zh and en
 
 
 def test_every_tracked_event_has_a_description():
@@ -198,8 +199,8 @@ def test_a_request_held_for_review_shows_in_review_then_the_rejection_reason():
     request, _ = new_request()
     pending = factories.request_reviewed(request_id="req-1", decision="pending", reason="审核后派单")
     lifecycle.record(request, "request.reviewed", pending, event_id="e1", occurred_at=NOW, now=NOW)
-    assert request.status == Status.IN_REVIEW and lifecycle.rejection_reason(request) is None
+    assert request.status == Status.IN_REVIEW and domain.rejection_reason(request) is None
     rejected = factories.request_reviewed(request_id="req-1", decision="rejected", reason="超出服务范围")
     later = NOW + timedelta(minutes=5)
     lifecycle.record(request, "request.reviewed", rejected, event_id="e2", occurred_at=later, now=later)
-    assert request.status == Status.REJECTED and lifecycle.rejection_reason(request) == "超出服务范围"
+    assert request.status == Status.REJECTED and domain.rejection_reason(request) == "超出服务范围"

@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.common import contracts
-from services.requests import stats_domain
-from services.requests.stats_domain import PatrolReport, Submission, Window
+from services.requests.stats import domain as stats_domain
+from services.requests.stats.domain import FiledReport, Period, SubmittedRequest
+from services.requests.stats.schemas import rollout_view
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 TOWN = "平湖镇"
+
+
+def view(report: stats_domain.Report) -> dict:
+    """The report as `GET /api/v1/stats/rollout` sends it."""
+    return rollout_view(report, generated_at=T0).model_dump(mode="json", by_alias=True)
 
 
 def offered(task_id, at=T0, minutes=120):
@@ -137,16 +143,16 @@ def test_the_report_counts_each_figure_at_its_own_time_and_computes_the_rates():
     stats_domain.apply(fact, "request.rated", rated(5, T0 + timedelta(hours=5)))
 
     submissions = [
-        Submission(TOWN, "elder_care", T0),
-        Submission(TOWN, "repairs", T0),
-        Submission("杉洋镇", stats_domain.LECTURE_CATEGORY, T0),
+        SubmittedRequest(TOWN, "elder_care", T0),
+        SubmittedRequest(TOWN, "repairs", T0),
+        SubmittedRequest("杉洋镇", stats_domain.LECTURE_CATEGORY, T0),
     ]
     patrols = [
-        PatrolReport(TOWN, "resolved_on_site", T0),
-        PatrolReport(TOWN, "joint_consultation", T0 + timedelta(days=5)),
+        FiledReport(TOWN, "resolved_on_site", T0),
+        FiledReport(TOWN, "joint_consultation", T0 + timedelta(days=5)),
     ]
-    day_one = Window(T0 - timedelta(hours=1), T0 + timedelta(days=1))
-    report = stats_domain.aggregate(submissions, [lecture, fact], patrols, day_one)
+    day_one = Period(T0 - timedelta(hours=1), T0 + timedelta(days=1))
+    report = view(stats_domain.aggregate(submissions, [lecture, fact], patrols, day_one))
 
     assert len(report["townships"]) == 14
     town = next(row for row in report["townships"] if row["township"] == TOWN)
@@ -167,7 +173,7 @@ def test_the_report_counts_each_figure_at_its_own_time_and_computes_the_rates():
     quiet = next(row for row in report["townships"] if row["township"] == "卓洋乡")
     assert quiet["rates"] == {"response": None, "resolution": None, "satisfaction": None}
 
-    only = stats_domain.aggregate(submissions, [lecture, fact], patrols, Window(), township="杉洋镇")
+    only = view(stats_domain.aggregate(submissions, [lecture, fact], patrols, Period(), township="杉洋镇"))
     assert [row["township"] for row in only["townships"]] == ["杉洋镇"]
     assert only["total"]["rates"]["satisfaction"] == 0.0
     assert only["total"]["counts"]["submitted"] == 1

@@ -1,4 +1,4 @@
-"""Patrol reports stored and settled: the report document, its order in the loop, the tier metrics.
+"""Patrol reports stored and settled: the report, its order in the loop, the tier metrics.
 
 A community report is two documents (the report, its order). Each write is single-document and
 repeatable: the report is stored first with its order's id already chosen; the order is then
@@ -11,70 +11,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import mongoengine
-from pymongo import DESCENDING
-
 from services.common.domain import Missing
 from services.common.ids import as_utc, new_id, utcnow
 from services.common.logs import get_logger
-from services.common.store import (
-    AggregateDocument,
-    AggregateStore,
-    AlreadyExists,
-    from_state,
-    holding,
-    to_state,
-)
-from services.requests import patrols, usecases
+from services.common.paging import newest_first
+from services.common.store import AlreadyExists, from_state, holding, to_state
 from services.requests.metrics import PATROL_REPORTS, PATROL_REPORTS_STORED
-from services.requests.models import RequestDocument
+from services.requests.orders import usecases
+from services.requests.orders.models import RequestDocument
+from services.requests.patrols import domain as patrols
+from services.requests.patrols.models import PatrolReportDocument, patrol_store
 
 log = get_logger(__name__)
 
 # A community report whose order is still missing this long after it was filed is finished by the sweep.
 SWEEP_AFTER = timedelta(seconds=5)
-
-
-class PatrolReportDocument(AggregateDocument):
-    """One patrol report (collection `patrol_reports`; the stats read `tier`, `township`, `reported_at`)."""
-
-    meta = {
-        "collection": "patrol_reports",
-        "indexes": [
-            ["steward_id", "-reported_at"],
-            ["township", "tier", "-reported_at"],
-            ["tier", "request_created"],
-            # "<steward>:<Idempotency-Key>", or the report id when no key was sent.
-            {"fields": ["idempotency_scope"], "unique": True},
-        ],
-    }
-
-    id = mongoengine.StringField(primary_key=True)
-    steward_id = mongoengine.StringField(required=True)
-    township = mongoengine.StringField(required=True)
-    village = mongoengine.StringField(required=True)
-    description = mongoengine.StringField(required=True)
-    tier = mongoengine.StringField(required=True)
-    status = mongoengine.StringField(required=True)
-    reported_at = mongoengine.DateTimeField(required=True)
-    address = mongoengine.StringField()
-    latitude = mongoengine.FloatField()
-    longitude = mongoengine.FloatField()
-    photo_urls = mongoengine.ListField(mongoengine.StringField())
-    resolution_note = mongoengine.StringField()
-    category = mongoengine.StringField()
-    urgency = mongoengine.StringField()
-    request_id = mongoengine.StringField()
-    request_created = mongoengine.BooleanField(default=False)
-    parties = mongoengine.ListField(mongoengine.StringField())
-    meetings = mongoengine.ListField(mongoengine.DictField())
-    closed_at = mongoengine.DateTimeField()
-    closed_by = mongoengine.StringField()
-    updated_at = mongoengine.DateTimeField()
-    idempotency_scope = mongoengine.StringField()
-
-
-patrol_store = AggregateStore(PatrolReportDocument)
 
 
 class UnknownReport(Missing):
@@ -167,21 +118,12 @@ def list_reports(
     before: str | None = None,
 ) -> list[patrols.PatrolReport]:
     """Newest first, filtered; `before` is the last id of the previous page."""
-    query: dict[str, Any] = {}
-    for name, value in (("steward_id", steward_id), ("township", township), ("tier", tier)):
-        if value:
-            query[name] = value
-    if status:
-        query["status"] = status
-    if before:
-        query["_id"] = {"$lt": before}
-    cursor = (
-        PatrolReportDocument._get_collection()
-        .find(query, {"outbox": 0})
-        .sort([("_id", DESCENDING)])
-        .limit(limit)
+    filters = (("steward_id", steward_id), ("township", township), ("tier", tier), ("status", status))
+    query = {name: value for name, value in filters if value}
+    found = newest_first(
+        PatrolReportDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
     )
-    return [_load(document) for document in cursor]
+    return [_load(document) for document in found]
 
 
 def order_statuses(request_ids: list[str]) -> dict[str, str]:
@@ -248,7 +190,7 @@ def settle_reports_closed_by_the_loop() -> int:
     settled = 0
     for document in waiting:
         outcome = statuses.get(document.get("request_id") or "")
-        if outcome not in ("closed", "cancelled", "rejected"):
+        if outcome not in patrols.ORDER_OUTCOMES:
             continue
         # Setting the same values twice is harmless, so a repeated sweep needs no lease.
         PatrolReportDocument._get_collection().update_one(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, get_args
 
+from services.common.schemas import URGENCIES
+
 CategoryCode = Literal[
     "elder_care",
     "study_help",
@@ -19,7 +21,6 @@ CategoryCode = Literal[
     "other",
 ]
 
-URGENCIES = ("low", "normal", "high", "urgent")
 # How much of a category's normal time an urgency allows: an urgent order gets a quarter of it.
 URGENCY_FACTOR = {"low": 2.0, "normal": 1.0, "high": 0.5, "urgent": 0.25}
 
@@ -168,3 +169,4 @@ CATEGORIES: dict[str, Category] = {
 }
 
 assert set(CATEGORIES) == set(get_args(CategoryCode)), "CategoryCode and CATEGORIES must list the same codes"
+assert set(URGENCY_FACTOR) == set(URGENCIES), "every urgency needs its factor"

@@ -1,4 +1,4 @@
-"""Micro-wishes (微心愿): staff post a beneficiary's small wish; it enters the loop as an order.
+"""Rules of micro-wishes (微心愿): the beneficiary's flags, where a wish stands on the wall (pure).
 
 A wish is an order with source "wish": its orderer is the staff member who posted it (so staff can
 rate the fulfilment on the beneficiary's behalf), its beneficiary travels in `source_details`, and
@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pymongo import DESCENDING
-
-from services.common.domain import Missing
-from services.requests import domain, usecases
-from services.requests.domain import ServiceRequest, Status
-from services.requests.models import RequestDocument, from_document
+from services.requests.orders.domain import Status, Submission
 
 Flag = Literal[
     "living_alone",
@@ -48,30 +43,20 @@ STATE_TEXT = {
     "fulfilled": ("已圆梦", "Fulfilled"),
     "withdrawn": ("已撤回", "Withdrawn"),
 }
+# The wall shows these unless asked for withdrawn wishes.
+ON_THE_WALL = ("open", "claimed", "fulfilled")
 
 
-class UnknownWish(Missing):
-    """No wish with that id."""
-
-
-def wall_state(status: Status) -> str:
+def wall_state(status: Status) -> WishState:
     """open, claimed, fulfilled or withdrawn."""
     return next(state for state, statuses in WALL.items() if status in statuses)
 
 
-def post_wish(
-    *,
-    staff_id: str,
-    beneficiary: dict[str, Any],
-    title: str,
-    description: str,
-    category: str,
-    urgency: str,
-    idempotency_key: str | None,
-    causation_id: str,
-) -> usecases.Submitted:
-    """Post a wish: one order, written once, announced by its own `request.submitted`."""
-    submission = domain.Submission(
+def wish_order(
+    *, staff_id: str, beneficiary: dict[str, Any], title: str, description: str, category: str, urgency: str
+) -> Submission:
+    """The order a wish becomes: posted by staff, for the beneficiary's village, to the claim pool."""
+    return Submission(
         resident_id=staff_id,
         category=category,
         title=title,
@@ -85,31 +70,3 @@ def post_wish(
         station=beneficiary["village"],
         source_details={"beneficiary": beneficiary},
     )
-    return usecases.submit_request(submission, idempotency_key, causation_id)
-
-
-def get_wish(wish_id: str) -> ServiceRequest:
-    """A wish (the order itself); `UnknownWish` when the id names no wish."""
-    document = RequestDocument._get_collection().find_one({"_id": wish_id, "source": "wish"}, {"outbox": 0})
-    if document is None:
-        raise UnknownWish("no wish with that id")
-    return from_document(document)
-
-
-def list_wishes(
-    *, state: str | None, township: str | None, limit: int, before: str | None
-) -> list[ServiceRequest]:
-    """The wall, newest first; withdrawn wishes only when asked for."""
-    states = [state] if state else ["open", "claimed", "fulfilled"]
-    query: dict[str, Any] = {
-        "source": "wish",
-        "status": {"$in": [status.value for name in states for status in WALL[name]]},
-    }
-    if township:
-        query["township"] = township
-    if before:
-        query["_id"] = {"$lt": before}
-    cursor = (
-        RequestDocument._get_collection().find(query, {"outbox": 0}).sort([("_id", DESCENDING)]).limit(limit)
-    )
-    return [from_document(document) for document in cursor]

@@ -1,25 +1,22 @@
-"""Open311 GeoReport v2, the requests stage's public face: the catalogue as services, orders as requests.
+"""Rules of Open311 GeoReport v2, the requests stage's public face: searches, posts, public status.
 
-Pure: no I/O. It maps the catalogue and stored requests to the GeoReport v2 documents, reads
-the standard parameters into a submission or a search, and renders JSON or XML (xmltodict turns
-the same dicts into the spec's XML, so both formats come from one structure).
+Pure: no I/O. It reads the standard parameters into a submission or a search, and says what
+the public may see of an order; every refusal is an `Open311Error` in GeoReport's own format.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import xmltodict
+from pydantic import TypeAdapter, ValidationError
 
 from services.common.county import TOWNSHIPS
-from services.common.ids import isoformat
-from services.requests import domain
-from services.requests.catalog import CATEGORIES, URGENCIES
-from services.requests.domain import STATUS_TEXT, ServiceRequest, Status
+from services.common.schemas import URGENCIES, Phone
+from services.requests.catalog.domain import CATEGORIES, Category
+from services.requests.orders.domain import STATUS_TEXT, ServiceRequest, Status, Submission
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 JURISDICTION = "gutian.civicloop"
@@ -44,6 +41,7 @@ PUBLIC_SOURCES = frozenset({"open311", "patrol"})
 # The resident's wording ("waiting for your rating") does not suit a public tracker.
 PUBLIC_STATUS_TEXT = {Status.COMPLETED: ("服务已完成", "Service completed")}
 ATTRIBUTE_KEY = re.compile(r"^attribute\[([A-Za-z0-9_]+)\]$")
+PHONE = TypeAdapter(Phone)
 
 
 class Open311Error(Exception):
@@ -55,79 +53,12 @@ class Open311Error(Exception):
         self.description = description
 
 
-# --- documents ---------------------------------------------------------------------------------------
-def discovery(base_url: str) -> dict[str, Any]:
-    """The discovery document: where the v2 endpoint is and which formats it speaks."""
-    return {
-        "changeset": CHANGESET,
-        "contact": "古田县新时代文明实践中心 / Gutian County Civilization Practice Centre",
-        "key_service": "Ask the county centre for an api_key to post requests.",
-        "endpoints": [
-            {
-                "specification": SPECIFICATION,
-                "url": base_url,
-                "changeset": CHANGESET,
-                "type": "production",
-                "formats": list(FORMATS.values()),
-            }
-        ],
-    }
-
-
-def services() -> list[dict[str, Any]]:
-    """The catalogue as GeoReport services; every one has attributes (metadata true)."""
-    return [
-        {
-            "service_code": category.code,
-            "service_name": f"{category.name_zh} {category.name_en}",
-            "description": f"{category.description_zh} / {category.description_en}".strip(" /"),
-            "metadata": True,
-            "type": "realtime",
-            "keywords": ", ".join(filter(None, [category.name_en.lower(), *category.skills])),
-            "group": "新时代文明实践 civilization practice",
-        }
-        for category in CATEGORIES.values()
-    ]
-
-
-def service_definition(service_code: str) -> dict[str, Any]:
-    """A service's attributes: the township and village it is for are required (the loop needs them)."""
+# --- rules ---------------------------------------------------------------------------------------------
+def category(service_code: str) -> Category:
+    """The catalogue's category a service code names; a 404 in GeoReport's format when none."""
     if service_code not in CATEGORIES:
         raise Open311Error(404, f"service_code {service_code!r} not found")
-    return {
-        "service_code": service_code,
-        "attributes": [
-            {
-                "variable": True,
-                "code": "township",
-                "datatype": "singlevaluelist",
-                "required": True,
-                "datatype_description": "one of the 14 townships of Gutian County",
-                "order": 1,
-                "description": "乡镇（街道） Township",
-                "values": [{"key": name, "name": name} for name in TOWNSHIPS],
-            },
-            {
-                "variable": True,
-                "code": "village",
-                "datatype": "string",
-                "required": True,
-                "datatype_description": "the village or community, up to 50 characters",
-                "order": 2,
-                "description": "村（社区） Village or community",
-            },
-            {
-                "variable": True,
-                "code": "urgency",
-                "datatype": "singlevaluelist",
-                "required": False,
-                "datatype_description": "how soon it is needed; normal when not given",
-                "order": 3,
-                "description": "紧急程度 Urgency",
-                "values": [{"key": urgency, "name": urgency} for urgency in URGENCIES],
-            },
-        ],
-    }
+    return CATEGORIES[service_code]
 
 
 def status_of(request: ServiceRequest) -> tuple[str, str]:
@@ -141,38 +72,6 @@ def status_of(request: ServiceRequest) -> tuple[str, str]:
     if reason and status in (Status.CANCELLED, Status.REJECTED):
         notes += f": {reason}"
     return ("open" if status in OPEN else "closed"), notes
-
-
-def request_view(request: ServiceRequest) -> dict[str, Any]:
-    """A stored order as a GeoReport service request; private orders show their category, not their text."""
-    category = CATEGORIES[request.category]
-    status, notes = status_of(request)
-    details = request.source_details or {}
-    public = request.source in PUBLIC_SOURCES
-    media = details.get("media_url") or next(iter(details.get("photo_urls") or []), None)
-    updated = max((entry.at for entry in request.timeline), default=request.submitted_at)
-    _, complete_by = category.deadlines(request.urgency).due(request.submitted_at)
-    return {
-        "service_request_id": request.id,
-        "status": status,
-        "status_notes": notes,
-        "service_name": f"{category.name_zh} {category.name_en}",
-        "service_code": request.category,
-        "description": request.description if public else f"{category.name_zh} {category.name_en}",
-        "agency_responsible": f"{request.township}新时代文明实践所",
-        "service_notice": f"编号 {request.code}",
-        "requested_datetime": isoformat(request.submitted_at),
-        "updated_datetime": isoformat(updated),
-        "expected_datetime": isoformat(complete_by),
-        "address": (
-            request.address if public and request.address else f"{request.township}{request.village}"
-        ),
-        "address_id": None,
-        "zipcode": ZIPCODE,
-        "lat": request.latitude,
-        "long": request.longitude,
-        "media_url": media if public else None,
-    }
 
 
 # --- input ---------------------------------------------------------------------------------------------
@@ -236,7 +135,7 @@ def parse_search(args: dict[str, str], now: datetime) -> Search:
 class Posted:
     """A POST requests call, read: the submission and the token the caller can follow it by."""
 
-    submission: domain.Submission
+    submission: Submission
     token: str
 
 
@@ -276,6 +175,14 @@ def _text(form: dict[str, Any], name: str, limit: int) -> str | None:
     return value or None
 
 
+def _is_phone(text: str) -> bool:
+    try:
+        PHONE.validate_python(text)
+    except ValidationError:
+        return False
+    return True
+
+
 def parse_post(form: dict[str, Any], token: str) -> Posted:
     """A POST requests call as a submission; every missing or bad field is a 400 naming it."""
     service_code = _text(form, "service_code", 64)
@@ -305,7 +212,7 @@ def parse_post(form: dict[str, Any], token: str) -> Posted:
         raise Open311Error(400, f"attribute[urgency] must be one of {', '.join(URGENCIES)}")
     description = _text(form, "description", 2000)
     phone = _text(form, "phone", 20)
-    if phone and not re.fullmatch(r"\+?[0-9][0-9 -]{4,19}", phone):
+    if phone and not _is_phone(phone):
         raise Open311Error(400, "phone is not a phone number")
     email = _text(form, "email", 254)
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
@@ -328,7 +235,7 @@ def parse_post(form: dict[str, Any], token: str) -> Posted:
         "media_url": media_url,
         "attributes": attributes,
     }
-    submission = domain.Submission(
+    submission = Submission(
         resident_id=f"open311:{caller}",
         category=service_code,
         title=title,
@@ -346,50 +253,3 @@ def parse_post(form: dict[str, Any], token: str) -> Posted:
         source_details={key: value for key, value in details.items() if value},
     )
     return Posted(submission, token)
-
-
-# --- output --------------------------------------------------------------------------------------------
-# The XML root and item element of each document (GeoReport v2's names).
-XML_SHAPES = {
-    "services": ("services", "service"),
-    "requests": ("service_requests", "request"),
-    "errors": ("errors", "error"),
-}
-
-
-def _xml_ready(value: Any) -> Any:
-    """Lists inside items become repeated child elements, as the spec's XML shows them."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if key == "values" and isinstance(item, list):
-                out[key] = {"value": [_xml_ready(v) for v in item]}
-            elif key == "attributes" and isinstance(item, list):
-                out[key] = {"attribute": [_xml_ready(v) for v in item]}
-            elif key == "endpoints" and isinstance(item, list):
-                out[key] = {"endpoint": [_xml_ready(v) for v in item]}
-            elif key == "formats" and isinstance(item, list):
-                out[key] = {"format": item}
-            else:
-                out[key] = _xml_ready(item)
-        return out
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def render(document: Any, fmt: str, shape: str | None = None, root: str | None = None) -> tuple[str, str]:
-    """(body, content type): JSON as is; XML under the spec's root and item elements."""
-    if fmt == "json":
-        return json.dumps(document, ensure_ascii=False), "application/json; charset=utf-8"
-    if shape is not None:
-        root_name, item_name = XML_SHAPES[shape]
-        tree = {root_name: {item_name: [_xml_ready(item) for item in document]}}
-    else:
-        tree = {root or "document": _xml_ready(document)}
-    return xmltodict.unparse(tree, encoding="utf-8"), "text/xml; charset=utf-8"
-
-
-def error_document(status: int, description: str) -> list[dict[str, Any]]:
-    """The GeoReport error list."""
-    return [{"code": status, "description": description}]

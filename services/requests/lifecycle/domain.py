@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from services.common import contracts
-from services.requests.domain import ServiceRequest, Status, TimelineEntry
+from services.requests.orders.domain import ServiceRequest, Status, TimelineEntry
 
 
 def _describe(kind: str, data: Any) -> tuple[Status | None, str, str, str, str | None]:
@@ -157,11 +157,3 @@ def record(
     after = request.stage_times
     reached = tuple(status for status in after if status not in before)
     return Progress(reached=reached, events=tuple(events))
-
-
-def rejection_reason(request: ServiceRequest) -> str | None:
-    """Why review rejected the request, as the resident reads it (None unless rejected)."""
-    for entry in request.timeline:
-        if entry.kind == "request.reviewed" and entry.status == Status.REJECTED:
-            return entry.note
-    return None

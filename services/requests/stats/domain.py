@@ -3,7 +3,7 @@
 A `Fact` is what the requests stage keeps about one request for the figures: its offers with
 their deadlines, the answers to them, the completion and the rating. Applying the same event
 twice leaves the same fact, and events may come in any order. `aggregate` turns facts, the
-submitted requests and the patrol reports of a period into the county report.
+submitted requests and the filed patrol reports of a period into the county report.
 
 Each figure is counted at the time of its own event (an offer at `offered_at`, an activity at
 `completed_at`, ...), the same way Prometheus counters count them, so the report of a period
@@ -18,9 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from services.common.county import TOWNSHIPS
+from services.requests.patrols.domain import Tier
 
 LECTURE_CATEGORY = "policy_lecture"
-PATROL_TIERS = ("resolved_on_site", "reported_to_community", "joint_consultation")
+PATROL_TIERS = tuple(tier.value for tier in Tier)
 SATISFIED_SCORES = frozenset({4, 5})
 FACT_EVENTS = ("task.offered", "task.accepted", "task.declined", "task.completed", "request.rated")
 
@@ -136,7 +137,7 @@ def apply(fact: Fact, kind: str, data: Any) -> Delta:
 
 # --- the report -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Window:
+class Period:
     """[start, end) in UTC; either side may be open."""
 
     start: datetime | None = None
@@ -193,34 +194,13 @@ class Tally:
             "satisfaction": _ratio(self.ratings_satisfied, self.ratings),
         }
 
-    def view(self) -> dict[str, Any]:
-        """The figures as the report shows them."""
-        return {
-            "activities": self.activities,
-            "volunteer_participations": self.participations,
-            "people_served": self.people_served,
-            "volunteer_hours": round(self.hours, 2),
-            "lectures": self.lectures,
-            "lecture_audience": self.lecture_audience,
-            "patrol_reports": {**self.patrol_reports, "total": sum(self.patrol_reports.values())},
-            "rates": self.rates(),
-            "counts": {
-                "submitted": self.submitted,
-                "completed": self.activities,
-                "offers": self.offers,
-                "offers_accepted_in_time": self.offers_accepted_in_time,
-                "ratings": self.ratings,
-                "ratings_4_or_5": self.ratings_satisfied,
-            },
-        }
-
 
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
 @dataclass(frozen=True)
-class Submission:
+class SubmittedRequest:
     """A submitted request as the report counts it."""
 
     township: str
@@ -229,7 +209,7 @@ class Submission:
 
 
 @dataclass(frozen=True)
-class PatrolReport:
+class FiledReport:
     """A steward's patrol report as the report counts it."""
 
     township: str
@@ -237,13 +217,23 @@ class PatrolReport:
     reported_at: datetime
 
 
+@dataclass(frozen=True)
+class Report:
+    """The county report of a period: each township's tally (all 14, or the one asked for), the total."""
+
+    period: Period
+    township: str | None
+    townships: dict[str, Tally]
+    total: Tally
+
+
 def aggregate(
-    submissions: Iterable[Submission],
+    submissions: Iterable[SubmittedRequest],
     facts: Iterable[Fact],
-    patrols: Iterable[PatrolReport],
-    window: Window,
+    patrols: Iterable[FiledReport],
+    period: Period,
     township: str | None = None,
-) -> dict[str, Any]:
+) -> Report:
     """The county report of a period: per township (all 14 unless one is asked for) and in total."""
     names = [township] if township else list(TOWNSHIPS)
     tallies: dict[str, Tally] = {name: Tally() for name in names}
@@ -254,17 +244,17 @@ def aggregate(
         return tallies.setdefault(name, Tally())
 
     for submission in submissions:
-        if window.holds(submission.submitted_at) and (tally := tally_of(submission.township)):
+        if period.holds(submission.submitted_at) and (tally := tally_of(submission.township)):
             tally.submitted += 1
     for fact in facts:
         tally = tally_of(fact.township)
         if tally is None:
             continue
         for task_id, offer in fact.offers.items():
-            if window.holds(offer.offered_at):
+            if period.holds(offer.offered_at):
                 tally.offers += 1
                 tally.offers_accepted_in_time += fact.accepted_in_time(task_id)
-        if fact.completion and window.holds(fact.completion.at):
+        if fact.completion and period.holds(fact.completion.at):
             tally.activities += 1
             tally.participations += fact.completion.participations
             tally.people_served += fact.completion.people_served
@@ -272,20 +262,14 @@ def aggregate(
             if fact.category == LECTURE_CATEGORY:
                 tally.lectures += 1
                 tally.lecture_audience += fact.completion.people_served
-        if fact.rating and window.holds(fact.rating.at):
+        if fact.rating and period.holds(fact.rating.at):
             tally.ratings += 1
             tally.ratings_satisfied += fact.rating.score in SATISFIED_SCORES
     for report in patrols:
-        if window.holds(report.reported_at) and (tally := tally_of(report.township)):
+        if period.holds(report.reported_at) and (tally := tally_of(report.township)):
             tally.patrol_reports[report.tier] = tally.patrol_reports.get(report.tier, 0) + 1
 
     total = Tally()
     for tally in tallies.values():
         total.add(tally)
-    return {
-        "from": window.start,
-        "to": window.end,
-        "township": township,
-        "townships": [{"township": name, **tally.view()} for name, tally in tallies.items()],
-        "total": total.view(),
-    }
+    return Report(period=period, township=township, townships=tallies, total=total)

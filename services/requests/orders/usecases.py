@@ -1,22 +1,27 @@
-"""The requests stage's use cases: load, let the domain decide, save state and events together."""
+"""Residents' orders: load, let the domain decide, save the request and its events together."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import DESCENDING
-
 from services.common.auth import Principal, mask_phone
 from services.common.domain import Missing
-from services.common.events import Envelope, make_event
+from services.common.events import envelopes
 from services.common.ids import new_id, utcnow
 from services.common.logs import bind_context
+from services.common.paging import newest_first
 from services.common.store import AlreadyExists, holding
-from services.requests import domain, lifecycle, stats
-from services.requests.domain import ServiceRequest
-from services.requests.metrics import OPEN_REQUESTS, TRANSITIONS, observe_delta, observe_progress
-from services.requests.models import RequestDocument, from_document, next_code, requests_store, to_document
+from services.requests.metrics import OPEN_REQUESTS, TRANSITIONS
+from services.requests.orders import domain
+from services.requests.orders.domain import ServiceRequest
+from services.requests.orders.models import (
+    RequestDocument,
+    from_document,
+    next_code,
+    requests_store,
+    to_document,
+)
 
 PRODUCER = "requests"
 CODE_ATTEMPTS = 20
@@ -32,6 +37,11 @@ class Submitted:
     created: bool
 
 
+def _stored(selector: dict[str, Any]) -> ServiceRequest | None:
+    document = RequestDocument._get_collection().find_one(selector, {"outbox": 0})
+    return from_document(document) if document else None
+
+
 def submit_request(
     submission: domain.Submission,
     idempotency_key: str | None,
@@ -40,10 +50,8 @@ def submit_request(
 ) -> Submitted:
     """Store a new request with its `request.submitted` event; a repeated key returns the first one."""
     scope = f"{submission.resident_id}:{idempotency_key}" if idempotency_key else None
-    if scope:
-        existing = RequestDocument._get_collection().find_one({"idempotency_scope": scope}, {"outbox": 0})
-        if existing:
-            return Submitted(from_document(existing), created=False)
+    if scope and (earlier := _stored({"idempotency_scope": scope})) is not None:
+        return Submitted(earlier, created=False)
     now = utcnow()
     # A caller may fix the id beforehand (a patrol report names its order before it exists).
     request_id = request_id or new_id()
@@ -57,31 +65,24 @@ def submit_request(
             now=now,
             masked_phone=mask_phone(submission.contact_phone),
         )
-        envelopes = [
-            make_event(
-                events[0],
-                producer=PRODUCER,
-                correlation_id=request_id,
-                causation_id=causation_id,
-                event_id=event_id,
-                occurred_at=now,
-            )
-        ]
+        outbox = envelopes(
+            events,
+            producer=PRODUCER,
+            correlation_id=request_id,
+            causation_id=causation_id,
+            occurred_at=now,
+            first_event_id=event_id,
+        )
         state = {**to_document(request), "idempotency_scope": scope or request_id, "updated_at": now}
         try:
-            requests_store.insert(request_id, state, envelopes)
+            requests_store.insert(request_id, state, outbox)
             break
         except AlreadyExists:
-            if scope:
-                # Two calls with the same key raced; the other one stored first: answer with its request.
-                existing = RequestDocument._get_collection().find_one(
-                    {"idempotency_scope": scope}, {"outbox": 0}
-                )
-                if existing is not None:
-                    return Submitted(from_document(existing), created=False)
-            stored = RequestDocument._get_collection().find_one({"_id": request_id}, {"outbox": 0})
-            if stored is not None:
-                return Submitted(from_document(stored), created=False)
+            # Two calls with the same key raced; the other one stored first: answer with its request.
+            if scope and (earlier := _stored({"idempotency_scope": scope})) is not None:
+                return Submitted(earlier, created=False)
+            if (earlier := _stored({"_id": request_id})) is not None:
+                return Submitted(earlier, created=False)
             # Otherwise the day's code was handed out twice under contention: take the next one.
     else:
         raise RuntimeError("could not find a free request code")
@@ -109,47 +110,17 @@ def cancel_request(
     event_id = new_id()
     actor = "resident" if principal.sub == request.resident_id else f"{principal.role.value}"
     events = domain.cancel(request, by=actor, reason=reason, event_id=event_id, now=now, by_id=principal.sub)
-    envelopes = [
-        make_event(
-            data,
-            producer=PRODUCER,
-            correlation_id=request.id,
-            causation_id=causation_id,
-            event_id=event_id if index == 0 else None,
-            occurred_at=now,
-        )
-        for index, data in enumerate(events)
-    ]
-    requests_store.save(request.id, request.version, {**to_document(request), "updated_at": now}, envelopes)
+    outbox = envelopes(
+        events,
+        producer=PRODUCER,
+        correlation_id=request.id,
+        causation_id=causation_id,
+        occurred_at=now,
+        first_event_id=event_id,
+    )
+    requests_store.save(request.id, request.version, {**to_document(request), "updated_at": now}, outbox)
     TRANSITIONS.labels(request.township, request.category, domain.Status.CANCELLED.value).inc()
     return request
-
-
-@holding(requests_store, lambda _envelope, data: data.request_id)
-def record_lifecycle_event(envelope: Envelope, data: Any) -> None:
-    """Put another stage's event on the request's timeline; closing the request when it is rated."""
-    request_id = data.request_id
-    document = requests_store.get(request_id)
-    if document is None:
-        raise UnknownRequest(f"{envelope.type} names request {request_id}, which is not stored here")
-    request = from_document(document)
-    if request.has_seen(envelope.id):
-        return
-    now = utcnow()
-    # The rollout figures first: rewriting them is harmless if saving the request fails below.
-    delta = stats.record_fact(envelope, data)
-    progress = lifecycle.record(
-        request, envelope.type, data, event_id=envelope.id, occurred_at=envelope.occurred_at, now=now
-    )
-    envelopes = [
-        make_event(
-            event, producer=PRODUCER, correlation_id=request.id, causation_id=envelope.id, occurred_at=now
-        )
-        for event in progress.events
-    ]
-    requests_store.save(request.id, request.version, {**to_document(request), "updated_at": now}, envelopes)
-    observe_progress(request, progress.reached)
-    observe_delta(request.township, request.category, delta)
 
 
 def list_requests(
@@ -161,22 +132,19 @@ def list_requests(
     before: str | None = None,
 ) -> list[ServiceRequest]:
     """Newest first, filtered; `before` is the id of the last request of the previous page."""
-    query: dict[str, Any] = {}
-    if resident_id:
-        query["resident_id"] = resident_id
-    if township:
-        query["township"] = township
-    if status:
-        query["status"] = status
-    if before:
-        query["_id"] = {"$lt": before}
-    cursor = (
-        RequestDocument._get_collection()
-        .find(query, {"outbox": 0, "timeline": 0})
-        .sort([("_id", DESCENDING)])
-        .limit(limit)
+    query = {
+        name: value
+        for name, value in (("resident_id", resident_id), ("township", township), ("status", status))
+        if value
+    }
+    found = newest_first(
+        RequestDocument._get_collection(),
+        query,
+        limit=limit,
+        before=before,
+        projection={"outbox": 0, "timeline": 0},
     )
-    return [from_document(document) for document in cursor]
+    return [from_document(document) for document in found]
 
 
 def measure_open_requests() -> None:

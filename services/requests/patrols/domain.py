@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from services.common.domain import DomainError, StateConflict
-from services.requests import domain
-from services.requests.catalog import CATEGORIES
+from services.requests.catalog.domain import CATEGORIES
+from services.requests.orders import domain
 
 
 class Tier(enum.StrEnum):
@@ -186,6 +186,17 @@ def close(report_: PatrolReport, *, note: str, by: str, now: datetime) -> None:
     report_.resolution_note = note
     report_.closed_at = now
     report_.closed_by = by
+
+
+# A community report is settled once its order is, whatever the report's stored status says yet.
+ORDER_OUTCOMES = frozenset({"closed", "cancelled", "rejected"})
+
+
+def current_status(report_: PatrolReport, order_status: str | None) -> PatrolStatus:
+    """The report's status; a community report is closed as soon as its order is."""
+    if report_.tier == Tier.REPORTED_TO_COMMUNITY and order_status in ORDER_OUTCOMES:
+        return PatrolStatus.CLOSED
+    return PatrolStatus(report_.status)
 
 
 def order_for(report_: PatrolReport) -> domain.Submission:

@@ -7,19 +7,20 @@ from typing import Any
 from pymongo import DESCENDING
 
 from services.common.ids import new_id
-from services.requests import open311, usecases
-from services.requests.domain import ServiceRequest
-from services.requests.models import RequestDocument, from_document
+from services.requests.open311 import domain
+from services.requests.orders import usecases
+from services.requests.orders.domain import ServiceRequest
+from services.requests.orders.models import RequestDocument, from_document
 
 
 def post_request(form: dict[str, Any], causation_id: str) -> tuple[ServiceRequest, str]:
     """Turn a GeoReport POST into an order of the loop; (the order, its token)."""
-    posted = open311.parse_post(form, token=new_id())
+    posted = domain.parse_post(form, token=new_id())
     result = usecases.submit_request(posted.submission, None, causation_id)
     return result.request, posted.token
 
 
-def find_requests(search: open311.Search) -> list[ServiceRequest]:
+def find_requests(search: domain.Search) -> list[ServiceRequest]:
     """Orders matching a search, newest first (ids may be request ids or human codes)."""
     query: dict[str, Any]
     if search.ids:
@@ -35,7 +36,7 @@ def find_requests(search: open311.Search) -> list[ServiceRequest]:
         RequestDocument._get_collection()
         .find(query, {"outbox": 0})
         .sort([("submitted_at", DESCENDING)])
-        .limit(open311.MAX_RESULTS)
+        .limit(domain.MAX_RESULTS)
     )
     return [from_document(document) for document in cursor]
 

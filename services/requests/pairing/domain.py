@@ -1,11 +1,10 @@
-"""Pairing visits (结对帮扶) enter the loop as orders: one request per visit, for the paired volunteers."""
+"""A pairing visit (结对帮扶) as an order: one request per visit, for the paired volunteers (pure)."""
 
 from __future__ import annotations
 
 from services.common import contracts
-from services.common.events import Envelope
-from services.requests import domain, usecases
-from services.requests.catalog import CATEGORIES
+from services.requests.catalog.domain import CATEGORIES
+from services.requests.orders.domain import Submission
 
 TITLE = "结对帮扶上门探访"
 DESCRIPTION = "结对志愿者定期上门探访（Pairing visit by the paired volunteers）"
@@ -16,12 +15,12 @@ def beneficiary_account(data: contracts.PairingVisitDue) -> str:
     return data.resident_id or f"beneficiary:{data.beneficiary_id}"
 
 
-def on_pairing_visit_due(envelope: Envelope, data: contracts.PairingVisitDue) -> None:
-    """Order the visit once (the visit id is the idempotency key), pre-assigned to the paired volunteers."""
+def visit_order(data: contracts.PairingVisitDue) -> Submission:
+    """The order a visit becomes, pre-assigned to the paired volunteers."""
     category = data.category if data.category in CATEGORIES else "elder_care"
     description = DESCRIPTION + (f"：{data.note}" if data.note else "")
     windowed = data.complete_by is not None and data.complete_by > data.due_at
-    submission = domain.Submission(
+    return Submission(
         resident_id=beneficiary_account(data),
         category=category,
         title=TITLE,
@@ -35,9 +34,4 @@ def on_pairing_visit_due(envelope: Envelope, data: contracts.PairingVisitDue) ->
         source="pairing",
         source_ref=data.visit_id,
         preassigned_volunteer_ids=tuple(data.volunteer_ids),
-    )
-    usecases.submit_request(
-        submission,
-        f"pairing:{data.visit_id}",
-        causation_id=envelope.id,
     )

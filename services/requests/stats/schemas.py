@@ -1,27 +1,14 @@
-"""HTTP entrypoint of the county report: `GET /api/v1/stats/rollout?from=&to=&township=`."""
+"""The county report's query and view, and the function that builds the view from a report."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.common.auth import STAFF, require
 from services.common.county import Township
-from services.common.errors import Forbidden
-from services.common.schemas import ERROR_RESPONSES
-from services.requests import stats
-
-stats_api = APIBlueprint(
-    "stats",
-    __name__,
-    url_prefix="/api/v1/stats",
-    abp_tags=[Tag(name="stats", description="the county's rollout figures")],
-    abp_security=[{"bearer": []}],
-    abp_responses=ERROR_RESPONSES,
-)
+from services.common.schemas import View
+from services.requests.stats.domain import Report, Tally
 
 
 class RolloutQuery(BaseModel):
@@ -54,13 +41,24 @@ class RolloutQuery(BaseModel):
         return self
 
 
-class RateSet(BaseModel):
+class RateSet(View):
     response: float | None = Field(description="offers accepted within their deadline / offers")
     resolution: float | None = Field(description="completed / submitted")
     satisfaction: float | None = Field(description="ratings of 4 or 5 / ratings")
 
 
-class RolloutFigures(BaseModel):
+class Counts(View):
+    """What the rates are computed from."""
+
+    submitted: int
+    completed: int
+    offers: int
+    offers_accepted_in_time: int
+    ratings: int
+    ratings_4_or_5: int
+
+
+class RolloutFigures(View):
     activities: int = Field(description="completed services")
     volunteer_participations: int = Field(description="志愿者参与人次")
     people_served: int = Field(description="服务群众人次")
@@ -69,31 +67,57 @@ class RolloutFigures(BaseModel):
     lecture_audience: int
     patrol_reports: dict[str, int] = Field(description="by resolution tier, and total")
     rates: RateSet
-    counts: dict[str, int]
+    counts: Counts
 
 
 class TownshipFigures(RolloutFigures):
     township: str
 
 
-class RolloutView(BaseModel):
+class RolloutView(View):
     """The county report: every township (or the one asked for) and the total."""
 
-    start: datetime | None = Field(None, alias="from")
-    end: datetime | None = Field(None, alias="to")
-    township: str | None = None
+    model_config = ConfigDict(extra="forbid", validate_by_name=True, serialize_by_alias=True)
+
+    start: datetime | None = Field(alias="from")
+    end: datetime | None = Field(alias="to")
+    township: str | None
     generated_at: datetime
     townships: list[TownshipFigures]
     total: RolloutFigures
 
 
-@stats_api.get("/rollout", responses={200: RolloutView})
-def rollout(query: RolloutQuery) -> dict[str, Any]:
-    """The county report (dispatchers and admins; township staff get their own township)."""
-    principal = require(*STAFF)
-    township = query.township
-    if principal.township:
-        if township and township != principal.township:
-            raise Forbidden(f"you see figures of {principal.township} only", field="township")
-        township = principal.township
-    return stats.rollout(query.start, query.end, township)
+def _figures(tally: Tally) -> dict[str, object]:
+    rates = tally.rates()
+    return {
+        "activities": tally.activities,
+        "volunteer_participations": tally.participations,
+        "people_served": tally.people_served,
+        "volunteer_hours": round(tally.hours, 2),
+        "lectures": tally.lectures,
+        "lecture_audience": tally.lecture_audience,
+        "patrol_reports": {**tally.patrol_reports, "total": sum(tally.patrol_reports.values())},
+        "rates": RateSet(**rates),
+        "counts": Counts(
+            submitted=tally.submitted,
+            completed=tally.activities,
+            offers=tally.offers,
+            offers_accepted_in_time=tally.offers_accepted_in_time,
+            ratings=tally.ratings,
+            ratings_4_or_5=tally.ratings_satisfied,
+        ),
+    }
+
+
+def rollout_view(report: Report, generated_at: datetime) -> RolloutView:
+    """The report as the API shows it."""
+    return RolloutView(
+        start=report.period.start,
+        end=report.period.end,
+        township=report.township,
+        generated_at=generated_at,
+        townships=[
+            TownshipFigures(township=name, **_figures(tally)) for name, tally in report.townships.items()
+        ],
+        total=RolloutFigures(**_figures(report.total)),
+    )

@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.ids import as_utc
 from services.common.store import AggregateDocument, AggregateStore
-from services.requests.domain import ServiceRequest, Status, TimelineEntry
+from services.requests.orders.domain import ServiceRequest, Status, TimelineEntry
 
 
 class RequestDocument(AggregateDocument):

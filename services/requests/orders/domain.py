@@ -7,13 +7,13 @@ order and any number of times and the request still ends in the same state.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from services.common import contracts
 from services.common.domain import DomainError, StateConflict
-from services.requests.catalog import CATEGORIES
+from services.requests.catalog.domain import CATEGORIES
 
 
 class Status(enum.StrEnum):
@@ -300,12 +300,43 @@ def cancel(
     ]
 
 
-def status_text(status: Status) -> dict[str, str]:
-    """The status as residents read it, in Chinese and English."""
-    zh, en = STATUS_TEXT[status]
-    return {"zh": zh, "en": en}
+def rejection_reason(request: ServiceRequest) -> str | None:
+    """Why review rejected the request, as the resident reads it (None unless rejected)."""
+    for entry in request.timeline:
+        if entry.kind == "request.reviewed" and entry.status == Status.REJECTED:
+            return entry.note
+    return None
 
 
-def without_timeline(request: ServiceRequest) -> ServiceRequest:
-    """A copy for list views, which do not carry the timeline."""
-    return replace(request, timeline=[])
+# --- who sees what ---------------------------------------------------------------------------------
+SERVICE_CODE_STATUSES = frozenset({Status.ACCEPTED, Status.IN_SERVICE})
+# Orders placed for someone without an account of their own: staff pass the code on by phone.
+STAFF_RELAYED_SOURCES = frozenset({"pairing", "open311"})
+
+
+def sees_service_code(request: ServiceRequest, viewer_id: str, viewer_is_staff: bool) -> bool:
+    """Whether the viewer is shown the service code: its resident (or staff relaying it), while it is used."""
+    # Reading the code out is how the resident confirms the visit (check-in and check-out).
+    relays_code = viewer_is_staff and request.source in STAFF_RELAYED_SOURCES
+    return (viewer_id == request.resident_id or relays_code) and request.status in SERVICE_CODE_STATUSES
+
+
+def sees_phone(request: ServiceRequest, viewer_id: str, viewer_is_staff: bool) -> bool:
+    """Whether the viewer is shown the contact phone in full: its resident and staff only."""
+    return viewer_id == request.resident_id or viewer_is_staff
+
+
+def mask_name(name: str | None) -> str:
+    """`张秀英` → `张*英`, `李明` → `李*`: recognisable to neighbours, not a full name in public."""
+    if not name:
+        return ""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def short_ref(actor_id: str | None) -> str:
+    """The last four characters of an id: enough to tell two volunteers apart, no more."""
+    return f"…{actor_id[-4:]}" if actor_id else ""

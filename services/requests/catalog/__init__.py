@@ -1,0 +1,1 @@
+"""The catalogue of services residents can order: categories, skills, deadlines per urgency."""

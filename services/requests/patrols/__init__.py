@@ -1,0 +1,1 @@
+"""Alley stewards' patrol reports (小巷管家) and how each is settled."""

@@ -1,0 +1,1 @@
+"""The county's rollout figures: facts kept per request, the report of a period, their gauges."""
