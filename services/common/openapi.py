@@ -25,6 +25,10 @@ from services.common.logs import get_logger
 log = get_logger(__name__)
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+VALIDATION_ERROR_REF = {
+    "type": "array",
+    "items": {"$ref": "#/components/schemas/ValidationErrorModel"},
+}
 PROBLEM_DESCRIPTIONS = {
     400: "The body is not JSON, or not a JSON object",
     401: "No valid bearer token",
@@ -67,10 +71,11 @@ def document_problems(document: dict[str, Any]) -> None:
             if operation.get("requestBody") or any(p.get("in") in ("query", "header") for p in parameters):
                 statuses.update(WITH_INPUT)
             for status, answer in list(responses.items()):
-                # Problems a route declared itself (a 409, say) move to the problem media type.
+                # Problems a route declared itself (a 409, say) move to the problem media type, and
+                # flask-openapi3's own 422 model gives way to the problem the app really answers with.
                 content = answer.get("content", {}) if isinstance(answer, dict) else {}
                 schema = content.get("application/json", {}).get("schema")
-                if schema == PROBLEM_REF:
+                if schema == PROBLEM_REF or (status == "422" and schema == VALIDATION_ERROR_REF):
                     responses[status] = _problem(int(status))
             for status in statuses:
                 responses.setdefault(str(status), _problem(status))
