@@ -13,9 +13,9 @@ SERVICE = "volunteers"
 
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the accepting stage."""
-    from services.volunteers.api import ALL_BLUEPRINTS
-    from services.volunteers.pool import pool_api
-    from services.volunteers.team_tasks import team_tasks_api
+    from services.volunteers.pool.usecases import pool_api
+    from services.volunteers.tasks.api import ALL_BLUEPRINTS
+    from services.volunteers.tasks.team import team_tasks_api
 
     return create_service_app(
         SERVICE,
@@ -28,12 +28,12 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
 def worker_spec() -> WorkerSpec:
     """What the volunteers worker consumes and relays."""
     from services.common.worker import PeriodicJob
-    from services.volunteers import pairing_service
-    from services.volunteers.handlers import HANDLERS
-    from services.volunteers.models import TaskDocument, TeamDocument, VolunteerDocument
-    from services.volunteers.organisation_service import InstituteDocument
-    from services.volunteers.pool import OTHER_DOCUMENTS as POOL_DOCUMENTS
-    from services.volunteers.usecases import OTHER_DOCUMENTS
+    from services.volunteers.organisation.usecases import InstituteDocument
+    from services.volunteers.pairing import usecases as pairing_service
+    from services.volunteers.pool.usecases import OTHER_DOCUMENTS as POOL_DOCUMENTS
+    from services.volunteers.tasks.handlers import HANDLERS
+    from services.volunteers.tasks.models import TaskDocument, TeamDocument, VolunteerDocument
+    from services.volunteers.tasks.usecases import OTHER_DOCUMENTS
 
     settings = load_settings(SERVICE)
     return WorkerSpec(

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pypdf
 
 from services.common.ids import utcnow
-from services.volunteers import pairing_service
-from services.volunteers.models import HoursEntry, TaskDocument
-from services.volunteers.pairing_service import VISITS_MISSED, PairingDocument, VisitDocument
+from services.volunteers.pairing import usecases as pairing_service
+from services.volunteers.pairing.usecases import VISITS_MISSED, PairingDocument, VisitDocument
+from services.volunteers.tasks.models import HoursEntry, TaskDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 

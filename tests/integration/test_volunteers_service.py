@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.volunteers.models import HoursEntry, TaskDocument
+from services.volunteers.tasks.models import HoursEntry, TaskDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 

@@ -15,7 +15,7 @@ from services.common.errors import validation_problem
 from services.common.settings import Settings
 from services.ratings.domain import NotYourRequest
 from services.requests.domain import NotCancellable
-from services.volunteers.domain import NotYourTask
+from services.volunteers.tasks.domain import NotYourTask
 
 SECRET = "unit-test-secret-0123456789-abcdefghij"
 

@@ -14,8 +14,12 @@ from services.common import contracts
 from services.common.county import TOWNSHIPS
 from services.common.domain import DomainError, StateConflict
 from services.ratings import followups
-from services.volunteers import certificate, domain, hours, organisation, pairing
-from services.volunteers.domain import TaskStatus, Team, Volunteer
+from services.volunteers.hours import certificate
+from services.volunteers.hours import domain as hours
+from services.volunteers.organisation import domain as organisation
+from services.volunteers.pairing import domain as pairing
+from services.volunteers.tasks import domain
+from services.volunteers.tasks.domain import TaskStatus, Team, Volunteer
 from tests import factories
 from tests.factories import NOW
 

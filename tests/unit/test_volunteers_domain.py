@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from services.common import contracts
-from services.volunteers import domain, hours
-from services.volunteers.domain import TaskStatus
+from services.volunteers.hours import domain as hours
+from services.volunteers.tasks import domain
+from services.volunteers.tasks.domain import TaskStatus
 from tests import factories
 from tests.factories import NOW
 

@@ -8,16 +8,17 @@ import mongoengine
 from pymongo import DESCENDING
 
 from services.common.store import from_state, holding, to_state
-from services.volunteers import organisation, usecases
-from services.volunteers.domain import Team, Volunteer
-from services.volunteers.models import (
+from services.volunteers.organisation import domain as organisation
+from services.volunteers.organisation.domain import Institute
+from services.volunteers.tasks import usecases
+from services.volunteers.tasks.domain import Team, Volunteer
+from services.volunteers.tasks.models import (
     StationDocument,
     TeamDocument,
     VolunteerDocument,
     teams_store,
     volunteers_store,
 )
-from services.volunteers.organisation import Institute
 
 
 class InstituteDocument(mongoengine.Document):

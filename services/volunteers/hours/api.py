@@ -12,8 +12,10 @@ from services.common.auth import STAFF, Role, require
 from services.common.errors import NotFound
 from services.common.ids import utcnow
 from services.common.schemas import ERROR_RESPONSES, StrictBody
-from services.volunteers import certificate, hours_service, usecases
-from services.volunteers.schemas import TaskPath, VolunteerPath
+from services.volunteers.hours import certificate
+from services.volunteers.hours import usecases as hours_service
+from services.volunteers.tasks import usecases
+from services.volunteers.tasks.schemas import TaskPath, VolunteerPath
 
 COMMON = {"abp_security": [{"bearer": []}], "abp_responses": ERROR_RESPONSES}
 hours_tasks_api = APIBlueprint(
@@ -49,7 +51,7 @@ class CorrectionBody(StrictBody):
 @hours_tasks_api.post("/<task_id>/check-out")
 def check_out_task(path: TaskPath, body: CheckOutBody) -> dict[str, Any]:
     """End the service with the resident's code; hours = check-out − check-in, for every participant."""
-    from services.volunteers.api import present_task
+    from services.volunteers.tasks.api import present_task
 
     principal = require(Role.VOLUNTEER)
     task = hours_service.check_out(path.task_id, principal.sub, body.code, body.participant_ids, g.request_id)

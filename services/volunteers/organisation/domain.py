@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from services.common import contracts
 from services.common.county import COUNTY, TOWNSHIPS
 from services.common.domain import DomainError, StateConflict
-from services.volunteers.domain import TEAM_KINDS, Team, Volunteer, snapshot, team_snapshot
+from services.volunteers.tasks.domain import TEAM_KINDS, Team, Volunteer, snapshot, team_snapshot
 
 CENTRE = {
     "id": "centre",

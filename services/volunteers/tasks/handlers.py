@@ -5,7 +5,9 @@ from __future__ import annotations
 from services.common import contracts
 from services.common.consumer import HandlerMap
 from services.common.events import Envelope
-from services.volunteers import pairing_service, pool, usecases
+from services.volunteers.pairing import usecases as pairing_service
+from services.volunteers.pool import usecases as pool
+from services.volunteers.tasks import usecases
 
 
 def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None:

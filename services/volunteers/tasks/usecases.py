@@ -15,9 +15,9 @@ from services.common.domain import Missing
 from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
 from services.common.store import AlreadyExists, from_state, holding, to_state
-from services.volunteers import domain
-from services.volunteers.domain import Task, TaskStatus, Team, Volunteer
-from services.volunteers.models import (
+from services.volunteers.tasks import domain
+from services.volunteers.tasks.domain import Task, TaskStatus, Team, Volunteer
+from services.volunteers.tasks.models import (
     CancelledRequest,
     HoursEntry,
     StationDocument,
@@ -202,13 +202,13 @@ def act_on_task(
     if task.volunteer_id != volunteer_id:
         raise NotFoundHere("no task with that id in your inbox")
     if action is domain.accept and task.status == TaskStatus.OFFERED:
-        from services.volunteers.pool import reserve_for_accept
+        from services.volunteers.pool.usecases import reserve_for_accept
 
         reserve_for_accept(task)  # a request that went on to the claim pool has one winner only
     events = action(task, volunteer_id, now=utcnow(), **arguments)
     tasks_store.save(task.id, task.version, to_state(task), _envelopes(events, task.request_id, causation_id))
     if task.status == TaskStatus.DECLINED:
-        from services.volunteers.pool import release
+        from services.volunteers.pool.usecases import release
 
         release(task)  # a declined hand-picked offer of a pooled request opens it again
     return task
@@ -219,7 +219,7 @@ def receive_offer(envelope: Envelope, offer: contracts.TaskOffered) -> None:
     siblings = list(TaskDocument._get_collection().find({"request_id": offer.request_id}, {"outbox": 0}))
     superseded = any(doc["attempt"] > offer.attempt for doc in siblings if doc["_id"] != offer.task_id)
     cancelled = CancelledRequest.objects(id=offer.request_id).count() > 0
-    from services.volunteers.pool import reserve_for_offer
+    from services.volunteers.pool.usecases import reserve_for_offer
 
     # A hand-picked offer of a pooled request must win the pool's single claim, or it is born withdrawn.
     superseded = superseded or not reserve_for_offer(offer)

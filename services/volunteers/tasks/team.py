@@ -17,10 +17,10 @@ from services.common.events import make_event
 from services.common.ids import utcnow
 from services.common.schemas import ERROR_RESPONSES, StrictBody
 from services.common.store import from_state, holding, to_state
-from services.volunteers import hours
-from services.volunteers.domain import Task, TaskStatus, WrongTaskState
-from services.volunteers.models import TaskDocument, TeamDocument, tasks_store, teams_store
-from services.volunteers.usecases import NotFoundHere, get_task
+from services.volunteers.hours import domain as hours
+from services.volunteers.tasks.domain import Task, TaskStatus, WrongTaskState
+from services.volunteers.tasks.models import TaskDocument, TeamDocument, tasks_store, teams_store
+from services.volunteers.tasks.usecases import NotFoundHere, get_task
 
 
 # --- rules (pure) ----------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def act_as_leader(
         raise NotFoundHere("no task with that id for a team you lead")
     now = utcnow()
     if server_id is not None:
-        from services.volunteers.pool import reserve_for_accept
+        from services.volunteers.pool.usecases import reserve_for_accept
 
         if task.status == TaskStatus.OFFERED:
             reserve_for_accept(task)
@@ -145,7 +145,7 @@ team_tasks_api = APIBlueprint(
 def list_team_tasks(query: TeamInboxQuery) -> dict[str, Any]:
     """The inbox of the teams the caller leads."""
     principal = require(Role.VOLUNTEER)
-    from services.volunteers.api import present_task
+    from services.volunteers.tasks.api import present_task
 
     return {"items": [present_task(t) for t in team_inbox(principal.sub, query.status, query.limit)]}
 
@@ -154,7 +154,7 @@ def list_team_tasks(query: TeamInboxQuery) -> dict[str, Any]:
 def accept_for_team(path: TaskPath, body: TeamAcceptBody) -> dict[str, Any]:
     """Accept a team's offer as its leader, naming the member who serves."""
     principal = require(Role.VOLUNTEER)
-    from services.volunteers.api import present_task
+    from services.volunteers.tasks.api import present_task
 
     task = act_as_leader(path.task_id, principal.sub, g.request_id, server_id=body.volunteer_id, reason=None)
     return present_task(task)
@@ -164,7 +164,7 @@ def accept_for_team(path: TaskPath, body: TeamAcceptBody) -> dict[str, Any]:
 def decline_for_team(path: TaskPath, body: TeamDeclineBody) -> dict[str, Any]:
     """Decline a team's offer as its leader."""
     principal = require(Role.VOLUNTEER)
-    from services.volunteers.api import present_task
+    from services.volunteers.tasks.api import present_task
 
     task = act_as_leader(path.task_id, principal.sub, g.request_id, server_id=None, reason=body.reason)
     return present_task(task)

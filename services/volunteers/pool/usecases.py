@@ -24,10 +24,11 @@ from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
 from services.common.schemas import ERROR_RESPONSES
 from services.common.store import AlreadyExists, to_state
-from services.volunteers import domain, hours
-from services.volunteers.domain import Task, TaskStatus
-from services.volunteers.models import CancelledRequest, tasks_store
-from services.volunteers.usecases import NotFoundHere, get_task, get_volunteer
+from services.volunteers.hours import domain as hours
+from services.volunteers.tasks import domain
+from services.volunteers.tasks.domain import Task, TaskStatus
+from services.volunteers.tasks.models import CancelledRequest, tasks_store
+from services.volunteers.tasks.usecases import NotFoundHere, get_task, get_volunteer
 
 
 class PoolEntry(mongoengine.Document):
@@ -226,7 +227,7 @@ def list_pool(query: PoolQuery) -> dict[str, Any]:
 def claim_request(path: PoolPath) -> tuple[dict[str, Any], int]:
     """Claim an open request; the first claim wins and becomes an accepted task in the caller's inbox."""
     principal = require(Role.VOLUNTEER)
-    from services.volunteers.api import present_task
+    from services.volunteers.tasks.api import present_task
 
     task = claim(path.request_id, principal.sub, g.request_id)
     return present_task(task), 201

@@ -13,7 +13,7 @@ from services.common.auth import Role, require
 from services.common.county import Township
 from services.common.paging import PageQuery
 from services.common.schemas import ERROR_RESPONSES, StrictBody
-from services.volunteers import organisation_service as service
+from services.volunteers.organisation import usecases as service
 
 COMMON = {"abp_security": [{"bearer": []}], "abp_responses": ERROR_RESPONSES}
 organisation_api = APIBlueprint(

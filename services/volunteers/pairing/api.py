@@ -14,8 +14,8 @@ from services.common.county import Township
 from services.common.errors import Forbidden, NotFound
 from services.common.paging import PageQuery
 from services.common.schemas import ERROR_RESPONSES, StrictBody
-from services.volunteers import pairing_service as service
-from services.volunteers.pairing import Beneficiary, Pairing, Visit
+from services.volunteers.pairing import usecases as service
+from services.volunteers.pairing.domain import Beneficiary, Pairing, Visit
 
 COMMON = {"abp_security": [{"bearer": []}], "abp_responses": ERROR_RESPONSES}
 TAG = [Tag(name="pairing", description="结对帮扶")]

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from services.common import contracts
 from services.common.domain import DomainError, NotYours, StateConflict
-from services.volunteers.domain import Task, TaskStatus, WrongTaskState, _ensure_assignee
+from services.volunteers.tasks.domain import Task, TaskStatus, WrongTaskState, _ensure_assignee
 
 CODE_DIGITS = 6
 # Five wrong codes lock code entry for a quarter of an hour: 10^6 codes cannot be guessed that way.

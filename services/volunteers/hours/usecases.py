@@ -12,9 +12,10 @@ from services.common import locks
 from services.common.auth import Principal
 from services.common.ids import isoformat, new_id, utcnow
 from services.common.store import holding, to_state
-from services.volunteers import domain, hours, usecases
-from services.volunteers.domain import Task
-from services.volunteers.models import HoursEntry, tasks_store
+from services.volunteers.hours import domain as hours
+from services.volunteers.tasks import domain, usecases
+from services.volunteers.tasks.domain import Task
+from services.volunteers.tasks.models import HoursEntry, tasks_store
 
 CORRECTION = "correction"
 

@@ -11,11 +11,12 @@ from flask_openapi3 import APIBlueprint, Tag
 from services.common.auth import STAFF, Principal, Role, mask_phone, require
 from services.common.errors import InvalidInput, NotFound
 from services.common.schemas import ERROR_RESPONSES
-from services.volunteers import domain, hours_service, usecases
-from services.volunteers.hours_api import HOURS_BLUEPRINTS, CheckOutBody, CodeBody
-from services.volunteers.organisation_api import ORGANISATION_BLUEPRINTS
-from services.volunteers.pairing_api import PAIRING_BLUEPRINTS
-from services.volunteers.schemas import (
+from services.volunteers.hours import usecases as hours_service
+from services.volunteers.hours.api import HOURS_BLUEPRINTS, CheckOutBody, CodeBody
+from services.volunteers.organisation.api import ORGANISATION_BLUEPRINTS
+from services.volunteers.pairing.api import PAIRING_BLUEPRINTS
+from services.volunteers.tasks import domain, usecases
+from services.volunteers.tasks.schemas import (
     DeclineBody,
     StationCreate,
     StationListQuery,

@@ -19,10 +19,11 @@ from services.common.store import (
     holding,
     to_state,
 )
-from services.volunteers import pairing, usecases
 from services.volunteers.metrics import PAIRING_VISITS, VISITS_DUE, VISITS_MISSED
-from services.volunteers.models import HoursEntry, volunteers_store
-from services.volunteers.pairing import Beneficiary, Pairing, Visit, VisitStatus
+from services.volunteers.pairing import domain as pairing
+from services.volunteers.pairing.domain import Beneficiary, Pairing, Visit, VisitStatus
+from services.volunteers.tasks import usecases
+from services.volunteers.tasks.models import HoursEntry, volunteers_store
 
 
 class BeneficiaryDocument(mongoengine.Document):
