@@ -11,9 +11,11 @@ from datetime import timedelta
 import pypdf
 
 from services.common.ids import utcnow
-from services.volunteers.pairing import usecases as pairing_service
-from services.volunteers.pairing.usecases import VISITS_MISSED, PairingDocument, VisitDocument
-from services.volunteers.tasks.models import HoursEntry, TaskDocument
+from services.volunteers.hours.models import HoursEntry
+from services.volunteers.metrics import VISITS_MISSED
+from services.volunteers.pairing import usecases as pairing
+from services.volunteers.pairing.models import PairingDocument, VisitDocument
+from services.volunteers.tasks.models import TaskDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 
@@ -271,12 +273,12 @@ def test_a_visit_falls_due_once_goes_to_the_loop_and_is_done_or_missed(harness):
     pairing_id = created.get_json()["id"]
 
     # Two workers sweep at once, then one again: the visit is made and announced once.
-    sweepers = [threading.Thread(target=pairing_service.sweep) for _ in range(2)]
+    sweepers = [threading.Thread(target=pairing.sweep) for _ in range(2)]
     for sweeper in sweepers:
         sweeper.start()
     for sweeper in sweepers:
         sweeper.join()
-    pairing_service.sweep()
+    pairing.sweep()
     due = harness.bus.wait_for("pairing.visit_due", pairing_id=pairing_id)
     assert set(due.data["volunteer_ids"]) == set(volunteers) and due.data["resident_id"] == "resident-linapo"
     visit_id = due.data["visit_id"]
@@ -285,7 +287,7 @@ def test_a_visit_falls_due_once_goes_to_the_loop_and_is_done_or_missed(harness):
     PairingDocument._get_collection().update_one(
         {"_id": pairing_id}, {"$set": {"next_due_at": first_due, "visits_made": 0}}
     )
-    pairing_service.sweep()
+    pairing.sweep()
     wait_until(lambda: harness.bus.of_type("pairing.visit_due", pairing_id=pairing_id), what="drain")
     time.sleep(1)  # the relay polls every 50 ms: a duplicate would be on the bus by now
     assert len(harness.bus.of_type("pairing.visit_due", pairing_id=pairing_id)) == 1
@@ -311,8 +313,8 @@ def test_a_visit_falls_due_once_goes_to_the_loop_and_is_done_or_missed(harness):
     )
     before = VISITS_MISSED.labels("卓洋乡")._value.get()
     # (the harness's worker sweeps on its own timer too: count outcomes, not whose sweep it was)
-    pairing_service.sweep()
-    pairing_service.sweep()
+    pairing.sweep()
+    pairing.sweep()
     assert VISITS_MISSED.labels("卓洋乡")._value.get() == before + 1
     missed = harness.call(
         "GET", "/api/v1/visits?status=missed", bearer("dispatcher", "d", township="卓洋乡")

@@ -1,102 +1,106 @@
-"""HTTP entrypoints of volunteer hours: check-out, corrections, CSV and certificate exports."""
+"""HTTP entrypoints of hours: coded check-in and check-out, the ledger, corrections, CSV and certificate."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, g
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
 
 from services.common.auth import STAFF, Role, require
-from services.common.errors import NotFound
 from services.common.ids import utcnow
-from services.common.schemas import ERROR_RESPONSES, StrictBody
-from services.volunteers.hours import certificate
-from services.volunteers.hours import usecases as hours_service
-from services.volunteers.tasks import usecases
-from services.volunteers.tasks.schemas import TaskPath, VolunteerPath
+from services.common.schemas import ERROR_RESPONSES, Problem
+from services.volunteers.hours import certificate, usecases
+from services.volunteers.hours.schemas import (
+    CERTIFICATE_PDF,
+    CSV,
+    LEDGER_CSV,
+    PDF,
+    CheckOutBody,
+    CodeBody,
+    CorrectionBody,
+    CorrectionView,
+    EntryPath,
+    LedgerView,
+    correction_view,
+    ledger_csv,
+    ledger_view,
+)
+from services.volunteers.people import usecases as people
+from services.volunteers.people.api import self_or_staff
+from services.volunteers.people.schemas import VolunteerPath
+from services.volunteers.tasks.schemas import TaskPath, TaskView, task_view
 
 COMMON = {"abp_security": [{"bearer": []}], "abp_responses": ERROR_RESPONSES}
-hours_tasks_api = APIBlueprint(
-    "hours_tasks", __name__, url_prefix="/api/v1/tasks", abp_tags=[Tag(name="hours")], **COMMON
-)
+TAGS = [Tag(name="hours")]
+hours_tasks_api = APIBlueprint("hours_tasks", __name__, url_prefix="/api/v1/tasks", abp_tags=TAGS, **COMMON)
 hours_records_api = APIBlueprint(
-    "hours_records", __name__, url_prefix="/api/v1/volunteers", abp_tags=[Tag(name="hours")], **COMMON
+    "hours_records", __name__, url_prefix="/api/v1/volunteers", abp_tags=TAGS, **COMMON
 )
-HOURS_BLUEPRINTS = (hours_tasks_api, hours_records_api)
+# A step the task's state refuses, or code entry locked after too many wrong codes.
+CONFLICT = {409: Problem}
 
 
-class CodeBody(StrictBody):
-    code: str = Field(min_length=4, max_length=12, description="the code the resident reads out")
-
-
-class CheckOutBody(CodeBody):
-    participant_ids: list[str] = Field(
-        default_factory=list, max_length=50, description="volunteers who served alongside (team tasks)"
-    )
-    note: str | None = Field(None, max_length=500)
-
-
-class EntryPath(BaseModel):
-    volunteer_id: str = Field(min_length=1, max_length=64)
-    entry_id: str = Field(min_length=1, max_length=140)
-
-
-class CorrectionBody(StrictBody):
-    hours: float = Field(ge=0, le=24, description="the right number of hours, in quarter hours")
-    reason: str = Field(min_length=1, max_length=500)
-
-
-@hours_tasks_api.post("/<task_id>/check-out")
-def check_out_task(path: TaskPath, body: CheckOutBody) -> dict[str, Any]:
-    """End the service with the resident's code; hours = check-out − check-in, for every participant."""
-    from services.volunteers.tasks.api import present_task
-
+@hours_tasks_api.post("/<task_id>/check-in", responses={200: TaskView, **CONFLICT})
+def check_in_task(path: TaskPath, body: CodeBody) -> TaskView:
+    """Arrive at the resident's and start the service; the resident reads out their code."""
     principal = require(Role.VOLUNTEER)
-    task = hours_service.check_out(path.task_id, principal.sub, body.code, body.participant_ids, g.request_id)
-    return present_task(task)
+    return task_view(usecases.check_in(path.task_id, principal.sub, body.code, g.request_id))
 
 
-@hours_records_api.post("/<volunteer_id>/hours/<entry_id>/corrections")
-def correct_hours(path: EntryPath, body: CorrectionBody) -> tuple[dict[str, Any], int]:
+@hours_tasks_api.post("/<task_id>/check-out", responses={200: TaskView, **CONFLICT})
+def check_out_task(path: TaskPath, body: CheckOutBody) -> TaskView:
+    """End the service with the resident's code; hours = check-out − check-in, for every participant."""
+    principal = require(Role.VOLUNTEER)
+    task = usecases.check_out(path.task_id, principal.sub, body.code, body.participant_ids, g.request_id)
+    return task_view(task)
+
+
+@hours_tasks_api.post("/<task_id>/complete", responses={200: TaskView, **CONFLICT})
+def complete_task(path: TaskPath, body: CheckOutBody) -> TaskView:
+    """Finish the service: the same as check-out (hours come from the coded check-in and check-out)."""
+    principal = require(Role.VOLUNTEER)
+    task = usecases.check_out(path.task_id, principal.sub, body.code, body.participant_ids, g.request_id)
+    return task_view(task)
+
+
+@hours_records_api.get("/<volunteer_id>/hours", responses={200: LedgerView})
+def volunteer_hours(path: VolunteerPath) -> LedgerView:
+    """A volunteer's hours ledger (themselves, or staff)."""
+    self_or_staff(path.volunteer_id)
+    people.get_volunteer(path.volunteer_id)
+    return ledger_view(usecases.ledger(path.volunteer_id))
+
+
+@hours_records_api.post(
+    "/<volunteer_id>/hours/<entry_id>/corrections", responses={201: CorrectionView, **CONFLICT}
+)
+def correct_hours(path: EntryPath, body: CorrectionBody) -> tuple[CorrectionView, int]:
     """Correct a ledger line (staff; township staff for their township); audited, never overwritten."""
     principal = require(*STAFF)
-    return hours_service.correct_entry(
-        path.volunteer_id, path.entry_id, body.hours, body.reason, principal
-    ), 201
+    correction = usecases.correct_entry(path.volunteer_id, path.entry_id, body.hours, body.reason, principal)
+    return correction_view(correction), 201
 
 
-@hours_records_api.get("/<volunteer_id>/hours.csv")
+@hours_records_api.get("/<volunteer_id>/hours.csv", responses={200: LEDGER_CSV})
 def hours_csv(path: VolunteerPath) -> Response:
     """The hours ledger as CSV (themselves, or staff)."""
-    _self_or_staff(path.volunteer_id)
-    usecases.get_volunteer(path.volunteer_id)
-    body = "\ufeff" + hours_service.ledger_csv(path.volunteer_id)  # the BOM makes spreadsheets read UTF-8
+    self_or_staff(path.volunteer_id)
+    people.get_volunteer(path.volunteer_id)
+    body = "\ufeff" + ledger_csv(usecases.ledger(path.volunteer_id))  # the BOM makes spreadsheets read UTF-8
     return Response(
         body.encode(),
-        mimetype="text/csv",
+        mimetype=CSV,
         headers={"Content-Disposition": f'attachment; filename="hours-{path.volunteer_id}.csv"'},
     )
 
 
-@hours_records_api.get("/<volunteer_id>/certificate.pdf")
+@hours_records_api.get("/<volunteer_id>/certificate.pdf", responses={200: CERTIFICATE_PDF})
 def hours_certificate(path: VolunteerPath) -> Response:
     """A printable certificate of the volunteer's hours (themselves, or staff)."""
-    _self_or_staff(path.volunteer_id)
-    volunteer = usecases.get_volunteer(path.volunteer_id)
-    record = hours_service.ledger(path.volunteer_id)
-    pdf = certificate.render(
-        {"id": volunteer.id, "name": volunteer.name, "township": volunteer.township}, record, utcnow()
-    )
+    self_or_staff(path.volunteer_id)
+    volunteer = people.get_volunteer(path.volunteer_id)
+    pdf = certificate.render(volunteer, usecases.ledger(path.volunteer_id), utcnow())
     return Response(
         pdf,
-        mimetype="application/pdf",
+        mimetype=PDF,
         headers={"Content-Disposition": f'inline; filename="certificate-{path.volunteer_id}.pdf"'},
     )
-
-
-def _self_or_staff(volunteer_id: str) -> None:
-    principal = require()
-    if principal.sub != volunteer_id and not principal.is_staff:
-        raise NotFound("no volunteer with that id")

@@ -2,151 +2,84 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
-from typing import Any, Literal
-
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
 
-from services.common.auth import STAFF, Principal, Role, mask_phone, require
-from services.common.county import Township
-from services.common.errors import Forbidden, NotFound
-from services.common.paging import PageQuery
-from services.common.schemas import ERROR_RESPONSES, StrictBody
-from services.volunteers.pairing import usecases as service
-from services.volunteers.pairing.domain import Beneficiary, Pairing, Visit
+from services.common.auth import STAFF, Role, require, township_scope
+from services.common.errors import NotFound
+from services.common.paging import Page, page_of
+from services.common.schemas import ERROR_RESPONSES, Problem
+from services.volunteers.pairing import usecases
+from services.volunteers.pairing.schemas import (
+    BeneficiaryCreate,
+    BeneficiaryPath,
+    BeneficiaryQuery,
+    BeneficiaryView,
+    PairingCreate,
+    PairingPath,
+    PairingQuery,
+    PairingView,
+    VisitPath,
+    VisitQuery,
+    VisitView,
+    beneficiary_view,
+    pairing_view,
+    visit_view,
+)
 
 COMMON = {"abp_security": [{"bearer": []}], "abp_responses": ERROR_RESPONSES}
-TAG = [Tag(name="pairing", description="结对帮扶")]
+TAGS = [Tag(name="pairing", description="结对帮扶")]
 beneficiaries_api = APIBlueprint(
-    "beneficiaries", __name__, url_prefix="/api/v1/beneficiaries", abp_tags=TAG, **COMMON
+    "beneficiaries", __name__, url_prefix="/api/v1/beneficiaries", abp_tags=TAGS, **COMMON
 )
-pairings_api = APIBlueprint("pairings", __name__, url_prefix="/api/v1/pairings", abp_tags=TAG, **COMMON)
-visits_api = APIBlueprint("visits", __name__, url_prefix="/api/v1/visits", abp_tags=TAG, **COMMON)
-PAIRING_BLUEPRINTS = (beneficiaries_api, pairings_api, visits_api)
-
-Flag = Literal[
-    "living_alone", "bereaved_only_child", "elderly", "disabled", "left_behind", "low_income", "sick"
-]
-
-
-class BeneficiaryCreate(StrictBody):
-    name: str = Field(min_length=1, max_length=50)
-    township: Township
-    village: str = Field(min_length=1, max_length=50)
-    flags: list[Flag] = Field(default_factory=list, max_length=7)
-    address: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 -]{4,19}$")
-    resident_id: str | None = Field(None, max_length=64, description="their (or their family's) account")
-
-
-class BeneficiaryQuery(PageQuery):
-    township: Township | None = None
-    flag: Flag | None = None
-
-
-class BeneficiaryPath(BaseModel):
-    beneficiary_id: str = Field(min_length=1, max_length=64)
-
-
-class PairingCreate(StrictBody):
-    beneficiary_id: str = Field(min_length=1, max_length=64)
-    volunteer_ids: list[str] = Field(min_length=1, max_length=10, description="one: 一对一; several: 多对一")
-    every_days: int = Field(7, ge=1, le=366, description="a visit every N days")
-    grace_hours: int = Field(
-        72, ge=1, le=24 * 30, description="how long after it falls due a visit may be done"
-    )
-    first_visit_at: datetime | None = Field(None, description="when the first visit falls due (default: now)")
-    category: str = Field("elder_care", max_length=40)
-    note: str | None = Field(None, max_length=500)
-
-
-class PairingQuery(PageQuery):
-    township: Township | None = None
-    volunteer_id: str | None = Field(None, max_length=64)
-    active: bool | None = None
-
-
-class PairingPath(BaseModel):
-    pairing_id: str = Field(min_length=1, max_length=64)
-
-
-class VisitQuery(PageQuery):
-    township: Township | None = None
-    status: Literal["due", "requested", "done", "missed"] | None = None
-    pairing_id: str | None = Field(None, max_length=64)
-
-
-class VisitPath(BaseModel):
-    visit_id: str = Field(min_length=1, max_length=100)
-
-
-def _township_scope(principal: Principal, asked: str | None) -> str | None:
-    """Township staff see their township only; county staff see what they ask for."""
-    if principal.township is None:
-        return asked
-    if asked and asked != principal.township:
-        raise Forbidden(f"you see {principal.township} only", field="township")
-    return principal.township
-
-
-def _page(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:
-    return {"items": items, "next_before": items[-1]["id"] if len(items) == limit else None}
+pairings_api = APIBlueprint("pairings", __name__, url_prefix="/api/v1/pairings", abp_tags=TAGS, **COMMON)
+visits_api = APIBlueprint("visits", __name__, url_prefix="/api/v1/visits", abp_tags=TAGS, **COMMON)
 
 
 # --- beneficiaries ---------------------------------------------------------------------------------
-@beneficiaries_api.post("")
-def register_beneficiary(body: BeneficiaryCreate) -> tuple[dict[str, Any], int]:
+@beneficiaries_api.post("", responses={201: BeneficiaryView})
+def register_beneficiary(body: BeneficiaryCreate) -> tuple[BeneficiaryView, int]:
     """Register someone to be visited (staff; township staff for their township)."""
     principal = require(*STAFF)
-    _township_scope(principal, body.township)
-    return _beneficiary(service.register_beneficiary(body.model_dump()), principal), 201
+    township_scope(principal, body.township, "beneficiaries")
+    return beneficiary_view(usecases.register_beneficiary(body.model_dump()), principal), 201
 
 
-@beneficiaries_api.get("")
-def list_beneficiaries(query: BeneficiaryQuery) -> dict[str, Any]:
+@beneficiaries_api.get("", responses={200: Page[BeneficiaryView]})
+def list_beneficiaries(query: BeneficiaryQuery) -> Page[BeneficiaryView]:
     """Beneficiaries by township and flag (staff)."""
     principal = require(*STAFF)
-    found = service.list_beneficiaries(
-        township=_township_scope(principal, query.township),
+    found = usecases.list_beneficiaries(
+        township=township_scope(principal, query.township, "beneficiaries"),
         flag=query.flag,
         limit=query.limit,
         before=query.before,
     )
-    return _page([_beneficiary(b, principal) for b in found], query.limit)
+    items = [beneficiary_view(b, principal) for b in found]
+    return Page[BeneficiaryView](**page_of(items, query.limit, key=lambda b: b.id))
 
 
-@beneficiaries_api.get("/<beneficiary_id>")
-def get_beneficiary(path: BeneficiaryPath) -> dict[str, Any]:
+@beneficiaries_api.get("/<beneficiary_id>", responses={200: BeneficiaryView})
+def get_beneficiary(path: BeneficiaryPath) -> BeneficiaryView:
     """One beneficiary (staff covering the township, or the beneficiary's own account)."""
     principal = require()
-    found = service.get_beneficiary(path.beneficiary_id)
+    found = usecases.get_beneficiary(path.beneficiary_id)
     if principal.sub != found.resident_id and not principal.covers_township(found.township):
         raise NotFound("no beneficiary with that id")
-    return _beneficiary(found, principal)
-
-
-def _beneficiary(found: Beneficiary, viewer: Principal) -> dict[str, Any]:
-    view = asdict(found)
-    view.pop("version")
-    if not viewer.is_staff and viewer.sub != found.resident_id:
-        view["phone"] = mask_phone(found.phone)
-    return view
+    return beneficiary_view(found, principal)
 
 
 # --- pairings --------------------------------------------------------------------------------------
-@pairings_api.post("")
-def create_pairing(body: PairingCreate) -> tuple[dict[str, Any], int]:
+@pairings_api.post("", responses={201: PairingView})
+def create_pairing(body: PairingCreate) -> tuple[PairingView, int]:
     """Pair volunteers with a beneficiary and set the visit schedule (staff)."""
     principal = require(*STAFF)
-    beneficiary = service.get_beneficiary(body.beneficiary_id)
-    _township_scope(principal, beneficiary.township)
-    return _pairing(service.create_pairing(body.model_dump())), 201
+    beneficiary = usecases.get_beneficiary(body.beneficiary_id)
+    township_scope(principal, beneficiary.township, "pairings")
+    return pairing_view(usecases.create_pairing(body.model_dump())), 201
 
 
-@pairings_api.get("")
-def list_pairings(query: PairingQuery) -> dict[str, Any]:
+@pairings_api.get("", responses={200: Page[PairingView]})
+def list_pairings(query: PairingQuery) -> Page[PairingView]:
     """Pairings (staff); a volunteer sees their own."""
     principal = require(Role.VOLUNTEER, *STAFF)
     volunteer_id = query.volunteer_id
@@ -154,71 +87,57 @@ def list_pairings(query: PairingQuery) -> dict[str, Any]:
     if not principal.is_staff:
         volunteer_id = principal.sub
     else:
-        township = _township_scope(principal, township)
-    found = service.list_pairings(
+        township = township_scope(principal, township, "pairings")
+    found = usecases.list_pairings(
         township=township,
         volunteer_id=volunteer_id,
         active=query.active,
         limit=query.limit,
         before=query.before,
     )
-    return _page([_pairing(p) for p in found], query.limit)
+    return Page[PairingView](**page_of([pairing_view(p) for p in found], query.limit, key=lambda p: p.id))
 
 
-@pairings_api.get("/<pairing_id>")
-def get_pairing(path: PairingPath) -> dict[str, Any]:
+@pairings_api.get("/<pairing_id>", responses={200: PairingView})
+def get_pairing(path: PairingPath) -> PairingView:
     """One pairing (staff covering it, or a paired volunteer)."""
     principal = require()
-    found = service.get_pairing(path.pairing_id)
+    found = usecases.get_pairing(path.pairing_id)
     if principal.sub not in found.volunteer_ids and not principal.covers_township(found.township):
         raise NotFound("no pairing with that id")
-    return _pairing(found)
+    return pairing_view(found)
 
 
-@pairings_api.post("/<pairing_id>/end")
-def end_pairing(path: PairingPath) -> dict[str, Any]:
-    """End a pairing: no more visits (staff covering it)."""
+@pairings_api.post("/<pairing_id>/end", responses={200: PairingView, 409: Problem})
+def end_pairing(path: PairingPath) -> PairingView:
+    """End a pairing: no more visits (staff covering it); ending it twice is a conflict."""
     principal = require(*STAFF)
-    found = service.get_pairing(path.pairing_id)
+    found = usecases.get_pairing(path.pairing_id)
     if not principal.covers_township(found.township):
         raise NotFound("no pairing with that id")
-    return _pairing(service.end_pairing(path.pairing_id))
-
-
-def _pairing(found: Pairing) -> dict[str, Any]:
-    view = asdict(found)
-    view.pop("version")
-    view["kind"] = found.kind
-    return view
+    return pairing_view(usecases.end_pairing(path.pairing_id))
 
 
 # --- visits ----------------------------------------------------------------------------------------
-@visits_api.get("")
-def list_visits(query: VisitQuery) -> dict[str, Any]:
+@visits_api.get("", responses={200: Page[VisitView]})
+def list_visits(query: VisitQuery) -> Page[VisitView]:
     """Visits by township, status (due, requested, done, missed) and pairing (staff)."""
     principal = require(*STAFF)
-    found = service.list_visits(
-        township=_township_scope(principal, query.township),
+    found = usecases.list_visits(
+        township=township_scope(principal, query.township, "visits"),
         status=query.status,
         pairing_id=query.pairing_id,
         limit=query.limit,
         before=query.before,
     )
-    return _page([_visit(v) for v in found], query.limit)
+    return Page[VisitView](**page_of([visit_view(v) for v in found], query.limit, key=lambda v: v.id))
 
 
-@visits_api.get("/<visit_id>")
-def get_visit(path: VisitPath) -> dict[str, Any]:
+@visits_api.get("/<visit_id>", responses={200: VisitView})
+def get_visit(path: VisitPath) -> VisitView:
     """One visit (staff covering it, or a paired volunteer)."""
     principal = require()
-    found = service.get_visit(path.visit_id)
+    found = usecases.get_visit(path.visit_id)
     if principal.sub not in found.volunteer_ids and not principal.covers_township(found.township):
         raise NotFound("no visit with that id")
-    return _visit(found)
-
-
-def _visit(found: Visit) -> dict[str, Any]:
-    view = asdict(found)
-    view.pop("version")
-    view["status"] = found.status.value
-    return view
+    return visit_view(found)

@@ -1,17 +1,21 @@
-"""Rules of the accepting stage (接单): volunteers, teams, and the tasks offered to them.
+"""Rules of the task inbox (接单): the tasks offered to volunteers and teams, and what comes of them.
 
-Pure: no I/O. A task is created by an offer from dispatch; only the volunteer it was offered to
-may accept, decline, check in or complete it, each only from the state before it.
+Pure: no I/O. A task is created by an offer from dispatch (or a claim from the pool); only the
+volunteer it was offered to, or the leader of the team it was offered to, may accept or decline it,
+and each step only from the state before it. Accepting makes the code the resident reads out at
+check-in and check-out (docs/adr/0051).
 """
 
 from __future__ import annotations
 
 import enum
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.common import contracts
 from services.common.domain import DomainError, Missing, StateConflict
+from services.volunteers.organisation.domain import Team
 
 
 class NotYourTask(Missing):
@@ -22,152 +26,6 @@ class WrongTaskState(StateConflict):
     """The task is not in a state that allows this step."""
 
 
-# --- volunteers ------------------------------------------------------------------------------------
-@dataclass
-class Volunteer:
-    """A registered volunteer: where they serve, what they can do, how much at once."""
-
-    id: str
-    name: str
-    township: str
-    skills: list[str]
-    registered_at: datetime
-    phone: str | None = None
-    station: str | None = None
-    team_ids: list[str] = field(default_factory=list)
-    active: bool = True
-    capacity: int = 2
-    latitude: float | None = None
-    longitude: float | None = None
-    profile_version: int = 1
-    version: int = 1
-    # When they can serve (local time): weekly slots {day, start, end}; dated exceptions.
-    weekly_availability: list[dict[str, object]] = field(default_factory=list)
-    availability_exceptions: list[dict[str, object]] = field(default_factory=list)
-
-
-def snapshot(volunteer: Volunteer, *, registered: bool) -> contracts.VolunteerSnapshot:
-    """The public profile others keep in their read-models (no phone: it stays here)."""
-    event_class = contracts.VolunteerRegistered if registered else contracts.VolunteerUpdated
-    return event_class(
-        volunteer_id=volunteer.id,
-        name=volunteer.name,
-        township=volunteer.township,
-        station=volunteer.station,
-        skills=sorted(set(volunteer.skills)),
-        team_ids=list(volunteer.team_ids),
-        active=volunteer.active,
-        capacity=volunteer.capacity,
-        profile_version=volunteer.profile_version,
-        latitude=volunteer.latitude,
-        longitude=volunteer.longitude,
-        weekly_availability=volunteer.weekly_availability,
-        availability_exceptions=volunteer.availability_exceptions,
-    )
-
-
-def check_availability(volunteer: Volunteer) -> None:
-    """Every slot and timed exception must end after it starts (times are "HH:MM", local)."""
-    for slot in volunteer.weekly_availability:
-        if str(slot["start"]) >= str(slot["end"]):
-            raise DomainError("a weekly slot must end after it starts", field="weekly_availability")
-    for exception in volunteer.availability_exceptions:
-        start, end = exception.get("start"), exception.get("end")
-        if (start is None) != (end is None) or (start is not None and str(start) >= str(end)):
-            raise DomainError(
-                "an exception has both start and end, end after start", field="availability_exceptions"
-            )
-
-
-def register(volunteer: Volunteer) -> list[contracts.EventData]:
-    """A new volunteer announces their profile."""
-    if not volunteer.skills:
-        raise DomainError("a volunteer needs at least one skill", field="skills")
-    check_availability(volunteer)
-    return [snapshot(volunteer, registered=True)]
-
-
-UPDATABLE = (
-    "name",
-    "phone",
-    "township",
-    "station",
-    "skills",
-    "team_ids",
-    "active",
-    "capacity",
-    "latitude",
-    "longitude",
-    "weekly_availability",
-    "availability_exceptions",
-)
-
-
-def update(volunteer: Volunteer, changes: dict[str, object]) -> list[contracts.EventData]:
-    """Change a profile; every change is announced with the whole new profile."""
-    unknown = set(changes) - set(UPDATABLE)
-    if unknown:
-        raise DomainError(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
-    if not changes:
-        return []
-    for name, value in changes.items():
-        setattr(volunteer, name, value)
-    if not volunteer.skills:
-        raise DomainError("a volunteer needs at least one skill", field="skills")
-    check_availability(volunteer)
-    volunteer.profile_version += 1
-    return [snapshot(volunteer, registered=False)]
-
-
-# --- teams and stations ----------------------------------------------------------------------------
-TEAM_KINDS = ("county_corps", "standing", "sub_team", "lecture_brand")
-STATION_KINDS = ("village", "community", "family_education")
-
-
-@dataclass
-class Team:
-    """A volunteer team: the county corps, a standing team, a sub-team or a lecture brand team."""
-
-    id: str
-    name: str
-    kind: str
-    created_at: datetime
-    parent_id: str | None = None
-    townships: list[str] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
-    leader_id: str | None = None
-    member_ids: list[str] = field(default_factory=list)
-    active: bool = True
-    profile_version: int = 1
-    version: int = 1
-
-
-def create_team(team: Team) -> list[contracts.EventData]:
-    """A new team announces itself with its coverage."""
-    if team.kind not in TEAM_KINDS:
-        raise DomainError(f"kind must be one of {', '.join(TEAM_KINDS)}", field="kind")
-    if team.kind != "county_corps" and team.parent_id is None:
-        raise DomainError("every team but the county corps belongs to a parent team", field="parent_id")
-    return [team_snapshot(team)]
-
-
-def team_snapshot(team: Team) -> contracts.TeamUpdated:
-    """The whole team, as others keep it."""
-    return contracts.TeamUpdated(
-        team_id=team.id,
-        name=team.name,
-        kind=team.kind,
-        parent_id=team.parent_id,
-        townships=team.townships,
-        categories=team.categories,
-        leader_id=team.leader_id,
-        member_ids=team.member_ids,
-        active=team.active,
-        profile_version=team.profile_version,
-    )
-
-
-# --- tasks -----------------------------------------------------------------------------------------
 class TaskStatus(enum.StrEnum):
     OFFERED = "offered"
     ACCEPTED = "accepted"
@@ -252,7 +110,44 @@ def task_from_offer(offer: contracts.TaskOffered, *, superseded: bool, request_c
     return task
 
 
-def _ensure_assignee(task: Task, volunteer_id: str) -> None:
+def task_from_claim(
+    pooled: contracts.RequestPooled, task_id: str, volunteer_id: str, now: datetime, service_code: str
+) -> tuple[Task, list[contracts.EventData]]:
+    """The task a won claim of a pooled request makes: accepted at once by the volunteer who claimed it."""
+    task = Task(
+        id=task_id,
+        request_id=pooled.request_id,
+        attempt=0,
+        level="pool",
+        status=TaskStatus.OFFERED,
+        resident_id=pooled.resident_id or "",
+        category=pooled.category,
+        township=pooled.township,
+        village=pooled.village,
+        title=pooled.title,
+        description=pooled.description or "",
+        offered_at=now,
+        deadline=now,
+        volunteer_id=volunteer_id,
+        urgency=pooled.urgency or "normal",
+        address=pooled.address,
+        contact_phone_masked=pooled.contact_phone_masked,
+        window_start=pooled.window.start if pooled.window else None,
+        window_end=pooled.window.end if pooled.window else None,
+    )
+    return task, accept(task, volunteer_id, now, service_code)
+
+
+CODE_DIGITS = 6
+
+
+def new_service_code() -> str:
+    """Six random digits, easy to read out over a doorstep or a phone."""
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def ensure_assignee(task: Task, volunteer_id: str) -> None:
+    """Only the volunteer the task was offered to may act on it."""
     if task.volunteer_id != volunteer_id:
         raise NotYourTask("this task was not offered to you")
 
@@ -263,13 +158,26 @@ def _ensure_status(task: Task, allowed: set[TaskStatus], action: str) -> None:
 
 
 def accept(
-    task: Task, volunteer_id: str, now: datetime, service_code: str | None = None
+    task: Task,
+    volunteer_id: str,
+    now: datetime,
+    service_code: str | None = None,
+    *,
+    for_team: Team | None = None,
 ) -> list[contracts.EventData]:
-    """The volunteer takes the task on; the resident is given the code that confirms the visit."""
-    _ensure_assignee(task, volunteer_id)
+    """The task is taken on by `volunteer_id`; the resident is given the code that confirms the visit.
+
+    A volunteer accepts an offer made to them. A team's offer is accepted by its leader
+    (`for_team`), who names the member who serves, or themselves; the task becomes that member's.
+    """
+    if for_team is None:
+        ensure_assignee(task, volunteer_id)
     _ensure_status(task, {TaskStatus.OFFERED}, "accepted")
+    if for_team is not None and volunteer_id not in (for_team.leader_id, *for_team.member_ids):
+        raise DomainError("name a member of the team (or yourself) to serve", field="volunteer_id")
     task.status = TaskStatus.ACCEPTED
     task.accepted_at = now
+    task.volunteer_id = volunteer_id
     task.service_code = service_code
     return [
         contracts.TaskAccepted(
@@ -285,9 +193,12 @@ def accept(
     ]
 
 
-def decline(task: Task, volunteer_id: str, reason: str, now: datetime) -> list[contracts.EventData]:
-    """The volunteer cannot do it; dispatch looks for someone else."""
-    _ensure_assignee(task, volunteer_id)
+def decline(
+    task: Task, volunteer_id: str, reason: str, now: datetime, *, for_team: Team | None = None
+) -> list[contracts.EventData]:
+    """The volunteer (or, `for_team`, the team's leader) cannot do it; dispatch looks for someone else."""
+    if for_team is None:
+        ensure_assignee(task, volunteer_id)
     _ensure_status(task, {TaskStatus.OFFERED}, "declined")
     if not reason.strip():
         raise DomainError("say why you decline", field="reason")
@@ -309,7 +220,7 @@ def decline(task: Task, volunteer_id: str, reason: str, now: datetime) -> list[c
 
 def check_in(task: Task, volunteer_id: str, now: datetime) -> list[contracts.EventData]:
     """The volunteer arrived and the service starts."""
-    _ensure_assignee(task, volunteer_id)
+    ensure_assignee(task, volunteer_id)
     _ensure_status(task, {TaskStatus.ACCEPTED}, "checked in")
     task.status = TaskStatus.IN_SERVICE
     task.checked_in_at = now

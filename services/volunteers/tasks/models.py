@@ -1,33 +1,10 @@
-"""How the accepting stage stores volunteers, teams, stations, tasks and hours."""
+"""How tasks are stored: each with its outbox of lifecycle events."""
 
 from __future__ import annotations
 
 import mongoengine
 
 from services.common.store import AggregateDocument, AggregateStore
-
-
-class VolunteerDocument(AggregateDocument):
-    meta = {
-        "collection": "volunteers",
-        "indexes": [["township", "active"], "skills", "outbox_pending"],
-    }
-
-    id = mongoengine.StringField(primary_key=True)
-    name = mongoengine.StringField(required=True)
-    phone = mongoengine.StringField()
-    township = mongoengine.StringField(required=True)
-    station = mongoengine.StringField()
-    skills = mongoengine.ListField(mongoengine.StringField())
-    team_ids = mongoengine.ListField(mongoengine.StringField())
-    active = mongoengine.BooleanField(default=True)
-    capacity = mongoengine.IntField(default=2)
-    latitude = mongoengine.FloatField()
-    longitude = mongoengine.FloatField()
-    registered_at = mongoengine.DateTimeField(required=True)
-    profile_version = mongoengine.IntField(default=1)
-    weekly_availability = mongoengine.ListField(mongoengine.DictField())
-    availability_exceptions = mongoengine.ListField(mongoengine.DictField())
 
 
 class TaskDocument(AggregateDocument):
@@ -71,58 +48,4 @@ class TaskDocument(AggregateDocument):
     hours_capped = mongoengine.BooleanField(default=False)
 
 
-class TeamDocument(AggregateDocument):
-    meta = {"collection": "teams", "indexes": ["kind", "parent_id", "outbox_pending"]}
-
-    id = mongoengine.StringField(primary_key=True)
-    name = mongoengine.StringField(required=True)
-    kind = mongoengine.StringField(required=True)
-    parent_id = mongoengine.StringField()
-    townships = mongoengine.ListField(mongoengine.StringField())
-    categories = mongoengine.ListField(mongoengine.StringField())
-    leader_id = mongoengine.StringField()
-    member_ids = mongoengine.ListField(mongoengine.StringField())
-    active = mongoengine.BooleanField(default=True)
-    profile_version = mongoengine.IntField(default=1)
-    created_at = mongoengine.DateTimeField()
-
-
-class StationDocument(mongoengine.Document):
-    """A village or community station, or a family-education guidance station."""
-
-    meta = {"collection": "stations", "indexes": [["township", "kind"], {"fields": ["code"], "unique": True}]}
-
-    id = mongoengine.StringField(primary_key=True)
-    code = mongoengine.StringField(required=True)
-    name = mongoengine.StringField(required=True)
-    township = mongoengine.StringField(required=True)
-    kind = mongoengine.StringField(required=True)
-
-
-class HoursEntry(mongoengine.Document):
-    """One volunteer's hours for one task: the ledger, written from `task.completed`."""
-
-    meta = {"collection": "hours", "indexes": [["volunteer_id", "-completed_at"], "township"]}
-
-    id = mongoengine.StringField(primary_key=True)  # "<task id>:<volunteer id>"
-    volunteer_id = mongoengine.StringField(required=True)
-    task_id = mongoengine.StringField(required=True)
-    request_id = mongoengine.StringField(required=True)
-    hours = mongoengine.FloatField(required=True)
-    township = mongoengine.StringField()
-    category = mongoengine.StringField()
-    completed_at = mongoengine.DateTimeField()
-
-
-class CancelledRequest(mongoengine.Document):
-    """A request known to be cancelled, so an offer that arrives late is born withdrawn."""
-
-    meta = {"collection": "cancelled_requests"}
-
-    id = mongoengine.StringField(primary_key=True)
-    cancelled_at = mongoengine.DateTimeField()
-
-
-volunteers_store = AggregateStore(VolunteerDocument)
 tasks_store = AggregateStore(TaskDocument)
-teams_store = AggregateStore(TeamDocument)

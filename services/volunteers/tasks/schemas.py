@@ -1,87 +1,18 @@
-"""HTTP bodies and queries of the accepting stage; they double as its OpenAPI document."""
+"""Bodies, queries and views of the task inbox's API; they double as its OpenAPI document."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.common.contracts import AvailabilityException, WeeklySlot
-from services.common.county import Township
+from services.common.contracts import TimeWindow
 from services.common.paging import PageQuery
-from services.common.schemas import StrictBody
+from services.common.schemas import StrictBody, View
+from services.volunteers.tasks.domain import Task
 
-Skill = str
-TeamKind = Literal["county_corps", "standing", "sub_team", "lecture_brand"]
-StationKind = Literal["village", "community", "family_education"]
 TaskStatusName = Literal["offered", "accepted", "in_service", "completed", "declined", "withdrawn"]
-
-
-class VolunteerCreate(StrictBody):
-    name: str = Field(min_length=1, max_length=50)
-    phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 -]{4,19}$")
-    township: Township
-    station: str | None = Field(None, max_length=50)
-    skills: list[Skill] = Field(min_length=1, max_length=20)
-    team_ids: list[str] = Field(default_factory=list, max_length=20)
-    active: bool = True
-    capacity: int = Field(2, ge=0, le=20, description="tasks at once")
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
-    weekly_availability: list[WeeklySlot] = Field(default_factory=list, max_length=50)
-    availability_exceptions: list[AvailabilityException] = Field(default_factory=list, max_length=100)
-
-
-class VolunteerPatch(StrictBody):
-    name: str | None = Field(None, min_length=1, max_length=50)
-    phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 -]{4,19}$")
-    township: Township | None = None
-    station: str | None = Field(None, max_length=50)
-    skills: list[Skill] | None = Field(None, min_length=1, max_length=20)
-    team_ids: list[str] | None = Field(None, max_length=20)
-    active: bool | None = None
-    capacity: int | None = Field(None, ge=0, le=20)
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
-    weekly_availability: list[WeeklySlot] | None = Field(None, max_length=50)
-    availability_exceptions: list[AvailabilityException] | None = Field(None, max_length=100)
-
-
-class VolunteerPath(BaseModel):
-    volunteer_id: str = Field(min_length=1, max_length=64)
-
-
-class VolunteerListQuery(PageQuery):
-    township: Township | None = None
-    skill: str | None = Field(None, max_length=40)
-    active: bool | None = None
-
-
-class TeamCreate(StrictBody):
-    name: str = Field(min_length=1, max_length=80)
-    kind: TeamKind
-    parent_id: str | None = Field(None, max_length=64)
-    townships: list[Township] = Field(default_factory=list)
-    categories: list[str] = Field(default_factory=list, max_length=20)
-    leader_id: str | None = Field(None, max_length=64)
-    member_ids: list[str] = Field(default_factory=list, max_length=500)
-
-
-class TeamListQuery(PageQuery):
-    kind: TeamKind | None = None
-    township: Township | None = None
-
-
-class StationCreate(StrictBody):
-    code: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=80)
-    township: Township
-    kind: StationKind
-
-
-class StationListQuery(PageQuery):
-    township: Township | None = None
-    kind: StationKind | None = None
 
 
 class TaskPath(BaseModel):
@@ -93,10 +24,90 @@ class TaskListQuery(PageQuery):
     volunteer_id: str | None = Field(None, max_length=64, description="staff only: whose inbox")
 
 
+class TeamInboxQuery(PageQuery):
+    status: TaskStatusName | None = None
+
+
 class DeclineBody(StrictBody):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class CompleteBody(StrictBody):
-    hours: float = Field(gt=0, le=24)
-    note: str | None = Field(None, max_length=500)
+class TeamAcceptBody(StrictBody):
+    volunteer_id: str = Field(min_length=1, max_length=64, description="the member who serves")
+
+
+class ParticipantView(View):
+    volunteer_id: str
+    hours: float
+
+
+class TaskView(View):
+    """A task as its volunteer sees it: the request, the offer, each step, hours (never the code)."""
+
+    id: str
+    request_id: str
+    attempt: int
+    level: str
+    status: TaskStatusName
+    resident_id: str
+    category: str
+    township: str
+    village: str
+    title: str
+    description: str
+    urgency: str
+    address: str | None
+    contact_phone_masked: str | None = Field(description="the resident's phone, masked by dispatch")
+    window: TimeWindow | None
+    offered_at: datetime
+    deadline: datetime
+    volunteer_id: str | None
+    team_id: str | None
+    accepted_at: datetime | None
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    completed_at: datetime | None
+    decline_reason: str | None
+    withdrawn_reason: str | None
+    hours: float | None
+    hours_capped: bool
+    participants: list[ParticipantView]
+    rating_score: int | None
+    code_locked_until: datetime | None = Field(description="wrong codes locked code entry until then")
+
+
+def task_view(task: Task) -> TaskView:
+    """The task without the resident's code: the volunteer must hear it at the door, not read it here."""
+    window = TimeWindow(start=task.window_start, end=task.window_end) if task.window_start else None
+    return TaskView(
+        id=task.id,
+        request_id=task.request_id,
+        attempt=task.attempt,
+        level=task.level,
+        status=task.status.value,
+        resident_id=task.resident_id,
+        category=task.category,
+        township=task.township,
+        village=task.village,
+        title=task.title,
+        description=task.description,
+        urgency=task.urgency,
+        address=task.address,
+        contact_phone_masked=task.contact_phone_masked,
+        window=window,
+        offered_at=task.offered_at,
+        deadline=task.deadline,
+        volunteer_id=task.volunteer_id,
+        team_id=task.team_id,
+        accepted_at=task.accepted_at,
+        checked_in_at=task.checked_in_at,
+        checked_out_at=task.checked_out_at,
+        completed_at=task.completed_at,
+        decline_reason=task.decline_reason,
+        withdrawn_reason=task.withdrawn_reason,
+        hours=task.hours,
+        hours_capped=task.hours_capped,
+        participants=[ParticipantView.model_validate(p) for p in task.participants],
+        rating_score=task.rating_score,
+        code_locked_until=task.code_locked_until,
+    )
