@@ -323,3 +323,64 @@ def test_a_visit_falls_due_once_goes_to_the_loop_and_is_done_or_missed(harness):
     assert harness.call("GET", "/api/v1/visits?township=卓洋乡", OTHER_STAFF).status_code == 403
     own = harness.call("GET", "/api/v1/pairings", bearer("volunteer", volunteers[0])).get_json()["items"]
     assert [p["id"] for p in own] == [pairing_id]
+
+
+def test_the_routes_no_other_test_reaches_answer_as_their_documents_say(harness):
+    """Each answer here is checked against the OpenAPI document (RESPONSE_CHECKED): a mismatch is a 500."""
+    volunteer = register(harness, name="覆盖测试", township="吉巷乡")
+    me = bearer("volunteer", volunteer)
+    corps = harness.call(
+        "POST", "/api/v1/teams", ADMIN, json={"name": "总队", "kind": "county_corps"}
+    ).get_json()
+    station = harness.call(
+        "POST",
+        "/api/v1/stations",
+        ADMIN,
+        json={"code": "IT-R1", "name": "站", "township": "吉巷乡", "kind": "village"},
+    ).get_json()
+    beneficiary = harness.call(
+        "POST",
+        "/api/v1/beneficiaries",
+        ADMIN,
+        json={"name": "陈阿公", "township": "吉巷乡", "village": "吉巷村", "phone": "13900003333"},
+    ).get_json()
+    pairing = harness.call(
+        "POST",
+        "/api/v1/pairings",
+        ADMIN,
+        json={"beneficiary_id": beneficiary["id"], "volunteer_ids": [volunteer]},
+    ).get_json()
+    task_id, _code, _ = accept(harness, volunteer)
+    reads = [
+        ("GET", "/api/v1/volunteers?township=吉巷乡", ADMIN),
+        ("GET", "/api/v1/teams?kind=county_corps", me),
+        ("GET", f"/api/v1/teams/{corps['id']}", me),
+        ("GET", f"/api/v1/stations/{station['id']}", me),
+        ("GET", "/api/v1/beneficiaries?township=吉巷乡", ADMIN),
+        ("GET", f"/api/v1/pairings/{pairing['id']}", me),
+        ("GET", f"/api/v1/tasks/{task_id}", me),
+        ("GET", f"/api/v1/tasks?volunteer_id={volunteer}", ADMIN),
+        ("GET", "/api/v1/tasks/team?status=offered", me),
+        ("GET", "/api/v1/pool", ADMIN),
+        ("GET", "/api/v1/organisation/institutes?township=吉巷乡", me),
+    ]
+    for method, path, who in reads:
+        answer = harness.call(method, path, who)
+        assert answer.status_code == 200, (path, answer.get_json())
+    moved = harness.call("PATCH", f"/api/v1/stations/{station['id']}", ADMIN, json={"kind": "community"})
+    assert moved.status_code == 200 and moved.get_json()["kind"] == "community"
+    # Someone neither covering the township nor holding the beneficiary's account learns nothing.
+    own = harness.call("GET", f"/api/v1/beneficiaries/{beneficiary['id']}", bearer("resident", "nobody"))
+    assert own.status_code == 404
+    assert harness.call("GET", f"/api/v1/beneficiaries/{beneficiary['id']}", ADMIN).get_json()["phone"]
+    ended = harness.call("POST", f"/api/v1/pairings/{pairing['id']}/end", ADMIN)
+    assert ended.status_code == 200 and ended.get_json()["active"] is False
+    again = harness.call("POST", f"/api/v1/pairings/{pairing['id']}/end", ADMIN)
+    assert again.status_code == 409 and again.mimetype == "application/problem+json"
+    harness.call("PATCH", f"/api/v1/teams/{corps['id']}", ADMIN, json={"active": False})
+    closed = harness.call(
+        "POST", f"/api/v1/teams/{corps['id']}/members", ADMIN, json={"volunteer_id": volunteer}
+    )
+    assert closed.status_code == 409 and closed.get_json()["errors"][0]["field"] == "team_id"
+    unknown = harness.call("GET", "/api/v1/pool", bearer("volunteer", "never-registered"))
+    assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
