@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
+from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
@@ -95,7 +96,7 @@ def credit(envelope: Envelope, data: contracts.TaskCompleted) -> None:
             HoursEntry._get_collection().insert_one(entry)
 
 
-def credits_of_request(request_id: str) -> list[dict]:
+def credits_of_request(request_id: str) -> list[dict[str, Any]]:
     """The credits (not corrections) a request's task earned, one per participant."""
     return list(HoursEntry._get_collection().find({"request_id": request_id, "kind": {"$ne": CORRECTION}}))
 

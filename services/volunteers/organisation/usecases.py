@@ -6,6 +6,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from services.common import contracts
 from services.common.domain import DomainError, Missing
 from services.common.events import envelopes
 from services.common.ids import new_id, utcnow
@@ -259,12 +260,12 @@ def _leave_team(team_id: str, volunteer_id: str, causation_id: str) -> Team:
     return team
 
 
-def _save_team(team: Team, events: list, causation_id: str) -> None:
+def _save_team(team: Team, events: list[contracts.EventData], causation_id: str) -> None:
     if events:
         teams_store.save(team.id, team.version, to_state(team), _envelopes(events, team.id, causation_id))
 
 
-def _envelopes(events: list, team_id: str, causation_id: str) -> list[dict[str, Any]]:
+def _envelopes(events: list[contracts.EventData], team_id: str, causation_id: str) -> list[dict[str, Any]]:
     return envelopes(events, producer=SERVICE, correlation_id=team_id, causation_id=causation_id)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common import contracts
 from services.common.domain import Missing
 from services.common.events import envelopes
 from services.common.ids import new_id, utcnow
@@ -52,7 +53,7 @@ def update_volunteer(volunteer_id: str, changes: dict[str, Any], causation_id: s
     return volunteer
 
 
-def save_volunteer(volunteer: Volunteer, events: list, causation_id: str) -> None:
+def save_volunteer(volunteer: Volunteer, events: list[contracts.EventData], causation_id: str) -> None:
     """Save a changed profile with the events announcing it (nothing when nothing changed)."""
     if events:
         volunteers_store.save(
