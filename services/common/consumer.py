@@ -43,10 +43,8 @@ HandlerMap = Mapping[tuple[str, int], Handler]
 
 
 def combine_handlers(*maps: HandlerMap) -> HandlerMap:
-    """One map from the maps of a service's features; an event several consume runs each in turn.
-
-    Each handler is idempotent, so when a later one fails the retried message may run them all again.
-    """
+    """One map from the maps of a service's features; an event several consume runs each in turn."""
+    # Every handler is idempotent, so a retry after a later one failed may safely run them all again.
     combined: dict[tuple[str, int], list[Handler]] = {}
     for handlers in maps:
         for key, handler in handlers.items():

@@ -95,10 +95,7 @@ def open_entries(skills: list[str] | None, township: str | None, limit: int) -> 
 
 
 def claim(request_id: str, volunteer_id: str, task_id: str) -> tuple[contracts.RequestPooled, str]:
-    """Claim a pooled request for a new task: (the request, the task's id); every later claim conflicts.
-
-    A volunteer repeating their own winning claim gets the id of the task it made.
-    """
+    """Claim a pooled request for a new task: (the request, the task's id); every later claim conflicts."""
     document = PoolEntry._get_collection().find_one({"_id": request_id})
     if document is None or is_cancelled(request_id):
         raise NotInPool("no open request with that id in the pool")
@@ -111,7 +108,7 @@ def claim(request_id: str, volunteer_id: str, task_id: str) -> tuple[contracts.R
         existing = PoolClaim._get_collection().find_one({"_id": request_id}) or {}
         if existing.get("volunteer_id") != volunteer_id or existing.get("kind") != "claim":
             raise AlreadyClaimed("someone else claimed this request first") from None
-        task_id = existing["task_id"]
+        task_id = existing["task_id"]  # our own claim, retried: the task it made
     return pooled, task_id
 
 

@@ -165,11 +165,9 @@ def accept(
     *,
     for_team: Team | None = None,
 ) -> list[contracts.EventData]:
-    """The task is taken on by `volunteer_id`; the resident is given the code that confirms the visit.
-
-    A volunteer accepts an offer made to them. A team's offer is accepted by its leader
-    (`for_team`), who names the member who serves, or themselves; the task becomes that member's.
-    """
+    """The task is taken on by `volunteer_id`; the resident is given the code that confirms the visit."""
+    # A volunteer accepts an offer made to them; a team's offer is accepted by its leader (`for_team`),
+    # who names the member who serves (or themselves), and the task becomes that member's.
     if for_team is None:
         ensure_assignee(task, volunteer_id)
     _ensure_status(task, {TaskStatus.OFFERED}, "accepted")
