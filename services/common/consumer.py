@@ -42,6 +42,24 @@ Handler = Callable[[Envelope, Any], None]
 HandlerMap = Mapping[tuple[str, int], Handler]
 
 
+def combine_handlers(*maps: HandlerMap) -> HandlerMap:
+    """One map from the maps of a service's features; an event several consume runs each in turn."""
+    # Every handler is idempotent, so a retry after a later one failed may safely run them all again.
+    combined: dict[tuple[str, int], list[Handler]] = {}
+    for handlers in maps:
+        for key, handler in handlers.items():
+            combined.setdefault(key, []).append(handler)
+    return {key: found[0] if len(found) == 1 else _in_turn(found) for key, found in combined.items()}
+
+
+def _in_turn(handlers: list[Handler]) -> Handler:
+    def handle(envelope: Envelope, data: Any) -> None:
+        for handler in handlers:
+            handler(envelope, data)
+
+    return handle
+
+
 class EventConsumer(ConsumerProducerMixin):
     """Runs a service's event handlers over its queue until told to stop."""
 

@@ -1,4 +1,8 @@
-"""The accepting stage (接单): volunteers, teams, stations, the task inbox and the hours ledger."""
+"""The accepting stage (接单): volunteers, teams, stations, the task inbox, hours and pairing.
+
+Each feature is a package (people, organisation, pool, tasks, hours, pairing; README "Where things
+live"); this module puts their blueprints into the web app and their handlers into the worker.
+"""
 
 from __future__ import annotations
 
@@ -13,38 +17,65 @@ SERVICE = "volunteers"
 
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the accepting stage."""
-    from services.volunteers.api import ALL_BLUEPRINTS
-    from services.volunteers.pool import pool_api
-    from services.volunteers.team_tasks import team_tasks_api
+    from services.volunteers.hours.api import hours_records_api, hours_tasks_api
+    from services.volunteers.organisation.api import organisation_api, stations_api, teams_api
+    from services.volunteers.pairing.api import beneficiaries_api, pairings_api, visits_api
+    from services.volunteers.people.api import volunteers_api
+    from services.volunteers.pool.api import pool_api
+    from services.volunteers.tasks.api import pool_claims_api, tasks_api
 
     return create_service_app(
         SERVICE,
         settings or load_settings(SERVICE),
-        [*ALL_BLUEPRINTS, pool_api, team_tasks_api],
+        [
+            volunteers_api,
+            organisation_api,
+            teams_api,
+            stations_api,
+            tasks_api,
+            pool_api,
+            pool_claims_api,
+            hours_tasks_api,
+            hours_records_api,
+            beneficiaries_api,
+            pairings_api,
+            visits_api,
+        ],
         description="Volunteers and their teams take the tasks dispatch offers them, do them and log hours.",
     )
 
 
 def worker_spec() -> WorkerSpec:
-    """What the volunteers worker consumes and relays."""
+    """What the volunteers worker consumes, relays and sweeps."""
+    from services.common.consumer import combine_handlers
     from services.common.worker import PeriodicJob
-    from services.volunteers import pairing_service
-    from services.volunteers.handlers import HANDLERS
-    from services.volunteers.models import TaskDocument, TeamDocument, VolunteerDocument
-    from services.volunteers.organisation_service import InstituteDocument
-    from services.volunteers.pool import OTHER_DOCUMENTS as POOL_DOCUMENTS
-    from services.volunteers.usecases import OTHER_DOCUMENTS
+    from services.volunteers.hours import handlers as hours
+    from services.volunteers.hours.models import HoursEntry
+    from services.volunteers.organisation.models import InstituteDocument, StationDocument, TeamDocument
+    from services.volunteers.pairing import handlers as pairing
+    from services.volunteers.pairing import usecases as pairing_usecases
+    from services.volunteers.pairing.models import BeneficiaryDocument, PairingDocument, VisitDocument
+    from services.volunteers.people.models import VolunteerDocument
+    from services.volunteers.pool import handlers as pool
+    from services.volunteers.pool.models import CancelledRequest, PoolClaim, PoolEntry
+    from services.volunteers.tasks import handlers as tasks
+    from services.volunteers.tasks.models import TaskDocument
 
     settings = load_settings(SERVICE)
     return WorkerSpec(
         service=SERVICE,
-        handlers=HANDLERS,
-        outbox_documents=[VolunteerDocument, TaskDocument, TeamDocument, *pairing_service.OUTBOX_DOCUMENTS],
+        # Order matters where two features consume one event: the pool records a cancellation
+        # before tasks withdraw, and hours are credited before the pairing visit is closed.
+        handlers=combine_handlers(pool.HANDLERS, tasks.HANDLERS, hours.HANDLERS, pairing.HANDLERS),
+        outbox_documents=[VolunteerDocument, TaskDocument, TeamDocument, VisitDocument, PairingDocument],
         other_documents=[
-            *OTHER_DOCUMENTS,
-            *POOL_DOCUMENTS,
-            *pairing_service.OTHER_DOCUMENTS,
+            StationDocument,
             InstituteDocument,
+            HoursEntry,
+            CancelledRequest,
+            PoolEntry,
+            PoolClaim,
+            BeneficiaryDocument,
         ],
-        periodic=[PeriodicJob("pairing-visits", settings.pairing_sweep_seconds, pairing_service.sweep)],
+        periodic=[PeriodicJob("pairing-visits", settings.pairing_sweep_seconds, pairing_usecases.sweep)],
     )

@@ -11,9 +11,11 @@ from datetime import timedelta
 import pypdf
 
 from services.common.ids import utcnow
-from services.volunteers import pairing_service
-from services.volunteers.models import HoursEntry, TaskDocument
-from services.volunteers.pairing_service import VISITS_MISSED, PairingDocument, VisitDocument
+from services.volunteers.hours.models import HoursEntry
+from services.volunteers.metrics import VISITS_MISSED
+from services.volunteers.pairing import usecases as pairing
+from services.volunteers.pairing.models import PairingDocument, VisitDocument
+from services.volunteers.tasks.models import TaskDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 
@@ -271,12 +273,12 @@ def test_a_visit_falls_due_once_goes_to_the_loop_and_is_done_or_missed(harness):
     pairing_id = created.get_json()["id"]
 
     # Two workers sweep at once, then one again: the visit is made and announced once.
-    sweepers = [threading.Thread(target=pairing_service.sweep) for _ in range(2)]
+    sweepers = [threading.Thread(target=pairing.sweep) for _ in range(2)]
     for sweeper in sweepers:
         sweeper.start()
     for sweeper in sweepers:
         sweeper.join()
-    pairing_service.sweep()
+    pairing.sweep()
     due = harness.bus.wait_for("pairing.visit_due", pairing_id=pairing_id)
     assert set(due.data["volunteer_ids"]) == set(volunteers) and due.data["resident_id"] == "resident-linapo"
     visit_id = due.data["visit_id"]
@@ -285,7 +287,7 @@ def test_a_visit_falls_due_once_goes_to_the_loop_and_is_done_or_missed(harness):
     PairingDocument._get_collection().update_one(
         {"_id": pairing_id}, {"$set": {"next_due_at": first_due, "visits_made": 0}}
     )
-    pairing_service.sweep()
+    pairing.sweep()
     wait_until(lambda: harness.bus.of_type("pairing.visit_due", pairing_id=pairing_id), what="drain")
     time.sleep(1)  # the relay polls every 50 ms: a duplicate would be on the bus by now
     assert len(harness.bus.of_type("pairing.visit_due", pairing_id=pairing_id)) == 1
@@ -311,8 +313,8 @@ def test_a_visit_falls_due_once_goes_to_the_loop_and_is_done_or_missed(harness):
     )
     before = VISITS_MISSED.labels("卓洋乡")._value.get()
     # (the harness's worker sweeps on its own timer too: count outcomes, not whose sweep it was)
-    pairing_service.sweep()
-    pairing_service.sweep()
+    pairing.sweep()
+    pairing.sweep()
     assert VISITS_MISSED.labels("卓洋乡")._value.get() == before + 1
     missed = harness.call(
         "GET", "/api/v1/visits?status=missed", bearer("dispatcher", "d", township="卓洋乡")
@@ -321,3 +323,64 @@ def test_a_visit_falls_due_once_goes_to_the_loop_and_is_done_or_missed(harness):
     assert harness.call("GET", "/api/v1/visits?township=卓洋乡", OTHER_STAFF).status_code == 403
     own = harness.call("GET", "/api/v1/pairings", bearer("volunteer", volunteers[0])).get_json()["items"]
     assert [p["id"] for p in own] == [pairing_id]
+
+
+def test_the_routes_no_other_test_reaches_answer_as_their_documents_say(harness):
+    """Each answer here is checked against the OpenAPI document (RESPONSE_CHECKED): a mismatch is a 500."""
+    volunteer = register(harness, name="覆盖测试", township="吉巷乡")
+    me = bearer("volunteer", volunteer)
+    corps = harness.call(
+        "POST", "/api/v1/teams", ADMIN, json={"name": "总队", "kind": "county_corps"}
+    ).get_json()
+    station = harness.call(
+        "POST",
+        "/api/v1/stations",
+        ADMIN,
+        json={"code": "IT-R1", "name": "站", "township": "吉巷乡", "kind": "village"},
+    ).get_json()
+    beneficiary = harness.call(
+        "POST",
+        "/api/v1/beneficiaries",
+        ADMIN,
+        json={"name": "陈阿公", "township": "吉巷乡", "village": "吉巷村", "phone": "13900003333"},
+    ).get_json()
+    pairing = harness.call(
+        "POST",
+        "/api/v1/pairings",
+        ADMIN,
+        json={"beneficiary_id": beneficiary["id"], "volunteer_ids": [volunteer]},
+    ).get_json()
+    task_id, _code, _ = accept(harness, volunteer)
+    reads = [
+        ("GET", "/api/v1/volunteers?township=吉巷乡", ADMIN),
+        ("GET", "/api/v1/teams?kind=county_corps", me),
+        ("GET", f"/api/v1/teams/{corps['id']}", me),
+        ("GET", f"/api/v1/stations/{station['id']}", me),
+        ("GET", "/api/v1/beneficiaries?township=吉巷乡", ADMIN),
+        ("GET", f"/api/v1/pairings/{pairing['id']}", me),
+        ("GET", f"/api/v1/tasks/{task_id}", me),
+        ("GET", f"/api/v1/tasks?volunteer_id={volunteer}", ADMIN),
+        ("GET", "/api/v1/tasks/team?status=offered", me),
+        ("GET", "/api/v1/pool", ADMIN),
+        ("GET", "/api/v1/organisation/institutes?township=吉巷乡", me),
+    ]
+    for method, path, who in reads:
+        answer = harness.call(method, path, who)
+        assert answer.status_code == 200, (path, answer.get_json())
+    moved = harness.call("PATCH", f"/api/v1/stations/{station['id']}", ADMIN, json={"kind": "community"})
+    assert moved.status_code == 200 and moved.get_json()["kind"] == "community"
+    # Someone neither covering the township nor holding the beneficiary's account learns nothing.
+    own = harness.call("GET", f"/api/v1/beneficiaries/{beneficiary['id']}", bearer("resident", "nobody"))
+    assert own.status_code == 404
+    assert harness.call("GET", f"/api/v1/beneficiaries/{beneficiary['id']}", ADMIN).get_json()["phone"]
+    ended = harness.call("POST", f"/api/v1/pairings/{pairing['id']}/end", ADMIN)
+    assert ended.status_code == 200 and ended.get_json()["active"] is False
+    again = harness.call("POST", f"/api/v1/pairings/{pairing['id']}/end", ADMIN)
+    assert again.status_code == 409 and again.mimetype == "application/problem+json"
+    harness.call("PATCH", f"/api/v1/teams/{corps['id']}", ADMIN, json={"active": False})
+    closed = harness.call(
+        "POST", f"/api/v1/teams/{corps['id']}/members", ADMIN, json={"volunteer_id": volunteer}
+    )
+    assert closed.status_code == 409 and closed.get_json()["errors"][0]["field"] == "team_id"
+    unknown = harness.call("GET", "/api/v1/pool", bearer("volunteer", "never-registered"))
+    assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from services.volunteers.models import TaskDocument
-from services.volunteers.pool import PoolClaim, PoolEntry
+from services.volunteers.pool.models import PoolClaim, PoolEntry
+from services.volunteers.tasks.models import TaskDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.volunteers.models import HoursEntry, TaskDocument
+from services.volunteers.hours.models import HoursEntry
+from services.volunteers.tasks.models import TaskDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 

@@ -10,12 +10,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from services.common import auth, topology
 from services.common.app import domain_problem
+from services.common.consumer import combine_handlers
 from services.common.domain import DomainError
 from services.common.errors import validation_problem
 from services.common.settings import Settings
 from services.ratings.domain import NotYourRequest
 from services.requests.orders.domain import NotCancellable
-from services.volunteers.domain import NotYourTask
+from services.volunteers.tasks.domain import NotYourTask
 
 SECRET = "unit-test-secret-0123456789-abcdefghij"
 
@@ -132,3 +133,14 @@ def test_each_kind_of_refusal_becomes_its_problem(error, status, slug):
     assert body["type"].endswith("/" + slug)
     if error.field:
         assert body["errors"] == [{"field": error.field, "detail": str(error)}]
+
+
+def test_combined_handlers_run_every_feature_in_turn_for_a_shared_event():
+    calls = []
+    first = {("task.completed", 1): lambda e, d: calls.append(("hours", d)), ("request.pooled", 1): print}
+    second = {("task.completed", 1): lambda e, d: calls.append(("pairing", d))}
+    combined = combine_handlers(first, second)
+    assert set(combined) == {("task.completed", 1), ("request.pooled", 1)}
+    assert combined[("request.pooled", 1)] is print
+    combined[("task.completed", 1)](None, "data")
+    assert calls == [("hours", "data"), ("pairing", "data")]

@@ -14,8 +14,14 @@ from services.common import contracts
 from services.common.county import TOWNSHIPS
 from services.common.domain import DomainError, StateConflict
 from services.ratings import followups
-from services.volunteers import certificate, domain, hours, organisation, pairing
-from services.volunteers.domain import TaskStatus, Team, Volunteer
+from services.volunteers.hours import certificate
+from services.volunteers.hours import domain as hours
+from services.volunteers.organisation import domain as organisation
+from services.volunteers.organisation.domain import Team
+from services.volunteers.pairing import domain as pairing
+from services.volunteers.people.domain import Volunteer
+from services.volunteers.tasks import domain
+from services.volunteers.tasks.domain import TaskStatus
 from tests import factories
 from tests.factories import NOW
 
@@ -43,7 +49,7 @@ def test_a_forgotten_check_out_is_capped_and_says_so():
 
 
 def test_service_codes_are_six_digits_and_vary():
-    codes = {hours.new_service_code() for _ in range(50)}
+    codes = {domain.new_service_code() for _ in range(50)}
     assert all(len(code) == 6 and code.isdigit() for code in codes)
     assert len(codes) > 40
 
@@ -140,10 +146,10 @@ def test_the_tree_counts_stations_teams_and_volunteers_per_institute():
         {"kind": "sub_team", "townships": ["平湖镇"]},
     ]
     tree = organisation.summarise(organisation.default_institutes(), stations, teams, {"平湖镇": 5})
-    pinghu = next(row for row in tree["institutes"] if row["township"] == "平湖镇")
-    assert pinghu["stations"] == {"village": 28, "community": 0, "family_education": 8}
-    assert pinghu["teams"] == 2 and pinghu["volunteers"] == 5
-    assert tree["totals"]["practice_stations"] == 50 and tree["totals"]["family_education_stations"] == 8
+    pinghu = next(row for row in tree.institutes if row.institute.township == "平湖镇")
+    assert pinghu.stations == {"village": 28, "community": 0, "family_education": 8}
+    assert pinghu.teams == 2 and pinghu.volunteers == 5
+    assert tree.practice_stations == 50 and tree.family_education_stations == 8
 
 
 # --- pairing ---------------------------------------------------------------------------------------
@@ -255,15 +261,15 @@ def test_the_certificate_parses_and_carries_the_total_with_or_without_a_cjk_font
         monkeypatch.setattr(certificate, "CJK_FONTS", ())
     elif certificate.cjk_font() is None:
         pytest.skip("no CJK font on this machine (deploy/local/stack.sh installs one)")
-    record = {
-        "total_hours": 3.75,
-        "tasks": 2,
-        "entries": [
-            {"task_id": "task-1", "township": "平湖镇", "completed_at": NOW, "hours": 2.0},
-            {"task_id": "task-2", "township": "平湖镇", "completed_at": NOW, "hours": 1.75},
-        ],
-    }
-    pdf = certificate.render({"id": "v-1", "name": "陈志明", "township": "平湖镇"}, record, NOW)
+    lines = [
+        {"_id": f"task-{n}:v-1", "task_id": f"task-{n}", "request_id": f"req-{n}", "township": "平湖镇"}
+        | {"completed_at": NOW, "hours": hours}
+        for n, hours in ((1, 2.0), (2, 1.75))
+    ]
+    volunteer = Volunteer(
+        id="v-1", name="陈志明", township="平湖镇", skills=["elder_care"], registered_at=NOW
+    )
+    pdf = certificate.render(volunteer, hours.ledger("v-1", lines), NOW)
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "Total hours: 3.75" in text and "task-2" in text
     assert ("陈志明" in text) == cjk

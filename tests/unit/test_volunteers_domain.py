@@ -7,8 +7,11 @@ from datetime import timedelta
 import pytest
 
 from services.common import contracts
-from services.volunteers import domain, hours
-from services.volunteers.domain import TaskStatus
+from services.volunteers.hours import domain as hours
+from services.volunteers.organisation import domain as organisation
+from services.volunteers.people import domain as people
+from services.volunteers.tasks import domain
+from services.volunteers.tasks.domain import TaskStatus
 from tests import factories
 from tests.factories import NOW
 
@@ -85,26 +88,26 @@ def test_cancellation_takes_back_accepted_work_but_not_finished_work():
 
 
 def test_profile_changes_are_announced_with_a_new_version():
-    volunteer = domain.Volunteer(
+    volunteer = people.Volunteer(
         id="v1", name="林志明", township="平湖镇", skills=["elder_care"], registered_at=NOW
     )
-    (registered,) = domain.register(volunteer)
+    (registered,) = people.register(volunteer)
     assert registered.profile_version == 1
-    (updated,) = domain.update(volunteer, {"active": False})
+    (updated,) = people.update(volunteer, {"active": False})
     assert isinstance(updated, contracts.VolunteerUpdated)
     assert updated.profile_version == 2 and updated.active is False
-    assert domain.update(volunteer, {}) == []
-    with pytest.raises(domain.DomainError):
-        domain.update(volunteer, {"skills": []})
-    with pytest.raises(domain.DomainError):
-        domain.update(volunteer, {"registered_at": NOW})
+    assert people.update(volunteer, {}) == []
+    with pytest.raises(people.DomainError):
+        people.update(volunteer, {"skills": []})
+    with pytest.raises(people.DomainError):
+        people.update(volunteer, {"registered_at": NOW})
 
 
 def test_teams_other_than_the_corps_need_a_parent():
-    team = domain.Team(id="t1", name="分队", kind="sub_team", created_at=NOW)
-    with pytest.raises(domain.DomainError) as caught:
-        domain.create_team(team)
+    team = organisation.Team(id="t1", name="分队", kind="sub_team", created_at=NOW)
+    with pytest.raises(organisation.DomainError) as caught:
+        organisation.create_team(team)
     assert caught.value.field == "parent_id"
-    corps = domain.Team(id="t0", name="总队", kind="county_corps", created_at=NOW)
-    (event,) = domain.create_team(corps)
+    corps = organisation.Team(id="t0", name="总队", kind="county_corps", created_at=NOW)
+    (event,) = organisation.create_team(corps)
     assert event.kind == "county_corps"

@@ -6,12 +6,18 @@ townships are a closed list); stations and teams hang under them (docs/adr/0050)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, get_args
 
 from services.common import contracts
 from services.common.county import COUNTY, TOWNSHIPS
 from services.common.domain import DomainError, StateConflict
-from services.volunteers.domain import TEAM_KINDS, Team, Volunteer, snapshot, team_snapshot
+from services.volunteers.people.domain import Volunteer, snapshot
+
+TeamKind = Literal["county_corps", "standing", "sub_team", "lecture_brand"]
+TEAM_KINDS: tuple[str, ...] = get_args(TeamKind)
+StationKind = Literal["village", "community", "family_education"]
 
 CENTRE = {
     "id": "centre",
@@ -33,25 +39,48 @@ class CycleInTeams(StateConflict):
     """A team cannot sit under itself or under one of its own sub-teams."""
 
 
-def institute_name(township: str) -> str:
-    """The default name of a township's institute (新时代文明实践所)."""
-    return f"{township}新时代文明实践所"
+# --- teams -----------------------------------------------------------------------------------------
+@dataclass
+class Team:
+    """A volunteer team: the county corps, a standing team, a sub-team or a lecture brand team."""
 
-
-@dataclass(frozen=True)
-class Institute:
-    """A township institute: one per township, under the county centre."""
-
-    township: str
+    id: str
     name: str
-    leader_name: str | None = None
-    phone: str | None = None
-    address: str | None = None
+    kind: str
+    created_at: datetime
+    parent_id: str | None = None
+    townships: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    leader_id: str | None = None
+    member_ids: list[str] = field(default_factory=list)
+    active: bool = True
+    profile_version: int = 1
+    version: int = 1
 
 
-def default_institutes() -> list[Institute]:
-    """The 14 institutes as the county lists them."""
-    return [Institute(township=t, name=institute_name(t)) for t in TOWNSHIPS]
+def create_team(team: Team) -> list[contracts.EventData]:
+    """A new team announces itself with its coverage."""
+    if team.kind not in TEAM_KINDS:
+        raise DomainError(f"kind must be one of {', '.join(TEAM_KINDS)}", field="kind")
+    if team.kind != "county_corps" and team.parent_id is None:
+        raise DomainError("every team but the county corps belongs to a parent team", field="parent_id")
+    return [team_snapshot(team)]
+
+
+def team_snapshot(team: Team) -> contracts.TeamUpdated:
+    """The whole team, as others keep it."""
+    return contracts.TeamUpdated(
+        team_id=team.id,
+        name=team.name,
+        kind=team.kind,
+        parent_id=team.parent_id,
+        townships=team.townships,
+        categories=team.categories,
+        leader_id=team.leader_id,
+        member_ids=team.member_ids,
+        active=team.active,
+        profile_version=team.profile_version,
+    )
 
 
 def check_parent(kind: str, parent_kind: str | None, ancestors_of_parent: list[str], team_id: str) -> None:
@@ -123,47 +152,85 @@ def leave_team(
     return team_events, volunteer_events
 
 
+# --- stations --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Station:
+    """A village or community practice station, or a family-education guidance station."""
+
+    id: str
+    code: str
+    name: str
+    township: str
+    kind: str
+
+
+# --- institutes and the tree -----------------------------------------------------------------------
+def institute_name(township: str) -> str:
+    """The default name of a township's institute (新时代文明实践所)."""
+    return f"{township}新时代文明实践所"
+
+
+@dataclass(frozen=True)
+class Institute:
+    """A township institute: one per township, under the county centre."""
+
+    township: str
+    name: str
+    leader_name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+def default_institutes() -> list[Institute]:
+    """The 14 institutes as the county lists them."""
+    return [Institute(township=t, name=institute_name(t)) for t in TOWNSHIPS]
+
+
+@dataclass(frozen=True)
+class InstituteSummary:
+    """An institute with what it has: stations by kind, teams covering it, volunteers serving in it."""
+
+    institute: Institute
+    stations: dict[str, int]
+    teams: int
+    volunteers: int
+
+
+@dataclass(frozen=True)
+class OrganisationSummary:
+    """The centre's institutes with their counts, and the county's totals."""
+
+    institutes: list[InstituteSummary]
+    practice_stations: int
+    family_education_stations: int
+    teams: dict[str, int]
+    volunteers: int
+
+
 def summarise(
     institutes: list[Institute],
     stations: dict[tuple[str, str], int],
     teams: list[dict[str, object]],
     volunteers: dict[str, int],
-) -> dict[str, object]:
+) -> OrganisationSummary:
     """The organisation tree with counts: centre → institutes (stations, teams, volunteers)."""
     teams_by_township: dict[str, int] = {}
     for team in teams:
         for township in team.get("townships") or []:  # type: ignore[union-attr]
             teams_by_township[str(township)] = teams_by_township.get(str(township), 0) + 1
-    kinds = {kind: sum(1 for team in teams if team.get("kind") == kind) for kind in TEAM_KINDS}
-    rows = []
-    for institute in institutes:
-        counts = {
-            kind: stations.get((institute.township, kind), 0)
-            for kind in ("village", "community", "family_education")
-        }
-        rows.append(
-            {
-                "township": institute.township,
-                "name": institute.name,
-                "leader_name": institute.leader_name,
-                "phone": institute.phone,
-                "address": institute.address,
-                "stations": counts,
-                "teams": teams_by_township.get(institute.township, 0),
-                "volunteers": volunteers.get(institute.township, 0),
-            }
+    rows = [
+        InstituteSummary(
+            institute=institute,
+            stations={kind: stations.get((institute.township, kind), 0) for kind in get_args(StationKind)},
+            teams=teams_by_township.get(institute.township, 0),
+            volunteers=volunteers.get(institute.township, 0),
         )
-    practice = sum(n for (_t, kind), n in stations.items() if kind != "family_education")
-    return {
-        "centre": CENTRE,
-        "institutes": rows,
-        "totals": {
-            "institutes": len(institutes),
-            "practice_stations": practice,
-            "family_education_stations": sum(
-                n for (_t, kind), n in stations.items() if kind == "family_education"
-            ),
-            "teams": kinds,
-            "volunteers": sum(volunteers.values()),
-        },
-    }
+        for institute in institutes
+    ]
+    return OrganisationSummary(
+        institutes=rows,
+        practice_stations=sum(n for (_t, kind), n in stations.items() if kind != "family_education"),
+        family_education_stations=sum(n for (_t, kind), n in stations.items() if kind == "family_education"),
+        teams={kind: sum(1 for team in teams if team.get("kind") == kind) for kind in TEAM_KINDS},
+        volunteers=sum(volunteers.values()),
+    )

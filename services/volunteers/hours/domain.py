@@ -1,6 +1,6 @@
 """Rules of volunteer hours: the resident's service code, check-in and check-out, and corrections.
 
-Pure: no I/O. The volunteers service makes a short code when a task is accepted; the resident
+Pure: no I/O. Accepting a task makes a short code (tasks/domain.py); the resident
 sees it in their request and reads it out at the door. Check-in and check-out both need it, so
 hours are the time the resident confirmed, not a number the volunteer types in (docs/adr/0051).
 """
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from services.common import contracts
 from services.common.domain import DomainError, NotYours, StateConflict
-from services.volunteers.domain import Task, TaskStatus, WrongTaskState, _ensure_assignee
+from services.volunteers.tasks.domain import Task, TaskStatus, WrongTaskState, ensure_assignee
 
-CODE_DIGITS = 6
 # Five wrong codes lock code entry for a quarter of an hour: 10^6 codes cannot be guessed that way.
 MAX_CODE_ATTEMPTS = 5
 CODE_LOCKOUT = timedelta(minutes=15)
@@ -42,11 +43,6 @@ class NotAParticipant(DomainError):
 
 class NotStaffOfTownship(NotYours):
     """Township staff correct the hours of their own township only."""
-
-
-def new_service_code() -> str:
-    """Six random digits, easy to read out over a doorstep or a phone."""
-    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
 def round_to_quarter(hours: float) -> float:
@@ -102,7 +98,7 @@ def check_out(
     `team_members` is the member list of the task's team (None for a task offered to one
     volunteer); companions named on a team task must belong to that team.
     """
-    _ensure_assignee(task, volunteer_id)
+    ensure_assignee(task, volunteer_id)
     if task.status != TaskStatus.IN_SERVICE or task.checked_in_at is None:
         raise WrongTaskState(f"a task that is {task.status.value} cannot be checked out; check in first")
     companions = [p for p in dict.fromkeys(participant_ids) if p != volunteer_id]
@@ -186,4 +182,90 @@ def correct(
         reason=reason.strip(),
         corrected_by=by,
         corrected_at=now,
+    )
+
+
+# --- the ledger ------------------------------------------------------------------------------------
+CORRECTION = "correction"
+
+
+@dataclass(frozen=True)
+class LedgerCorrection:
+    """A correction line of the ledger, as stored: what it changed, by how much, who and why."""
+
+    id: str
+    before: float
+    after: float
+    delta: float
+    reason: str
+    corrected_by: str
+    corrected_at: datetime
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One task's credit with its corrections; `hours` counts them, `credited_hours` does not."""
+
+    id: str
+    task_id: str
+    request_id: str
+    township: str | None
+    category: str | None
+    completed_at: datetime | None
+    credited_hours: float
+    hours: float
+    corrections: list[LedgerCorrection]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A volunteer's hours: each task newest first, and the total after corrections."""
+
+    volunteer_id: str
+    total_hours: float
+    tasks: int
+    entries: list[LedgerEntry]
+
+
+def ledger_correction(line: Mapping[str, Any]) -> LedgerCorrection:
+    """A stored correction line."""
+    return LedgerCorrection(
+        id=line["_id"],
+        before=line["before"],
+        after=line["after"],
+        delta=line["hours"],
+        reason=line["reason"],
+        corrected_by=line["corrected_by"],
+        corrected_at=line["corrected_at"],
+    )
+
+
+def ledger(volunteer_id: str, lines: list[Mapping[str, Any]]) -> Ledger:
+    """The ledger from its stored lines: credits from tasks, and staff corrections of them."""
+    credits = [line for line in lines if line.get("kind", "credit") != CORRECTION]
+    corrections: dict[str, list[Mapping[str, Any]]] = {}
+    for line in lines:
+        if line.get("kind") == CORRECTION:
+            corrections.setdefault(line["corrects"], []).append(line)
+    entries = []
+    for credit in sorted(credits, key=lambda line: line.get("completed_at"), reverse=True):
+        fixes = corrections.get(credit["_id"], [])
+        entries.append(
+            LedgerEntry(
+                id=credit["_id"],
+                task_id=credit["task_id"],
+                request_id=credit["request_id"],
+                township=credit.get("township"),
+                category=credit.get("category"),
+                completed_at=credit.get("completed_at"),
+                credited_hours=credit["hours"],
+                hours=round(credit["hours"] + sum(fix["hours"] for fix in fixes), 2),
+                corrections=[ledger_correction(fix) for fix in fixes],
+            )
+        )
+    return Ledger(
+        volunteer_id=volunteer_id,
+        total_hours=round(sum(line["hours"] for line in lines), 2),
+        tasks=len(credits),
+        entries=entries,
     )

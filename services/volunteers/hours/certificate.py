@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from services.common.county import COUNTY
+from services.volunteers.hours.domain import Ledger
+from services.volunteers.people.domain import Volunteer
 
 CJK_FONTS = (
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
@@ -29,10 +30,10 @@ def cjk_font() -> Path | None:
     return next((path for path in CJK_FONTS if path.exists()), None)
 
 
-def render(volunteer: dict[str, Any], record: dict[str, Any], issued_at: datetime) -> bytes:
+def render(volunteer: Volunteer, ledger: Ledger, issued_at: datetime) -> bytes:
     """The certificate: who, how many hours over how many services, and the services themselves."""
     pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_title(f"Volunteer service certificate {volunteer['id']}")
+    pdf.set_title(f"Volunteer service certificate {volunteer.id}")
     pdf.set_author(f"{COUNTY} New Era Civilization Practice Centre")
     pdf.add_page()
     font = cjk_font()
@@ -45,8 +46,8 @@ def render(volunteer: dict[str, Any], record: dict[str, Any], issued_at: datetim
         family = "cert"
     else:
         family = "helvetica"
-    name = volunteer["name"] if chinese else volunteer["id"]
-    total = f"{record['total_hours']:g}"
+    name = volunteer.name if chinese else volunteer.id
+    total = f"{ledger.total_hours:g}"
     width = pdf.epw
 
     pdf.set_font(family, size=22)
@@ -55,10 +56,10 @@ def render(volunteer: dict[str, Any], record: dict[str, Any], issued_at: datetim
     pdf.ln(6)
     pdf.set_font(family, size=12)
     lines = [
-        f"志愿者 Volunteer: {name}  ({volunteer['id']})" if chinese else f"Volunteer: {name}",
-        f"所属 Township: {volunteer.get('township', '')}" if chinese else "",
+        f"志愿者 Volunteer: {name}  ({volunteer.id})" if chinese else f"Volunteer: {name}",
+        f"所属 Township: {volunteer.township}" if chinese else "",
         f"累计服务时长 Total hours: {total}" if chinese else f"Total hours: {total}",
-        f"服务次数 Services: {record['tasks']}" if chinese else f"Services: {record['tasks']}",
+        f"服务次数 Services: {ledger.tasks}" if chinese else f"Services: {ledger.tasks}",
     ]
     for line in filter(None, lines):
         pdf.cell(width, 9, line, new_x="LMARGIN", new_y="NEXT")
@@ -71,11 +72,11 @@ def render(volunteer: dict[str, Any], record: dict[str, Any], issued_at: datetim
         headings_style=FontFace(emphasis="", fill_color=(230, 230, 230)),
     ) as table:
         table.row(["Date", "Township" if not chinese else "乡镇 Township", "Task", "Hours"])
-        for entry in record["entries"]:
-            township = (entry["township"] or "") if chinese else ""
-            done = entry["completed_at"]
+        for entry in ledger.entries:
+            township = (entry.township or "") if chinese else ""
+            done = entry.completed_at
             table.row(
-                [done.strftime("%Y-%m-%d") if done else "", township, entry["task_id"], f"{entry['hours']:g}"]
+                [done.strftime("%Y-%m-%d") if done else "", township, entry.task_id, f"{entry.hours:g}"]
             )
     pdf.ln(8)
     pdf.set_font(family, size=11)

@@ -5,91 +5,43 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import mongoengine
-from pymongo import DESCENDING
-
 from services.common import contracts
-from services.common.events import Envelope, make_event
+from services.common.domain import DomainError, Missing
+from services.common.events import Envelope, envelopes
 from services.common.ids import new_id, utcnow
-from services.common.store import (
-    AggregateDocument,
-    AggregateStore,
-    AlreadyExists,
-    from_state,
-    holding,
-    to_state,
-)
-from services.volunteers import pairing, usecases
+from services.common.paging import newest_first
+from services.common.store import AlreadyExists, from_state, holding, to_state
+from services.volunteers import SERVICE
+from services.volunteers.hours import usecases as hours
 from services.volunteers.metrics import PAIRING_VISITS, VISITS_DUE, VISITS_MISSED
-from services.volunteers.models import HoursEntry, volunteers_store
-from services.volunteers.pairing import Beneficiary, Pairing, Visit, VisitStatus
+from services.volunteers.pairing import domain
+from services.volunteers.pairing.domain import Beneficiary, Pairing, Visit, VisitStatus
+from services.volunteers.pairing.models import (
+    BeneficiaryDocument,
+    PairingDocument,
+    VisitDocument,
+    pairings_store,
+    visits_store,
+)
+from services.volunteers.people import usecases as people
 
 
-class BeneficiaryDocument(mongoengine.Document):
-    meta = {"collection": "beneficiaries", "indexes": ["township", "flags"]}
-
-    id = mongoengine.StringField(primary_key=True)
-    name = mongoengine.StringField(required=True)
-    township = mongoengine.StringField(required=True)
-    village = mongoengine.StringField(required=True)
-    flags = mongoengine.ListField(mongoengine.StringField())
-    address = mongoengine.StringField()
-    phone = mongoengine.StringField()
-    resident_id = mongoengine.StringField()
-    registered_at = mongoengine.DateTimeField()
-    version = mongoengine.IntField(default=1)
+class UnknownBeneficiary(Missing):
+    """No beneficiary with that id is registered here."""
 
 
-class PairingDocument(AggregateDocument):
-    meta = {"collection": "pairings", "indexes": [["active", "next_due_at"], "beneficiary_id", "township"]}
-
-    id = mongoengine.StringField(primary_key=True)
-    beneficiary_id = mongoengine.StringField(required=True)
-    volunteer_ids = mongoengine.ListField(mongoengine.StringField())
-    township = mongoengine.StringField()
-    village = mongoengine.StringField()
-    every_days = mongoengine.IntField()
-    grace_hours = mongoengine.IntField()
-    next_due_at = mongoengine.DateTimeField()
-    created_at = mongoengine.DateTimeField()
-    category = mongoengine.StringField()
-    note = mongoengine.StringField()
-    active = mongoengine.BooleanField(default=True)
-    visits_made = mongoengine.IntField(default=0)
+class UnknownPairing(Missing):
+    """No pairing with that id is stored here."""
 
 
-class VisitDocument(AggregateDocument):
-    """One visit; `_id` is `<pairing id>:<due time>`, so inserting it twice is refused."""
-
-    meta = {
-        "collection": "visits",
-        "indexes": [["status", "complete_by"], "request_id", ["pairing_id", "-due_at"], "outbox_pending"],
-    }
-
-    id = mongoengine.StringField(primary_key=True)
-    pairing_id = mongoengine.StringField(required=True)
-    beneficiary_id = mongoengine.StringField()
-    volunteer_ids = mongoengine.ListField(mongoengine.StringField())
-    township = mongoengine.StringField()
-    village = mongoengine.StringField()
-    due_at = mongoengine.DateTimeField()
-    complete_by = mongoengine.DateTimeField()
-    status = mongoengine.StringField()
-    request_id = mongoengine.StringField()
-    task_id = mongoengine.StringField()
-    done_at = mongoengine.DateTimeField()
-    done_by = mongoengine.ListField(mongoengine.StringField())
-    missed_at = mongoengine.DateTimeField()
-
-
-pairings_store = AggregateStore(PairingDocument)
-visits_store = AggregateStore(VisitDocument)
+class UnknownVisit(Missing):
+    """No visit with that id is stored here."""
 
 
 # --- beneficiaries ---------------------------------------------------------------------------------
 def register_beneficiary(fields: dict[str, Any]) -> Beneficiary:
     """Store a beneficiary."""
-    pairing.check_beneficiary(fields.get("flags", []))
+    domain.check_beneficiary(fields.get("flags", []))
     beneficiary = Beneficiary(id=new_id(), registered_at=utcnow(), **fields)
     BeneficiaryDocument._get_collection().insert_one({"_id": beneficiary.id, **to_state(beneficiary)})
     return beneficiary
@@ -99,7 +51,7 @@ def get_beneficiary(beneficiary_id: str) -> Beneficiary:
     """A stored beneficiary."""
     document = BeneficiaryDocument._get_collection().find_one({"_id": beneficiary_id})
     if document is None:
-        raise usecases.NotFoundHere("no beneficiary with that id")
+        raise UnknownBeneficiary("no beneficiary with that id")
     return from_state(Beneficiary, document)
 
 
@@ -112,10 +64,8 @@ def list_beneficiaries(
         query["township"] = township
     if flag:
         query["flags"] = flag
-    if before:
-        query["_id"] = {"$lt": before}
-    cursor = BeneficiaryDocument._get_collection().find(query).sort([("_id", DESCENDING)]).limit(limit)
-    return [from_state(Beneficiary, document) for document in cursor]
+    found = newest_first(BeneficiaryDocument._get_collection(), query, limit=limit, before=before)
+    return [from_state(Beneficiary, document) for document in found]
 
 
 # --- pairings --------------------------------------------------------------------------------------
@@ -123,10 +73,10 @@ def create_pairing(fields: dict[str, Any]) -> Pairing:
     """Pair registered volunteers with a beneficiary."""
     beneficiary = get_beneficiary(fields["beneficiary_id"])
     for volunteer_id in fields["volunteer_ids"]:
-        if volunteers_store.get(volunteer_id) is None:
-            raise pairing.DomainError(f"no volunteer {volunteer_id}", field="volunteer_ids")
+        if not people.is_registered(volunteer_id):
+            raise DomainError(f"no volunteer {volunteer_id}", field="volunteer_ids")
     now = utcnow()
-    made = pairing.new_pairing(
+    made = domain.new_pairing(
         pairing_id=new_id(),
         beneficiary=beneficiary,
         volunteer_ids=fields["volunteer_ids"],
@@ -145,7 +95,7 @@ def get_pairing(pairing_id: str) -> Pairing:
     """A stored pairing."""
     document = pairings_store.get(pairing_id)
     if document is None:
-        raise usecases.NotFoundHere("no pairing with that id")
+        raise UnknownPairing("no pairing with that id")
     return from_state(Pairing, document)
 
 
@@ -160,19 +110,17 @@ def list_pairings(
         query["volunteer_ids"] = volunteer_id
     if active is not None:
         query["active"] = active
-    if before:
-        query["_id"] = {"$lt": before}
-    cursor = (
-        PairingDocument._get_collection().find(query, {"outbox": 0}).sort([("_id", DESCENDING)]).limit(limit)
+    found = newest_first(
+        PairingDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
     )
-    return [from_state(Pairing, document) for document in cursor]
+    return [from_state(Pairing, document) for document in found]
 
 
 @holding(pairings_store, lambda pairing_id, *_args: pairing_id)
 def end_pairing(pairing_id: str) -> Pairing:
     """End a pairing; no more visits fall due."""
     made = get_pairing(pairing_id)
-    pairing.end(made)
+    domain.end(made)
     pairings_store.save(made.id, made.version, {"active": False}, [])
     return made
 
@@ -182,14 +130,14 @@ def get_visit(visit_id: str) -> Visit:
     """A stored visit."""
     document = visits_store.get(visit_id)
     if document is None:
-        raise usecases.NotFoundHere("no visit with that id")
+        raise UnknownVisit("no visit with that id")
     return from_state(Visit, document, status=VisitStatus)
 
 
 def list_visits(
     *, township: str | None, status: str | None, pairing_id: str | None, limit: int, before: str | None
 ) -> list[Visit]:
-    """Visits, newest due first."""
+    """Visits, highest id first (a pairing's latest due visit first)."""
     query: dict[str, Any] = {}
     if township:
         query["township"] = township
@@ -197,12 +145,10 @@ def list_visits(
         query["status"] = status
     if pairing_id:
         query["pairing_id"] = pairing_id
-    if before:
-        query["_id"] = {"$lt": before}
-    cursor = (
-        VisitDocument._get_collection().find(query, {"outbox": 0}).sort([("_id", DESCENDING)]).limit(limit)
+    found = newest_first(
+        VisitDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
     )
-    return [from_state(Visit, document, status=VisitStatus) for document in cursor]
+    return [from_state(Visit, document, status=VisitStatus) for document in found]
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
@@ -213,7 +159,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     for document in due:
         made += _make_due_visit(document["_id"], now)
     overdue = VisitDocument._get_collection().find(
-        {"status": {"$in": [s.value for s in pairing.OPEN_VISITS]}, "complete_by": {"$lt": now}}, {"_id": 1}
+        {"status": {"$in": [s.value for s in domain.OPEN_VISITS]}, "complete_by": {"$lt": now}}, {"_id": 1}
     )
     for document in overdue:
         flagged += _flag_if_missed(document["_id"], now)
@@ -224,20 +170,19 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
 @holding(pairings_store, lambda pairing_id, *_args: pairing_id)
 def _make_due_visit(pairing_id: str, now: datetime) -> int:
     made = get_pairing(pairing_id)
-    due = pairing.due_visit(made, get_beneficiary(made.beneficiary_id), now)
+    due = domain.due_visit(made, get_beneficiary(made.beneficiary_id), now)
     if due is None:
         return 0
     visit, announcement = due
     created = 1
     try:
-        envelope = make_event(
-            announcement, producer=usecases.PRODUCER, correlation_id=visit.id, event_id=new_id()
+        visits_store.insert(
+            visit.id, to_state(visit), envelopes([announcement], producer=SERVICE, correlation_id=visit.id)
         )
-        visits_store.insert(visit.id, to_state(visit), [envelope])
         VISITS_DUE.labels(visit.township).inc()
     except AlreadyExists:
         created = 0  # made before a crash or by another worker; only the schedule still has to move
-    pairing.advance(made, visit.due_at, now)
+    domain.advance(made, visit.due_at, now)
     pairings_store.save(
         made.id, made.version, {"next_due_at": made.next_due_at, "visits_made": made.visits_made}, []
     )
@@ -247,7 +192,7 @@ def _make_due_visit(pairing_id: str, now: datetime) -> int:
 @holding(visits_store, lambda visit_id, *_args: visit_id)
 def _flag_if_missed(visit_id: str, now: datetime) -> int:
     visit = get_visit(visit_id)
-    if not pairing.miss_if_overdue(visit, now):
+    if not domain.miss_if_overdue(visit, now):
         return 0
     visits_store.save(visit.id, visit.version, to_state(visit), [])
     VISITS_MISSED.labels(visit.township).inc()
@@ -272,9 +217,7 @@ def on_request_submitted(envelope: Envelope, data: contracts.RequestSubmitted) -
     _link(data.source_ref, data.request_id)
     # The task may have completed before this event got here (events arrive in any order): its
     # hours are in the ledger, credited from `task.completed` whatever the order.
-    credits = list(
-        HoursEntry._get_collection().find({"request_id": data.request_id, "kind": {"$ne": "correction"}})
-    )
+    credits = hours.credits_of_request(data.request_id)
     if credits:
         done_by = [credit["volunteer_id"] for credit in credits]
         _complete(data.source_ref, credits[0]["task_id"], done_by, credits[0].get("completed_at") or utcnow())
@@ -291,17 +234,12 @@ def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None
 @holding(visits_store, lambda visit_id, *_args: visit_id)
 def _link(visit_id: str, request_id: str) -> None:
     visit = get_visit(visit_id)
-    if pairing.link_request(visit, request_id):
+    if domain.link_request(visit, request_id):
         visits_store.save(visit.id, visit.version, to_state(visit), [])
 
 
 @holding(visits_store, lambda visit_id, *_args: visit_id)
 def _complete(visit_id: str, task_id: str, participants: list[str], completed_at: datetime) -> None:
     visit = get_visit(visit_id)
-    if pairing.complete(visit, task_id, participants, completed_at):
+    if domain.complete(visit, task_id, participants, completed_at):
         visits_store.save(visit.id, visit.version, to_state(visit), [])
-
-
-# Documents this module adds: the worker relays the visits' outbox and indexes the rest.
-OUTBOX_DOCUMENTS: tuple[type[AggregateDocument], ...] = (VisitDocument, PairingDocument)
-OTHER_DOCUMENTS: tuple[type[mongoengine.Document], ...] = (BeneficiaryDocument,)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal, get_args
 
 from services.common import contracts
 from services.common.domain import DomainError, StateConflict
 
-FLAGS = (
+Flag = Literal[
     "living_alone",  # 独居
     "bereaved_only_child",  # 失独
     "elderly",  # 高龄
@@ -22,7 +23,8 @@ FLAGS = (
     "left_behind",  # 留守
     "low_income",  # 低保
     "sick",  # 重病
-)
+]
+FLAGS: tuple[str, ...] = get_args(Flag)
 MAX_VOLUNTEERS = 10
 
 

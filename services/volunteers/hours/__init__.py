@@ -1,0 +1,1 @@
+"""Hours: the resident's service code at check-in and check-out, the ledger, corrections, exports."""

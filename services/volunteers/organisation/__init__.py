@@ -1,0 +1,1 @@
+"""The county's organisation: centre, township institutes, stations, teams and their members."""

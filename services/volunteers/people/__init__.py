@@ -1,0 +1,1 @@
+"""Volunteers: their profiles, skills, availability and registration."""
