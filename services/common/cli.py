@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from services import SERVICES
 from services.common.auth import Role, issue_token
 from services.common.deadletters import DeadLetterTool
 
@@ -67,7 +68,7 @@ def _dead_letters(profile: str | None) -> DeadLetterTool:
     return DeadLetterTool(url or "")
 
 
-SERVICE_CHOICE = click.Choice(["requests", "dispatch", "volunteers", "ratings"])
+SERVICE_CHOICE = click.Choice(SERVICES)
 
 
 @dlq.command("list")

@@ -12,6 +12,7 @@ from typing import Any
 import click
 import requests
 
+from services import SERVICES
 from services.common.auth import issue_token
 from services.common.county import TOWNSHIPS
 
@@ -345,10 +346,7 @@ def _lines(rows: Iterable[tuple[str, str]]) -> str:
 
 def hello(gateway_url: str, profile: dict[str, str], profile_name: str) -> str:
     """Where everything runs, and a first loop to try by hand."""
-    ports = {
-        svc: profile.get(f"{svc.upper()}_WEB_PORT", "?")
-        for svc in ("requests", "dispatch", "volunteers", "ratings")
-    }
+    ports = {svc: profile.get(f"{svc.upper()}_WEB_PORT", "?") for svc in SERVICES}
     metrics = {svc: profile.get(f"{svc.upper()}_WORKER_METRICS_PORT", "?") for svc in ports}
     secret = profile.get("CIVICLOOP_JWT_SECRET", "")
     volunteer = None

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SERVICES = ("requests", "dispatch", "volunteers", "ratings")
+from services import SERVICES
 
 
 class Settings(BaseSettings):

@@ -9,14 +9,18 @@ project's scripts load it like any other profile.
 
 from __future__ import annotations
 
+from services import SERVICES
 from services.common.cli import ROOT, profile_settings
 
 PORT_SHIFT = 500
-SERVICE_NAMES = ("REQUESTS", "DISPATCH", "VOLUNTEERS", "RATINGS")
 PORT_KEYS = (
     "GATEWAY_PORT",
     "PG_PORT",
-    *(f"{svc}_{kind}" for svc in SERVICE_NAMES for kind in ("DB_PORT", "WEB_PORT", "WORKER_METRICS_PORT")),
+    *(
+        f"{service.upper()}_{kind}"
+        for service in SERVICES
+        for kind in ("DB_PORT", "WEB_PORT", "WORKER_METRICS_PORT")
+    ),
 )
 VHOST = "civicloop-faults"
 

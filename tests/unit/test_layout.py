@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from importlinter.cli import lint_imports
 
-from services.common.settings import SERVICES
+from services import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 
