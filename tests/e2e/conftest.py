@@ -11,8 +11,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
+from civicloop.profiles import ROOT
 from services import SERVICES
-from services.common.cli import ROOT
 from tests.support import PROFILE, TEST_PROFILE, bearer, delete_queues, wait_until
 
 pytestmark = pytest.mark.e2e

@@ -21,8 +21,8 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from civicloop.profiles import ROOT
 from services import SERVICES
-from services.common.cli import ROOT
 from services.common.publisher import connect_any
 from services.common.topology import EVENTS_EXCHANGE
 from tests.faults.counts import Counts, count, differences

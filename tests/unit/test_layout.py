@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from importlib import import_module
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 from importlinter.cli import lint_imports
 
 from services import SERVICES
+from services.common.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,11 +21,13 @@ def test_import_rules_hold():
 
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory) -> dict[str, dict]:
-    os.environ.setdefault("CIVICLOOP_JWT_SECRET", "layout-test-secret")
     found = {}
     for service in SERVICES:
         module = import_module(f"services.{service}")
-        found[service] = module.create_app().api_doc
+        # Settings of its own rather than a secret left in the environment, where it would sign the
+        # `civicloop` command's tokens for the rest of the session.
+        settings = Settings(service=service, jwt_secret="layout-test-secret")
+        found[service] = module.create_app(settings).api_doc
     return found
 
 
