@@ -34,7 +34,7 @@ status: ## what is running
 
 test: install ## install, start the infrastructure and run the whole suite
 	@echo "==> ruff"
-	@$(BIN)/ruff check services tests deploy bench
+	@$(BIN)/ruff check civicloop services tests deploy bench
 	@$(STACK) infra $(TEST_PROFILE)
 	@set -o pipefail; status=0; \
 	  CIVICLOOP_TEST_PROFILE=$(TEST_PROFILE) $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
@@ -50,8 +50,8 @@ unit: install ## only the unit tests (no servers)
 	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
 lint: install ## ruff
-	@$(BIN)/ruff check services tests deploy bench
-	@$(BIN)/ruff format --check services tests deploy bench
+	@$(BIN)/ruff check civicloop services tests deploy bench
+	@$(BIN)/ruff format --check civicloop services tests deploy bench
 
 lock: ## re-pin the whole dependency tree into constraints.txt
 	@$(BIN)/pip freeze --exclude-editable | grep -v '^civicloop' > constraints.txt

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import amqp
 from pymongo import MongoClient
 
+from civicloop.profiles import Profile
 from services.common.auth import issue_token
-from services.common.cli import profile_settings
 from services.common.events import Envelope, make_event, parse_event
 from services.common.publisher import ConfirmingPublisher, amqp_params
 from services.common.settings import Settings
@@ -24,8 +24,9 @@ from services.common.worker import Worker, WorkerSpec
 T = TypeVar("T")
 # CIVICLOOP_TEST_PROFILE lets several checkouts run their suites side by side on one machine.
 TEST_PROFILE = os.environ.get("CIVICLOOP_TEST_PROFILE", "test")
-PROFILE = profile_settings(TEST_PROFILE)
-SECRET = PROFILE["CIVICLOOP_JWT_SECRET"]
+_profile = Profile.load(TEST_PROFILE)
+SECRET = _profile.need("CIVICLOOP_JWT_SECRET")  # fails naming the profile's file when it is missing
+PROFILE = _profile.values()
 # Services whose answers the integration tests check against their OpenAPI documents
 # (services/common/openapi.py); each joins once all its routes declare their models.
 RESPONSE_CHECKED: frozenset[str] = frozenset({"requests", "volunteers"})

@@ -12,6 +12,17 @@ say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# The one list of services lives in services/__init__.py. Read it with the virtualenv's interpreter,
+# or any python3 before `make install` made one: that module imports nothing.
+read_services() {
+  local python="$VENV/bin/python" names
+  [[ -x "$python" ]] || python=python3
+  names="$(PYTHONPATH="$CIVICLOOP_ROOT" "$python" -c 'import services; print(*services.SERVICES)')" \
+    || die "cannot read the list of services from services/__init__.py"
+  read -r -a SERVICES <<<"$names"
+}
+read_services
+
 # load_profile NAME: export the profile's settings and the paths derived from them.
 load_profile() {
   local file="$CIVICLOOP_ROOT/deploy/local/profiles/$1.env"
@@ -28,7 +39,7 @@ load_profile() {
   export PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
   export VENV
   local svc upper
-  for svc in requests dispatch volunteers ratings; do
+  for svc in "${SERVICES[@]}"; do
     upper="${svc^^}"
     local port_var="${upper}_DB_PORT"
     export "${upper}_MONGO_URL=mongodb://127.0.0.1:${!port_var}/${CIVICLOOP_DB_PREFIX}_${svc}"

@@ -7,16 +7,36 @@
 #   reset   down, then removes the profile's data and logs
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SERVICES=(requests dispatch volunteers ratings)
-
 ctl() { "$VENV/bin/supervisorctl" -c "$CIVICLOOP_ROOT/deploy/local/supervisord.conf" "$@"; }
 
 supervisor_running() { [[ -S "$CIVICLOOP_RUN_DIR/supervisor.sock" ]] && ctl pid >/dev/null 2>&1; }
+
+# Each service's programs (supervisord-service.conf) once per service of the one list, and the groups
+# that start and stop them together, into the file supervisord.conf includes.
+render_programs() {
+  local out="$CIVICLOOP_RUN_DIR/supervisord-services.conf" svc ferretdbs=() processes=()
+  for svc in "${SERVICES[@]}"; do
+    ferretdbs+=("ferretdb-$svc")
+    processes+=("$svc-web" "$svc-worker")
+  done
+  {
+    echo "; Rendered by deploy/local/stack.sh from deploy/local/supervisord-service.conf; do not edit."
+    printf '[group:infra]\nprograms=postgres,%s\n\n' "$(IFS=,; echo "${ferretdbs[*]}")"
+    printf '[group:services]\nprograms=%s\n' "$(IFS=,; echo "${processes[*]}")"
+    for svc in "${SERVICES[@]}"; do
+      echo
+      # Without the template's header (its lines up to the first empty one).
+      sed -e '1,/^$/d' -e "s/@@SERVICE@@/$svc/g" -e "s/@@SERVICE_UPPER@@/${svc^^}/g" \
+        "$CIVICLOOP_ROOT/deploy/local/supervisord-service.conf"
+    done
+  } >"$out"
+}
 
 start_supervisor() {
   [[ -x "$VENV/bin/supervisord" ]] || die "no virtualenv at $VENV; run 'make install' first"
   mkdir -p "$CIVICLOOP_RUN_DIR/logs"
   supervisor_running && return 0
+  render_programs
   rm -f "$CIVICLOOP_RUN_DIR/supervisor.sock"
   "$VENV/bin/supervisord" -c "$CIVICLOOP_ROOT/deploy/local/supervisord.conf" \
     || die "supervisord did not start; see $CIVICLOOP_RUN_DIR/logs/supervisord.log"
@@ -105,14 +125,19 @@ infra() {
 
 render_gateway() {
   apt_install nginx
-  local out="$CIVICLOOP_RUN_DIR/nginx"
+  local out="$CIVICLOOP_RUN_DIR/nginx" svc port_var
   mkdir -p "$out/tmp"
   chmod 0777 "$out/tmp"
-  RUN_DIR="$CIVICLOOP_RUN_DIR" LISTEN="127.0.0.1:$GATEWAY_PORT" \
-    REQUESTS_UPSTREAM="127.0.0.1:$REQUESTS_WEB_PORT" DISPATCH_UPSTREAM="127.0.0.1:$DISPATCH_WEB_PORT" \
-    VOLUNTEERS_UPSTREAM="127.0.0.1:$VOLUNTEERS_WEB_PORT" RATINGS_UPSTREAM="127.0.0.1:$RATINGS_WEB_PORT" \
-    RATE_PER_SECOND="${GATEWAY_RATE_PER_SECOND:-200}" RATE_BURST="${GATEWAY_RATE_BURST:-400}" \
-    "$CIVICLOOP_ROOT/deploy/gateway/render.sh" "$out/nginx.conf"
+  (
+    # The template names each service's upstream as <SERVICE>_UPSTREAM: its web process here.
+    for svc in "${SERVICES[@]}"; do
+      port_var="${svc^^}_WEB_PORT"
+      export "${svc^^}_UPSTREAM=127.0.0.1:${!port_var}"
+    done
+    RUN_DIR="$CIVICLOOP_RUN_DIR" LISTEN="127.0.0.1:$GATEWAY_PORT" \
+      RATE_PER_SECOND="${GATEWAY_RATE_PER_SECOND:-200}" RATE_BURST="${GATEWAY_RATE_BURST:-400}" \
+      "$CIVICLOOP_ROOT/deploy/gateway/render.sh" "$out/nginx.conf"
+  )
   /usr/sbin/nginx -t -q -c "$out/nginx.conf" -p "$out" 2>&1 | grep -v "^$" >&2 || true
   /usr/sbin/nginx -t -q -c "$out/nginx.conf" -p "$out" >/dev/null 2>&1 || die "the gateway's nginx.conf does not pass nginx -t"
 }

@@ -24,5 +24,3 @@ Township = Literal[
 TOWNSHIPS: tuple[str, ...] = get_args(Township)
 
 COUNTY = "古田县"
-VILLAGE_STATIONS = 289
-FAMILY_EDUCATION_STATIONS = 108

@@ -7,6 +7,7 @@ from typing import Any
 
 import pika
 
+from services import SERVICES
 from services.common.publisher import amqp_urls
 from services.common.topology import (
     ATTEMPT_HEADER,
@@ -15,8 +16,6 @@ from services.common.topology import (
     dead_queue_name,
     main_queue_name,
 )
-
-SERVICES = ("requests", "dispatch", "volunteers", "ratings")
 
 
 class DeadLetterTool:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Callable
 from typing import Any
 
+import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
@@ -51,29 +51,34 @@ class _Gunicorn(BaseApplication):
 
 
 def main(service: str, app_factory: Callable[[], Flask], worker_spec: Callable[[], WorkerSpec]) -> None:
-    """Parse the command line and run the web or the worker process of `service`."""
-    parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    web = commands.add_parser("web", help="serve the HTTP API with gunicorn")
-    web.add_argument("--host", default="127.0.0.1")
-    web.add_argument("--port", type=int, required=True)
-    web.add_argument("--workers", type=int, default=2)
-    web.add_argument("--threads", type=int, default=4)
-    worker = commands.add_parser("worker", help="consume events and relay the outbox")
-    worker.add_argument("--metrics-port", type=int, default=0)
-    # In a container the scraper is another host; locally the metrics stay on loopback.
-    worker.add_argument("--metrics-host", default="127.0.0.1")
-    args = parser.parse_args()
+    """Run the web or the worker process of `service`, as the command line says."""
+    processes(service, app_factory, worker_spec)(prog_name=f"python -m services.{service}")
 
-    if args.command == "web":
+
+def processes(
+    service: str, app_factory: Callable[[], Flask], worker_spec: Callable[[], WorkerSpec]
+) -> click.Group:
+    """The command line of a service: `web` and `worker`."""
+
+    @click.group(help=f"The two processes of the {service} service.")
+    def command() -> None:
+        pass
+
+    @command.command()
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", type=int, required=True)
+    @click.option("--workers", type=int, default=2, show_default=True)
+    @click.option("--threads", type=int, default=4, show_default=True)
+    def web(host: str, port: int, workers: int, threads: int) -> None:
+        """Serve the HTTP API with gunicorn."""
         os.environ.setdefault("CIVICLOOP_PROCESS", "web")
         _Gunicorn(
             app_factory,
             {
-                "bind": f"{args.host}:{args.port}",
-                "workers": args.workers,
+                "bind": f"{host}:{port}",
+                "workers": workers,
                 "worker_class": "gthread",
-                "threads": args.threads,
+                "threads": threads,
                 "timeout": 30,
                 "graceful_timeout": 10,
                 "keepalive": 5,
@@ -85,9 +90,16 @@ def main(service: str, app_factory: Callable[[], Flask], worker_spec: Callable[[
                 "proc_name": f"civicloop-{service}-web",
             },
         ).run()
-    else:
+
+    @command.command()
+    @click.option("--metrics-port", type=int, default=0, help="serve /metrics on this port (0: none)")
+    # In a container the scraper is another host; locally the metrics stay on loopback.
+    @click.option("--metrics-host", default="127.0.0.1", show_default=True)
+    def worker(metrics_port: int, metrics_host: str) -> None:
+        """Consume events, relay the outbox, run the periodic jobs."""
         os.environ.setdefault("CIVICLOOP_PROCESS", "worker")
-        settings = load_settings(service)
-        Worker(worker_spec(), settings).run(
-            metrics_port=args.metrics_port or None, metrics_host=args.metrics_host
+        Worker(worker_spec(), load_settings(service)).run(
+            metrics_port=metrics_port or None, metrics_host=metrics_host
         )
+
+    return command

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SERVICES = ("requests", "dispatch", "volunteers", "ratings")
+from services import SERVICES
 
 
 class Settings(BaseSettings):
@@ -45,7 +45,6 @@ class Settings(BaseSettings):
     # body the document does not declare becomes a 500 naming the mismatch (services/common/openapi.py).
     check_responses: bool = False
     open311_api_key: str = ""
-    offer_deadline_minutes: int = 120
     # Pairing visits (docs/adr/0054): how often the volunteers worker makes due visits and flags missed ones.
     pairing_sweep_seconds: float = 10.0
     # Follow-ups (docs/adr/0052): the share of completed requests the township staff call back anyway.

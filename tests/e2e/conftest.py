@@ -11,11 +11,11 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
-from services.common.cli import ROOT
+from civicloop.profiles import ROOT
+from services import SERVICES
 from tests.support import PROFILE, TEST_PROFILE, bearer, delete_queues, wait_until
 
 pytestmark = pytest.mark.e2e
-SERVICES = ("requests", "dispatch", "volunteers", "ratings")
 STACK = str(ROOT / "deploy" / "local" / "stack.sh")
 
 

@@ -15,7 +15,8 @@ import requests
 import yaml
 from click.testing import CliRunner
 
-from services.common.cli import ROOT, main
+from civicloop.cli import main
+from civicloop.profiles import ROOT
 from tests.e2e.test_loop import (
     current_offer,
     register_volunteers,

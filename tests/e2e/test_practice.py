@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pypdf
 import pytest
 
-from services.common.demo import load_demo
+from civicloop.demo_loader import load_demo
 from tests.e2e.conftest import scrape, total
 from tests.e2e.test_loop import current_offer, register_volunteers, service_code, submit, wait_in_inbox
 from tests.support import PROFILE, SECRET, bearer, wait_until

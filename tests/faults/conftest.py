@@ -21,7 +21,8 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from services.common.cli import ROOT
+from civicloop.profiles import ROOT
+from services import SERVICES
 from services.common.publisher import connect_any
 from services.common.topology import EVENTS_EXCHANGE
 from tests.faults.counts import Counts, count, differences
@@ -29,7 +30,6 @@ from tests.faults.loops import Driver, Loop
 from tests.faults.profile import write_fault_profile
 from tests.support import TEST_PROFILE, wait_until
 
-SERVICES = ("requests", "dispatch", "volunteers", "ratings")
 STACK = ROOT / "deploy" / "local" / "stack.sh"
 NODES = ROOT / "deploy" / "local" / "rabbitmq-cluster.sh"
 RESULTS = ROOT / "bench-results" / "faults.json"

@@ -9,14 +9,18 @@ project's scripts load it like any other profile.
 
 from __future__ import annotations
 
-from services.common.cli import ROOT, profile_settings
+from civicloop.profiles import PROFILES_DIR, Profile
+from services import SERVICES
 
 PORT_SHIFT = 500
-SERVICE_NAMES = ("REQUESTS", "DISPATCH", "VOLUNTEERS", "RATINGS")
 PORT_KEYS = (
     "GATEWAY_PORT",
     "PG_PORT",
-    *(f"{svc}_{kind}" for svc in SERVICE_NAMES for kind in ("DB_PORT", "WEB_PORT", "WORKER_METRICS_PORT")),
+    *(
+        f"{service.upper()}_{kind}"
+        for service in SERVICES
+        for kind in ("DB_PORT", "WEB_PORT", "WORKER_METRICS_PORT")
+    ),
 )
 VHOST = "civicloop-faults"
 
@@ -33,7 +37,7 @@ def amqp_urls(base_port: int, nodes: int) -> list[str]:
 
 def write_fault_profile(base: str, nodes: int) -> tuple[str, dict[str, str]]:
     """Write the fault profile for `nodes` RabbitMQ nodes; return its name and its settings."""
-    source = profile_settings(base)
+    source = Profile.load(base).values()
     name = fault_profile_name(base)
     values = dict(source)
     for key in PORT_KEYS:
@@ -62,6 +66,6 @@ def write_fault_profile(base: str, nodes: int) -> tuple[str, dict[str, str]]:
         # Quoted: the scripts source this file, and the URL list holds `;`.
         *(f'{key}="{value}"' for key, value in values.items()),
     ]
-    path = ROOT / "deploy" / "local" / "profiles" / f"{name}.env"
+    path = PROFILES_DIR / f"{name}.env"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return name, values

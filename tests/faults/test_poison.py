@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from services.common.cli import ROOT
+from civicloop.profiles import ROOT
 from services.common.publisher import ConfirmingPublisher
 from tests.faults.conftest import FaultStack
 from tests.faults.counts import count

@@ -13,7 +13,7 @@ import promql_parser
 import yaml
 from prometheus_client import REGISTRY
 
-from services.common.cli import ROOT
+from civicloop.profiles import ROOT
 
 GRAFANA = ROOT / "deploy" / "grafana"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))

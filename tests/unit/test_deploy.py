@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from services.common.settings import SERVICES
+from services import SERVICES
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -63,3 +63,9 @@ def test_render_refuses_to_leave_a_placeholder(tmp_path):
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     assert result.returncode == 1
     assert "@@UNKNOWN@@" in result.stderr
+
+
+def test_the_stack_scripts_read_the_one_list_of_services():
+    script = f'source {DEPLOY}/local/lib.sh && echo "${{SERVICES[*]}}"'
+    listed = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
+    assert listed.stdout.split() == list(SERVICES)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from importlib import import_module
 from pathlib import Path
 
 import pytest
 from importlinter.cli import lint_imports
 
-from services.common.settings import SERVICES
+from services import SERVICES
+from services.common.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # Open311 GeoReport v2 refuses in its own error format (a list of {code, description}) in the format
@@ -26,13 +26,12 @@ def test_import_rules_hold():
 @pytest.fixture(scope="module")
 def documents() -> dict[str, dict]:
     found = {}
-    # Only while the apps are built: a secret left in the environment would sign the later e2e
-    # tests' command-line tokens (the environment wins over the profile) and the gateway refuses them.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CIVICLOOP_JWT_SECRET", os.environ.get("CIVICLOOP_JWT_SECRET", "layout-test-secret"))
-        for service in SERVICES:
-            module = import_module(f"services.{service}")
-            found[service] = module.create_app().api_doc
+    for service in SERVICES:
+        module = import_module(f"services.{service}")
+        # Settings of its own rather than a secret left in the environment, where it would sign the
+        # `civicloop` command's tokens for the rest of the session.
+        settings = Settings(service=service, jwt_secret="layout-test-secret")
+        found[service] = module.create_app(settings).api_doc
     return found
 
 

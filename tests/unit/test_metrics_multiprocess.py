@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from services.common.cli import ROOT
+from civicloop.profiles import ROOT
 
 # Each "worker" is a real process writing its own files, as gunicorn's forked workers do.
 WORKER = textwrap.dedent(

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from services.common.cli import ROOT
+from civicloop.profiles import ROOT
 
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 RULE_FILES = sorted(str(path) for path in (PROMETHEUS / "rules").glob("*.yml"))

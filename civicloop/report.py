@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import click
 import requests
+
+from civicloop.profiles import Profile, profile_option
+from services.common.auth import issue_token
 
 # Township labels for a chart drawn without a font that has Chinese glyphs.
 PINYIN = {
@@ -118,3 +124,32 @@ def draw_png(report: dict[str, Any], path: Path) -> Path:
         figure.savefig(path, format="png")
         plt.close(figure)
     return path
+
+
+@click.command()
+@click.option("--from", "start", default=None, help="start of the period (ISO 8601 date or time)")
+@click.option("--to", "end", default=None, help="end of the period, exclusive")
+@click.option("--township", default=None, help="one township only")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="chart file")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--gateway", default=None, help="gateway URL (default: the profile's)")
+@profile_option
+def report(
+    start: str | None,
+    end: str | None,
+    township: str | None,
+    png: Path | None,
+    as_json: bool,
+    gateway: str | None,
+    profile: Profile,
+) -> None:
+    """The county report per township and in total (GET /api/v1/stats/rollout)."""
+    secret = profile.need("CIVICLOOP_JWT_SECRET")
+    token = issue_token(secret, sub="civicloop-report", role="admin", ttl=timedelta(minutes=5))
+    try:
+        figures = fetch(profile.gateway(gateway), token, start, end, township)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else format_table(figures))
+    if png:
+        click.echo(f"chart: {draw_png(figures, png)}", err=True)

@@ -1,4 +1,4 @@
-"""Follow one request through every process's JSON log lines (`civicloop trace ID`)."""
+"""`civicloop trace ID`: follow one request through every process's JSON log lines."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import click
+
+from civicloop.profiles import ROOT, Profile, profile_option
 
 # Where an id shows up in a line: workers bind the event's correlation id (the request id), web
 # processes their HTTP request id, and paths name the request they are about.
@@ -41,3 +45,24 @@ def describe(entry: dict[str, Any]) -> str:
         if key in entry
     )
     return f"{entry.get('time', '')}  {where:<18} {what:<16} {detail}"
+
+
+@click.command()
+@click.argument("request_id")
+@click.option(
+    "--logs",
+    "logs_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="directory of the JSON logs (default: the profile's, .run/<profile>/logs)",
+)
+@click.option("--json", "as_json", is_flag=True, help="print the matching lines as they are")
+@profile_option
+def trace(request_id: str, logs_dir: Path | None, as_json: bool, profile: Profile) -> None:
+    """Follow one request through the services' logs (web and worker), oldest line first."""
+    logs_dir = logs_dir or ROOT / ".run" / profile.name / "logs"
+    paths = sorted([*logs_dir.glob("*-web.log"), *logs_dir.glob("*-worker.log")])
+    if not paths:
+        raise click.ClickException(f"no service logs in {logs_dir}")
+    for entry in matching_lines(paths, request_id):
+        click.echo(json.dumps(entry, ensure_ascii=False) if as_json else describe(entry))

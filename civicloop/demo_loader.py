@@ -1,10 +1,10 @@
-"""Demo data for Gutian County, loaded through the gateway like any client would."""
+"""Demo data for Gutian County (`civicloop demo load`), loaded through the gateway like any client would."""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -337,70 +337,3 @@ def _pair_volunteers(gateway: Gateway, volunteers: list[dict[str, Any]], rng: ra
         )
         made += 1
     return made
-
-
-def _lines(rows: Iterable[tuple[str, str]]) -> str:
-    return "\n".join(f"  {name:<16} {value}" for name, value in rows)
-
-
-def hello(gateway_url: str, profile: dict[str, str], profile_name: str) -> str:
-    """Where everything runs, and a first loop to try by hand."""
-    ports = {
-        svc: profile.get(f"{svc.upper()}_WEB_PORT", "?")
-        for svc in ("requests", "dispatch", "volunteers", "ratings")
-    }
-    metrics = {svc: profile.get(f"{svc.upper()}_WORKER_METRICS_PORT", "?") for svc in ports}
-    secret = profile.get("CIVICLOOP_JWT_SECRET", "")
-    volunteer = None
-    if secret:
-        admin = Gateway(gateway_url, issue_token(secret, sub="hello", role="admin"))
-        response = admin.call(
-            "GET", "/api/v1/volunteers", params={"township": "平湖镇", "skill": "elder_care", "limit": 1}
-        )
-        if response.ok and response.json()["items"]:
-            volunteer = response.json()["items"][0]
-    token = f".venv/bin/civicloop token --profile {profile_name}"
-    body = (
-        '{"category":"elder_care","title":"帮忙买菜","description":"腿脚不便，想请人帮忙买一周的菜",'
-        '"township":"平湖镇","village":"平湖村"}'
-    )
-    text = [
-        "",
-        "civicloop is up. Everything the front ends use goes through the gateway:",
-        _lines(
-            [
-                ("gateway", f"{gateway_url}/api/v1/...  (OpenAPI: each service's /openapi.json)"),
-                (
-                    "services (web)",
-                    "  ".join(f"{svc} :{port}" for svc, port in ports.items())
-                    + "   /healthz /readyz /metrics",
-                ),
-                ("workers", "  ".join(f"{svc} :{port}/metrics" for svc, port in metrics.items())),
-                ("RabbitMQ", f"127.0.0.1:5672 vhost {profile.get('RABBITMQ_VHOST', '?')}"),
-                (
-                    "databases",
-                    "FerretDB on PostgreSQL: "
-                    + ", ".join(f"{svc} :{profile.get(f'{svc.upper()}_DB_PORT', '?')}" for svc in ports),
-                ),
-                ("logs", f".run/{profile_name}/logs/  (JSON lines; grep a request id across all four)"),
-            ]
-        ),
-        "",
-        "Try a loop:",
-        f"  RESIDENT=$({token} --role resident --sub resident-0001)",
-        f'  curl -s -X POST {gateway_url}/api/v1/requests -H "Authorization: Bearer $RESIDENT" \\',
-        f"       -H 'Content-Type: application/json' -d '{body}'",
-    ]
-    text += [
-        f"  ADMIN=$({token} --role admin --sub admin-1)",
-        f'  curl -s {gateway_url}/api/v1/dispatch/<request id> -H "Authorization: Bearer $ADMIN"',
-        "  # shows who was offered it, and the candidates weighed",
-    ]
-    if volunteer:
-        text += [
-            f"  # for example {volunteer['name']}, an elder-care volunteer of 平湖镇:",
-            f"  VOLUNTEER=$({token} --role volunteer --sub {volunteer['id']})",
-            f'  curl -s {gateway_url}/api/v1/tasks -H "Authorization: Bearer $VOLUNTEER"',
-        ]
-    text += ["  (README.md walks through accept, check-in, complete and the rating)", "", "Stop: make stop"]
-    return "\n".join(text)

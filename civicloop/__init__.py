@@ -1,0 +1,1 @@
+"""The `civicloop` command: tokens, dead letters, demo data, the county report, traces."""

@@ -1,0 +1,20 @@
+"""The `civicloop` command: one click group, one module per command (group)."""
+
+from __future__ import annotations
+
+import click
+
+from civicloop.demo import demo
+from civicloop.dlq import dlq
+from civicloop.report import report
+from civicloop.tokens import token
+from civicloop.trace import trace
+
+
+@click.group()
+def main() -> None:
+    """civicloop: the county volunteer service loop."""
+
+
+for command in (token, dlq, demo, report, trace):
+    main.add_command(command)
