@@ -42,6 +42,24 @@ Handler = Callable[[Envelope, Any], None]
 HandlerMap = Mapping[tuple[str, int], Handler]
 
 
+def merged_handlers(*maps: HandlerMap) -> HandlerMap:
+    """A service's handlers from its features' maps; an event several of them handle goes to each in turn."""
+    by_key: dict[tuple[str, int], list[Handler]] = {}
+    for handlers in maps:
+        for key, handler in handlers.items():
+            by_key.setdefault(key, []).append(handler)
+    return {key: found[0] if len(found) == 1 else _each_in_turn(found) for key, found in by_key.items()}
+
+
+def _each_in_turn(handlers: list[Handler]) -> Handler:
+    # One delivery, one inbox entry: a failure retries them all, so each must be idempotent (they are).
+    def handle(envelope: Envelope, data: Any) -> None:
+        for handler in handlers:
+            handler(envelope, data)
+
+    return handle
+
+
 class EventConsumer(ConsumerProducerMixin):
     """Runs a service's event handlers over its queue until told to stop."""
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from services.common import auth, topology
 from services.common.app import domain_problem
+from services.common.consumer import merged_handlers
 from services.common.domain import DomainError
 from services.common.errors import validation_problem
 from services.common.settings import Settings
@@ -132,3 +133,14 @@ def test_each_kind_of_refusal_becomes_its_problem(error, status, slug):
     assert body["type"].endswith("/" + slug)
     if error.field:
         assert body["errors"] == [{"field": error.field, "detail": str(error)}]
+
+
+def test_features_handlers_merge_and_an_event_they_share_goes_to_each_in_turn():
+    calls = []
+    ratings = {("task.completed", 1): lambda e, d: calls.append(("rate", d)), ("x", 1): lambda e, d: None}
+    followups = {("task.completed", 1): lambda e, d: calls.append(("follow", d))}
+    merged = merged_handlers(ratings, followups)
+    assert set(merged) == {("task.completed", 1), ("x", 1)}
+    assert merged[("x", 1)] is ratings[("x", 1)]
+    merged[("task.completed", 1)](None, "done")
+    assert calls == [("rate", "done"), ("follow", "done")]
