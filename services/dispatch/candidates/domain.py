@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.dispatch.eligibility import Candidate
+from services.dispatch.engine.eligibility import Candidate
 
 PROFILE_SETS = ("opened_task_ids", "offered_task_ids", "closed_task_ids", "accepted_task_ids")
 

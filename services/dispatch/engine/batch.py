@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from services.dispatch import cascade
-from services.dispatch.eligibility import Candidate
-from services.dispatch.index import CandidateSource
-from services.dispatch.policy import Policy
+from services.dispatch.engine import cascade
+from services.dispatch.engine.eligibility import Candidate
+from services.dispatch.engine.index import CandidateSource
+from services.dispatch.policy.domain import Policy
 
 FORBIDDEN = -1e9
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.dispatch.eligibility import Candidate, why_not
-from services.dispatch.index import CandidateSource
-from services.dispatch.policy import Policy
-from services.dispatch.scoring import score
+from services.dispatch.engine.eligibility import Candidate, why_not
+from services.dispatch.engine.index import CandidateSource
+from services.dispatch.engine.scoring import score
+from services.dispatch.policy.domain import Policy
 
 # Order of the automatic levels; "manual" (a dispatcher) and "pool" (a claim) stand outside it.
 LEVELS = ("pairing", "station", "township", "county")

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from services.dispatch.eligibility import Candidate
+from services.dispatch.engine.eligibility import Candidate
 
 
 class CandidateSource(Protocol):

@@ -11,8 +11,8 @@ import math
 from datetime import datetime
 from typing import Any
 
-from services.dispatch.eligibility import Candidate
-from services.dispatch.policy import Policy
+from services.dispatch.engine.eligibility import Candidate
+from services.dispatch.policy.domain import Policy
 
 PROXIMITY = {"station": 1.0, "township": 0.6, "county": 0.2}
 

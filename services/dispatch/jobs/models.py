@@ -1,4 +1,4 @@
-"""How the dispatching stage stores its jobs and its read-model of volunteers."""
+"""How the dispatching stage stores its jobs: one document per request, outbox included."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import mongoengine
 
 from services.common.store import AggregateDocument, AggregateStore, to_state
-from services.dispatch.domain import Attempt, AttemptStatus, Job, JobStatus
+from services.dispatch.jobs.domain import Attempt, AttemptStatus, Job, JobStatus
 
 
 class JobDocument(AggregateDocument):
@@ -45,74 +45,6 @@ class JobDocument(AggregateDocument):
     review = mongoengine.DictField()
     pooled_at = mongoengine.DateTimeField()
     next_deadline = mongoengine.DateTimeField()
-
-
-class VolunteerView(mongoengine.Document):
-    """Dispatch's read-model of a volunteer (readmodel.py): profile and load, from events only."""
-
-    meta = {"collection": "volunteer_view", "indexes": [["active", "township"]], "strict": False}
-
-    id = mongoengine.StringField(primary_key=True)
-    kind = mongoengine.StringField()
-    name = mongoengine.StringField()
-    township = mongoengine.StringField()
-    station = mongoengine.StringField()
-    skills = mongoengine.ListField(mongoengine.StringField())
-    team_ids = mongoengine.ListField(mongoengine.StringField())
-    active = mongoengine.BooleanField()
-    capacity = mongoengine.IntField()
-    latitude = mongoengine.FloatField()
-    longitude = mongoengine.FloatField()
-    weekly_availability = mongoengine.ListField(mongoengine.DictField())
-    availability_exceptions = mongoengine.ListField(mongoengine.DictField())
-    profile_version = mongoengine.IntField()
-    opened_task_ids = mongoengine.ListField(mongoengine.StringField())
-    offered_task_ids = mongoengine.ListField(mongoengine.StringField())
-    accepted_task_ids = mongoengine.ListField(mongoengine.StringField())
-    closed_task_ids = mongoengine.ListField(mongoengine.StringField())
-    ratings = mongoengine.DictField()
-    last_offered_at = mongoengine.DateTimeField()
-
-    @property
-    def open_task_ids(self) -> list[str]:
-        """Tasks that count against the load now."""
-        closed = set(self.closed_task_ids)
-        return [t for t in self.opened_task_ids if t not in closed]
-
-
-class TeamView(mongoengine.Document):
-    """Dispatch's read-model of a team: coverage from team events, load from task events."""
-
-    meta = {"collection": "team_view", "strict": False}
-
-    id = mongoengine.StringField(primary_key=True)
-    kind = mongoengine.StringField()
-    name = mongoengine.StringField()
-    team_kind = mongoengine.StringField()
-    townships = mongoengine.ListField(mongoengine.StringField())
-    categories = mongoengine.ListField(mongoengine.StringField())
-    leader_id = mongoengine.StringField()
-    member_ids = mongoengine.ListField(mongoengine.StringField())
-    active = mongoengine.BooleanField()
-    profile_version = mongoengine.IntField()
-    opened_task_ids = mongoengine.ListField(mongoengine.StringField())
-    offered_task_ids = mongoengine.ListField(mongoengine.StringField())
-    accepted_task_ids = mongoengine.ListField(mongoengine.StringField())
-    closed_task_ids = mongoengine.ListField(mongoengine.StringField())
-    ratings = mongoengine.DictField()
-    last_offered_at = mongoengine.DateTimeField()
-
-
-class PolicyDocument(mongoengine.Document):
-    """The dispatch policy in force (one document, `_id` "current")."""
-
-    meta = {"collection": "policy"}
-
-    id = mongoengine.StringField(primary_key=True)
-    policy = mongoengine.DictField()
-    version = mongoengine.IntField()
-    updated_by = mongoengine.StringField()
-    updated_at = mongoengine.DateTimeField()
 
 
 jobs_store = AggregateStore(JobDocument)

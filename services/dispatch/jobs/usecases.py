@@ -1,76 +1,40 @@
-"""The dispatching stage's event use cases: keep the read-model, decide offers, save jobs and events."""
+"""Use cases of one request's dispatch: open the job, decide offers, follow the answers, save it all."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from services.common import contracts, locks
+from services.common import contracts
+from services.common.auth import Principal
 from services.common.domain import Missing
-from services.common.events import Envelope, make_event
+from services.common.events import Envelope, envelopes
 from services.common.ids import new_id, utcnow
 from services.common.store import AlreadyExists, ConcurrencyConflict, holding
-from services.dispatch import domain, metrics, readmodel, views
-from services.dispatch.domain import Job
-from services.dispatch.models import (
-    JobDocument,
-    PolicyDocument,
-    TeamView,
-    VolunteerView,
-    job_from_document,
-    job_to_document,
-    jobs_store,
-)
-from services.dispatch.policy import DEFAULT_POLICY, Policy
+from services.dispatch import metrics
+from services.dispatch.candidates import usecases as candidates
+from services.dispatch.jobs import domain
+from services.dispatch.jobs.domain import Job
+from services.dispatch.jobs.models import job_from_document, job_to_document, jobs_store
+from services.dispatch.policy.domain import Policy
+from services.dispatch.policy.usecases import current_policy
 
 PRODUCER = "dispatch"
-POLICY_ID = "current"
 
 
 class UnknownJob(Missing):
     """No dispatch job for that request."""
 
 
-def envelopes_for(
-    job: Job, events: list[contracts.EventData], causation_id: str, now: datetime
-) -> list[dict]:
-    """The envelopes of a job's events, correlated by the request id."""
-    return [
-        make_event(e, producer=PRODUCER, correlation_id=job.id, causation_id=causation_id, occurred_at=now)
-        for e in events
-    ]
+def _envelopes(job: Job, events: list[contracts.EventData], causation_id: str, now: datetime) -> list[dict]:
+    return envelopes(
+        events, producer=PRODUCER, correlation_id=job.id, causation_id=causation_id, occurred_at=now
+    )
 
 
-# --- policy ----------------------------------------------------------------------------------------
-def policy_record() -> tuple[Policy, int, dict[str, Any]]:
-    """The policy in force, its version and who changed it last."""
-    document = PolicyDocument._get_collection().find_one({"_id": POLICY_ID})
-    if document is None:
-        return DEFAULT_POLICY, 0, {}
-    meta = {"updated_by": document.get("updated_by"), "updated_at": document.get("updated_at")}
-    return Policy.model_validate(document["policy"]), document.get("version", 1), meta
-
-
-def current_policy() -> Policy:
-    """The policy in force, read for every decision: a change applies from the very next one."""
-    return policy_record()[0]
-
-
-def save_policy(policy: Policy, by: str, expected_version: int | None) -> int:
-    """Replace the policy (optionally only if still at `expected_version`); return the new version."""
-    collection = PolicyDocument._get_collection()
-    with locks.locked(f"policy:{POLICY_ID}"):
-        _, version, _ = policy_record()
-        if expected_version is not None and expected_version != version:
-            raise ConcurrencyConflict(f"the policy is at version {version}, not {expected_version}")
-        document = {
-            "policy": policy.model_dump(),
-            "version": version + 1,
-            "updated_by": by,
-            "updated_at": utcnow(),
-        }
-        collection.replace_one({"_id": POLICY_ID}, {"_id": POLICY_ID, **document}, upsert=True)
-    return version + 1
+def save(job: Job, events: list[contracts.EventData], causation_id: str, now: datetime) -> None:
+    """Store the job and the events its decision caused in one conditional update."""
+    jobs_store.save(job.id, job.version, job_to_document(job), _envelopes(job, events, causation_id, now))
 
 
 # --- jobs ------------------------------------------------------------------------------------------
@@ -82,11 +46,19 @@ def get_job(request_id: str) -> Job:
     return job_from_document(document)
 
 
+def covered_job(principal: Principal, request_id: str) -> Job:
+    """A job the caller's township covers; others learn nothing of it (404)."""
+    job = get_job(request_id)
+    if not principal.covers_township(job.township):
+        raise UnknownJob("no dispatch record for that request")
+    return job
+
+
 def next_offer(job: Job, policy: Policy, now: datetime) -> list[contracts.EventData]:
     """The engine's next step for the job: an offer along the cascade, or the pool and a dispatcher."""
     with metrics.timed():
         events = domain.dispatch_next(
-            job, views.FreshCandidates(policy), task_id=new_id(), now=now, policy=policy
+            job, candidates.FreshCandidates(policy), task_id=new_id(), now=now, policy=policy
         )
     metrics.count(job.township, events)
     return events
@@ -96,28 +68,12 @@ def note_offers(events: list[contracts.EventData]) -> None:
     """Apply our own offers to the read-model now (the task.offered handler does the same, idempotently)."""
     for event in events:
         if isinstance(event, contracts.TaskOffered):
-            _opened(event)
-
-
-def _opened(event: contracts.TaskOffered) -> None:
-    kind, view_id = ("team", event.team_id) if event.team_id else ("volunteer", event.volunteer_id)
-    if view_id:
-        views.change(
-            kind, view_id, lambda v: readmodel.task_opened(v, event.task_id, event.offered_at, offered=True)
-        )
+            candidates.task_opened(event)
 
 
 def close_attempt(attempt: domain.Attempt) -> None:
     """The attempt's task no longer counts against its candidate's load."""
-    kind, view_id = ("team", attempt.team_id) if attempt.team_id else ("volunteer", attempt.volunteer_id)
-    if view_id:
-        views.change(kind, view_id, lambda v: readmodel.task_closed(v, attempt.task_id))
-
-
-def _close_task(volunteer_id: str | None, team_id: str | None, task_id: str) -> None:
-    for kind, view_id in (("volunteer", volunteer_id), ("team", team_id)):
-        if view_id:
-            views.change(kind, view_id, lambda v: readmodel.task_closed(v, task_id))
+    candidates.task_closed(attempt.task_id, volunteer_id=attempt.volunteer_id, team_id=attempt.team_id)
 
 
 # --- request events --------------------------------------------------------------------------------
@@ -145,7 +101,7 @@ def on_request_submitted(envelope: Envelope, data: contracts.RequestSubmitted) -
     else:
         events = next_offer(job, policy, now)
     try:
-        jobs_store.insert(job.id, job_to_document(job), envelopes_for(job, events, envelope.id, now))
+        jobs_store.insert(job.id, job_to_document(job), _envelopes(job, events, envelope.id, now))
     except AlreadyExists:
         return
     note_offers(events)
@@ -178,8 +134,7 @@ def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -
 def continue_after_no(job: Job, attempt: domain.Attempt, causation_id: str, now: datetime) -> list:
     """After a decline or expiry: a hand-picked offer goes back to a dispatcher, else the cascade goes on."""
     events = domain.after_no(job, attempt, now) or next_offer(job, current_policy(), now)
-    envelopes = envelopes_for(job, events, causation_id, now)
-    jobs_store.save(job.id, job.version, job_to_document(job), envelopes)
+    save(job, events, causation_id, now)
     return events
 
 
@@ -191,7 +146,9 @@ def on_task_declined(envelope: Envelope, data: contracts.TaskDeclined) -> None:
     attempt = job.attempt(data.task_id)
     if attempt is not None and domain.declined(job, data.task_id, data.volunteer_id, data.reason):
         events = continue_after_no(job, attempt, envelope.id, utcnow())
-    _close_task(data.volunteer_id if not data.team_id else None, data.team_id, data.task_id)
+    candidates.task_closed(
+        data.task_id, volunteer_id=None if data.team_id else data.volunteer_id, team_id=data.team_id
+    )
     note_offers(events)
 
 
@@ -205,8 +162,7 @@ def on_task_accepted(envelope: Envelope, data: contracts.TaskAccepted) -> None:
         for attempt in job.attempts:
             if before.get(attempt.task_id) == domain.AttemptStatus.OFFERED and attempt.status == "withdrawn":
                 close_attempt(attempt)
-    kind, view_id = ("team", data.team_id) if data.team_id else ("volunteer", data.volunteer_id)
-    views.change(kind, view_id, lambda v: readmodel.task_accepted(v, data.task_id, data.accepted_at))
+    candidates.task_accepted(data.volunteer_id, data.team_id, data.task_id, data.accepted_at)
 
 
 @holding(jobs_store, _request_id)
@@ -223,60 +179,5 @@ def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None
     job = get_job(data.request_id)
     if domain.completed(job, data.task_id):
         jobs_store.save(job.id, job.version, job_to_document(job), [])
-    _close_task(data.volunteer_id, data.team_id, data.task_id)
-
-
-def on_task_offered(envelope: Envelope, data: contracts.TaskOffered) -> None:
-    """Count the offer against the candidate's load (our own event, read back like anyone's)."""
-    _opened(data)
-
-
-# --- the volunteer and team read-model -------------------------------------------------------------
-def on_volunteer_snapshot(envelope: Envelope, data: contracts.VolunteerSnapshot) -> None:
-    """Keep the newest profile of a volunteer; older or repeated snapshots change nothing."""
-    profile = data.model_dump(mode="python", exclude={"volunteer_id"})
-    views.change("volunteer", data.volunteer_id, lambda v: readmodel.apply_profile(v, profile))
-
-
-def on_team_updated(envelope: Envelope, data: contracts.TeamUpdated) -> None:
-    """Keep the newest profile of a team."""
-    profile = data.model_dump(exclude={"team_id", "kind"})
-    profile["team_kind"] = data.kind
-    views.change("team", data.team_id, lambda v: readmodel.apply_profile(v, profile))
-
-
-def on_request_rated(envelope: Envelope, data: contracts.RequestRated) -> None:
-    """A rating feeds the reputation of the volunteer (and team) who served."""
-    for kind, view_id in (("volunteer", data.volunteer_id), ("team", data.team_id)):
-        if view_id:
-            views.change(kind, view_id, lambda v: readmodel.rated(v, data.rating_id, data.score))
-
-
-def volunteer_view(volunteer_id: str) -> dict[str, Any] | None:
-    """The read-model entry of one volunteer, as dispatchers see it."""
-    document = views.find("volunteer", volunteer_id)
-    if document is None or document.get("profile_version", 0) == 0:
-        return None
-    candidate = readmodel.to_candidate(document)
-    return {
-        "volunteer_id": candidate.id,
-        "name": document.get("name"),
-        "township": candidate.township,
-        "station": candidate.station,
-        "skills": candidate.skills,
-        "active": candidate.active,
-        "capacity": candidate.capacity,
-        "load": candidate.load,
-        "open_task_ids": candidate.open_task_ids,
-        "last_offered_at": candidate.last_offered_at,
-        "offers": candidate.offers,
-        "accepted": candidate.accepted,
-        "ratings": candidate.rating_count,
-        "weekly_availability": candidate.weekly,
-        "availability_exceptions": candidate.exceptions,
-        "profile_version": document.get("profile_version"),
-    }
-
-
-OTHER_DOCUMENTS = (VolunteerView, TeamView, PolicyDocument)
-__all__ = ["JobDocument", "VolunteerView"]
+    # Every holder named: closing a task a view never opened changes nothing it counts.
+    candidates.task_closed(data.task_id, volunteer_id=data.volunteer_id, team_id=data.team_id)

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-URGENCIES = ("urgent", "high", "normal", "low")
+from services.common.schemas import URGENCIES
 
 
 class Weights(BaseModel):

@@ -10,9 +10,9 @@ from datetime import datetime
 
 from services.common import contracts
 from services.common.domain import DomainError
-from services.dispatch.domain import WITH_PEOPLE, Job, JobStatus, NotAssignable, offer_to
-from services.dispatch.eligibility import Candidate, why_not
-from services.dispatch.policy import Policy
+from services.dispatch.engine.eligibility import Candidate, why_not
+from services.dispatch.jobs.domain import WITH_PEOPLE, Job, JobStatus, NotAssignable, offer_to
+from services.dispatch.policy.domain import Policy
 
 
 def assign_by_hand(

@@ -1,4 +1,4 @@
-"""HTTP parameters of the dispatching stage; they double as its OpenAPI document."""
+"""HTTP parameters, bodies and views of the dispatchers' work; they double as its OpenAPI document."""
 
 from __future__ import annotations
 
@@ -7,16 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from services.common.county import Township
-from services.common.schemas import StrictBody
-from services.dispatch.policy import Policy
-
-
-class JobPath(BaseModel):
-    request_id: str = Field(min_length=1, max_length=64)
-
-
-class VolunteerPath(BaseModel):
-    volunteer_id: str = Field(min_length=1, max_length=64)
+from services.common.schemas import StrictBody, View
+from services.dispatch.jobs.domain import Job
+from services.dispatch.jobs.schemas import JobSummaryView, job_summary
 
 
 class QueueQuery(BaseModel):
@@ -41,9 +34,13 @@ class ReviewBody(StrictBody):
     reason: str | None = Field(None, max_length=500, description="required to reject; the resident reads it")
 
 
-class PolicyBody(Policy):
-    """The whole policy (PUT replaces it)."""
+class QueueView(View):
+    """Requests waiting for a dispatcher, oldest first."""
 
-    expected_version: int | None = Field(
-        None, ge=0, description="refuse the change if someone changed it since"
-    )
+    township: str | None = Field(description="the township the queue covers; null: the whole county")
+    items: list[JobSummaryView]
+
+
+def queue_view(township: str | None, jobs: list[Job]) -> QueueView:
+    """The queue as a dispatcher sees it."""
+    return QueueView(township=township, items=[job_summary(job) for job in jobs])
