@@ -140,7 +140,9 @@ def test_a_backlog_is_assigned_jointly_when_the_policy_batches(setup):
         )
         publish(settings.amqp_url, event(both), event(carer))
         for v in (both, carer):
-            wait_until(lambda v=v: VolunteerDocument.objects(id=v.volunteer_id).first(), what="the read-model")
+            wait_until(
+                lambda v=v: VolunteerDocument.objects(id=v.volunteer_id).first(), what="the read-model"
+            )
         care = factories.request_submitted(township="大甲镇", **point)
         legal = factories.request_submitted(
             township="大甲镇", category="legal_aid", skills_required=["legal"], **point
