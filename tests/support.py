@@ -28,7 +28,7 @@ PROFILE = profile_settings(TEST_PROFILE)
 SECRET = PROFILE["CIVICLOOP_JWT_SECRET"]
 # Services whose answers the integration tests check against their OpenAPI documents
 # (services/common/openapi.py); each joins once all its routes declare their models.
-RESPONSE_CHECKED: frozenset[str] = frozenset({"dispatch"})
+RESPONSE_CHECKED: frozenset[str] = frozenset({"dispatch", "ratings"})
 INTEGRATION_AMQP_URL = PROFILE.get("CIVICLOOP_IT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/civicloop-it")
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from services.common import contracts
 from services.common.county import TOWNSHIPS
 from services.common.domain import DomainError, StateConflict
-from services.ratings import followups
+from services.ratings.followups import domain as followups
 from services.volunteers import certificate, domain, hours, organisation, pairing
 from services.volunteers.domain import TaskStatus, Team, Volunteer
 from tests import factories

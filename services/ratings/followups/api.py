@@ -1,21 +1,22 @@
-"""HTTP entrypoints of follow-ups (回访): township staff list open ones and record outcomes."""
+"""HTTP entrypoints of follow-ups (回访): township staff list them and record outcomes."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any, Literal
-
 from flask import g
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
 
-from services.common.auth import STAFF, require
-from services.common.county import Township
-from services.common.errors import Forbidden, NotFound
-from services.common.paging import PageQuery
-from services.common.schemas import ERROR_RESPONSES, StrictBody
-from services.ratings import followups_service as service
-from services.ratings.followups import Followup
+from services.common.auth import STAFF, require, township_scope
+from services.common.schemas import ERROR_RESPONSES, Problem
+from services.ratings.followups import usecases
+from services.ratings.followups.schemas import (
+    FollowupPage,
+    FollowupPath,
+    FollowupQuery,
+    FollowupView,
+    ResolveBody,
+    followup_page,
+    followup_view,
+)
 
 followups_api = APIBlueprint(
     "followups",
@@ -27,63 +28,28 @@ followups_api = APIBlueprint(
 )
 
 
-class FollowupQuery(PageQuery):
-    township: Township | None = None
-    status: Literal["open", "resolved"] | None = "open"
-    reason: Literal["low_score", "sampled"] | None = None
-
-
-class FollowupPath(BaseModel):
-    followup_id: str = Field(min_length=1, max_length=64)
-
-
-class ResolveBody(StrictBody):
-    outcome: Literal["satisfied", "resolved", "unresolved", "unreachable"]
-    note: str | None = Field(None, max_length=1000)
-
-
-@followups_api.get("")
-def list_followups(query: FollowupQuery) -> dict[str, Any]:
-    """Follow-ups (open ones unless asked); township staff see their township's only."""
+@followups_api.get("", responses={200: FollowupPage})
+def list_followups(query: FollowupQuery) -> FollowupPage:
+    """Follow-ups (open ones unless asked), newest first; township staff see their township's only."""
     principal = require(*STAFF)
-    township = query.township
-    if principal.township:
-        if township and township != principal.township:
-            raise Forbidden(f"you see follow-ups of {principal.township} only", field="township")
-        township = principal.township
-    found = service.list_followups(
+    township = township_scope(principal, query.township, "follow-ups")
+    found = usecases.list_followups(
         township=township, status=query.status, reason=query.reason, limit=query.limit, before=query.before
     )
-    items = [present(item) for item in found]
-    return {"items": items, "next_before": items[-1]["id"] if len(items) == query.limit else None}
+    return followup_page(found, query.limit)
 
 
-@followups_api.get("/<followup_id>")
-def get_followup(path: FollowupPath) -> dict[str, Any]:
+@followups_api.get("/<followup_id>", responses={200: FollowupView})
+def get_followup(path: FollowupPath) -> FollowupView:
     """One follow-up (staff covering its township)."""
     principal = require(*STAFF)
-    found = service.get_followup(path.followup_id)
-    if not principal.covers_township(found.township):
-        raise NotFound("no follow-up with that id")
-    return present(found)
+    return followup_view(usecases.covered_followup(principal, path.followup_id))
 
 
-@followups_api.post("/<followup_id>/resolve")
-def resolve_followup(path: FollowupPath, body: ResolveBody) -> dict[str, Any]:
+@followups_api.post("/<followup_id>/resolve", responses={200: FollowupView, 409: Problem})
+def resolve_followup(path: FollowupPath, body: ResolveBody) -> FollowupView:
     """Record how the call went (staff covering its township); announced as `followup.resolved`."""
     principal = require(*STAFF)
-    found = service.get_followup(path.followup_id)
-    if not principal.covers_township(found.township):
-        raise NotFound("no follow-up with that id")
-    return present(
-        service.resolve_followup(path.followup_id, body.outcome, body.note, principal, g.request_id)
-    )
-
-
-def present(item: Followup) -> dict[str, Any]:
-    """A follow-up as staff see it (the request id is its id)."""
-    view = asdict(item)
-    view.pop("version")
-    view["status"] = item.status.value
-    view["request_id"] = item.id
-    return view
+    usecases.covered_followup(principal, path.followup_id)
+    resolved = usecases.resolve_followup(path.followup_id, body.outcome, body.note, principal, g.request_id)
+    return followup_view(resolved)

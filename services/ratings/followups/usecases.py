@@ -2,57 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import mongoengine
 from flask import current_app, has_app_context
-from pymongo import DESCENDING
 
 from services.common import contracts
 from services.common.auth import Principal
 from services.common.domain import Missing
-from services.common.events import Envelope, make_event
+from services.common.events import Envelope, envelopes
 from services.common.ids import utcnow
+from services.common.paging import newest_first
 from services.common.settings import load_settings
-from services.common.store import (
-    AggregateDocument,
-    AggregateStore,
-    AlreadyExists,
-    ConcurrencyConflict,
-    from_state,
-    holding,
-    to_state,
-)
-from services.ratings import followups
-from services.ratings.followups import Followup, FollowupStatus
+from services.common.store import AlreadyExists, ConcurrencyConflict, from_state, holding, to_state
+from services.ratings.followups import domain
+from services.ratings.followups.domain import Followup, FollowupStatus
+from services.ratings.followups.models import FollowupDocument, followups_store
 from services.ratings.metrics import OPEN_FOLLOWUPS
-from services.ratings.models import ratings_store
+from services.ratings.ratings.models import ratings_store
 
 PRODUCER = "ratings"
-
-
-class FollowupDocument(AggregateDocument):
-    """One request's follow-up; `_id` is the request id, so a request is followed up at most once."""
-
-    meta = {"collection": "followups", "indexes": [["township", "status", "-opened_at"], "outbox_pending"]}
-
-    id = mongoengine.StringField(primary_key=True)
-    township = mongoengine.StringField()
-    category = mongoengine.StringField()
-    reasons = mongoengine.ListField(mongoengine.StringField())
-    opened_at = mongoengine.DateTimeField()
-    status = mongoengine.StringField()
-    resident_id = mongoengine.StringField()
-    volunteer_id = mongoengine.StringField()
-    score = mongoengine.IntField()
-    comment = mongoengine.StringField()
-    outcome = mongoengine.StringField()
-    note = mongoengine.StringField()
-    resolved_by = mongoengine.StringField()
-    resolved_at = mongoengine.DateTimeField()
-
-
-followups_store = AggregateStore(FollowupDocument)
 
 
 class NoFollowup(Missing):
@@ -72,6 +38,14 @@ def get_followup(followup_id: str) -> Followup:
     if document is None:
         raise NoFollowup("no follow-up with that id", field="followup_id")
     return from_state(Followup, document, status=FollowupStatus)
+
+
+def covered_followup(principal: Principal, followup_id: str) -> Followup:
+    """A follow-up the caller's township covers; others learn nothing of it (404)."""
+    followup = get_followup(followup_id)
+    if not principal.covers_township(followup.township):
+        raise NoFollowup("no follow-up with that id", field="followup_id")
+    return followup
 
 
 @holding(followups_store, lambda request_id, *_args, **_kwargs: request_id)
@@ -106,7 +80,7 @@ def open_followup(
             raise ConcurrencyConflict("the follow-up appeared meanwhile") from None
         return
     followup = from_state(Followup, document, status=FollowupStatus)
-    if followups.add_reason(followup, reason, score=score, comment=comment):
+    if domain.add_reason(followup, reason, score=score, comment=comment):
         followups_store.save(followup.id, followup.version, to_state(followup), [])
 
 
@@ -115,7 +89,7 @@ def on_rating_flagged(envelope: Envelope, data: contracts.RatingFlagged) -> None
     rated = ratings_store.get(data.request_id) or {}
     open_followup(
         data.request_id,
-        followups.LOW_SCORE,
+        domain.LOW_SCORE,
         township=data.township,
         category=data.category,
         resident_id=rated.get("resident_id"),
@@ -127,10 +101,10 @@ def on_rating_flagged(envelope: Envelope, data: contracts.RatingFlagged) -> None
 
 def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None:
     """A completed request in the sample gets a follow-up whatever its score."""
-    if followups.sampled(data.request_id, sample_percent()):
+    if domain.sampled(data.request_id, sample_percent()):
         open_followup(
             data.request_id,
-            followups.SAMPLED,
+            domain.SAMPLED,
             township=data.township,
             category=data.category,
             resident_id=data.resident_id,
@@ -145,16 +119,13 @@ def resolve_followup(
     """Record the outcome of the call; `followup.resolved` tells the other stages."""
     followup = get_followup(followup_id)
     now = utcnow()
-    events = followups.resolve(
+    events = domain.resolve(
         followup, outcome=outcome, note=note, by=principal.sub, staff_township=principal.township, now=now
     )
-    envelopes = [
-        make_event(
-            e, producer=PRODUCER, correlation_id=followup.id, causation_id=causation_id, occurred_at=now
-        )
-        for e in events
-    ]
-    followups_store.save(followup.id, followup.version, to_state(followup), envelopes)
+    announced = envelopes(
+        events, producer=PRODUCER, correlation_id=followup.id, causation_id=causation_id, occurred_at=now
+    )
+    followups_store.save(followup.id, followup.version, to_state(followup), announced)
     return followup
 
 
@@ -162,19 +133,17 @@ def list_followups(
     *, township: str | None, status: str | None, reason: str | None, limit: int, before: str | None
 ) -> list[Followup]:
     """Follow-ups, newest first."""
-    query: dict[str, Any] = {}
+    query: dict[str, str] = {}
     if township:
         query["township"] = township
     if status:
         query["status"] = status
     if reason:
         query["reasons"] = reason
-    if before:
-        query["_id"] = {"$lt": before}
-    cursor = (
-        FollowupDocument._get_collection().find(query, {"outbox": 0}).sort([("_id", DESCENDING)]).limit(limit)
+    found = newest_first(
+        FollowupDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
     )
-    return [from_state(Followup, document, status=FollowupStatus) for document in cursor]
+    return [from_state(Followup, document, status=FollowupStatus) for document in found]
 
 
 def measure_open_followups() -> None:

@@ -1,4 +1,4 @@
-"""Rules of the rating stage (评单): only the resident who was served, only once, only after completion.
+"""Rules of rating (评单): only the resident who was served, only once, only after completion.
 
 Pure: no I/O. A low score raises a flag so the township's staff follow it up (回访).
 """

@@ -1,4 +1,4 @@
-"""How the rating stage stores what can be rated and what was."""
+"""How ratings are stored: one rating slot per request, what can be rated and what was."""
 
 from __future__ import annotations
 

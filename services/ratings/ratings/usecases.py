@@ -1,15 +1,15 @@
-"""The rating stage's use cases: load, let the domain decide, save state and events together."""
+"""Use cases of ratings: load the rating slot, let the rules decide, save state and events together."""
 
 from __future__ import annotations
 
 from services.common import contracts
 from services.common.domain import StateConflict
-from services.common.events import Envelope, make_event
+from services.common.events import Envelope, envelopes
 from services.common.ids import new_id, utcnow
 from services.common.store import AlreadyExists, ConcurrencyConflict, from_state, holding, to_state
-from services.ratings import domain
-from services.ratings.domain import Rateable, RateableStatus
-from services.ratings.models import ratings_store
+from services.ratings.ratings import domain
+from services.ratings.ratings.domain import Rateable, RateableStatus
+from services.ratings.ratings.models import ratings_store
 
 PRODUCER = "ratings"
 
@@ -36,13 +36,10 @@ def rate_request(
     events = domain.rate(
         rateable, resident_id=resident_id, score=score, comment=comment, rating_id=new_id(), now=now
     )
-    envelopes = [
-        make_event(
-            e, producer=PRODUCER, correlation_id=request_id, causation_id=causation_id, occurred_at=now
-        )
-        for e in events
-    ]
-    ratings_store.save(rateable.id, rateable.version, to_state(rateable), envelopes)
+    announced = envelopes(
+        events, producer=PRODUCER, correlation_id=request_id, causation_id=causation_id, occurred_at=now
+    )
+    ratings_store.save(rateable.id, rateable.version, to_state(rateable), announced)
     return rateable
 
 
