@@ -80,12 +80,6 @@ class ProfileIndex:
         with self.lock:
             self.index.put(readmodel.to_candidate(view))
 
-    def reset(self) -> None:
-        """Forget the index (tests, and after a replay)."""
-        with self.lock:
-            self.index = CandidateIndex()
-            self.built_at = 0.0
-
 
 INDEX = ProfileIndex()
 
