@@ -20,12 +20,14 @@ def test_import_rules_hold():
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory) -> dict[str, dict]:
-    os.environ.setdefault("CIVICLOOP_JWT_SECRET", "layout-test-secret")
+def documents() -> dict[str, dict]:
     found = {}
-    for service in SERVICES:
-        module = import_module(f"services.{service}")
-        found[service] = module.create_app().api_doc
+    # Only while the apps are built: a secret left in the environment would sign later tests' tokens.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CIVICLOOP_JWT_SECRET", os.environ.get("CIVICLOOP_JWT_SECRET", "layout-test-secret"))
+        for service in SERVICES:
+            module = import_module(f"services.{service}")
+            found[service] = module.create_app().api_doc
     return found
 
 
