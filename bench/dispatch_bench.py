@@ -20,10 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from services.common.county import TOWNSHIPS  # noqa: E402
-from services.dispatch import batch, domain  # noqa: E402
-from services.dispatch.eligibility import Candidate  # noqa: E402
-from services.dispatch.index import CandidateIndex, NaiveScan  # noqa: E402
-from services.dispatch.policy import Policy  # noqa: E402
+from services.dispatch.engine import batch  # noqa: E402
+from services.dispatch.engine.eligibility import Candidate  # noqa: E402
+from services.dispatch.engine.index import CandidateIndex, NaiveScan  # noqa: E402
+from services.dispatch.jobs import domain  # noqa: E402
+from services.dispatch.policy.domain import Policy  # noqa: E402
 
 SKILLS = [
     "elder_care",

@@ -29,7 +29,7 @@ SECRET = _profile.need("CIVICLOOP_JWT_SECRET")  # fails naming the profile's fil
 PROFILE = _profile.values()
 # Services whose answers the integration tests check against their OpenAPI documents
 # (services/common/openapi.py); each joins once all its routes declare their models.
-RESPONSE_CHECKED: frozenset[str] = frozenset({"requests", "volunteers"})
+RESPONSE_CHECKED: frozenset[str] = frozenset({"requests", "volunteers", "dispatch", "ratings"})
 INTEGRATION_AMQP_URL = PROFILE.get("CIVICLOOP_IT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/civicloop-it")
 
 

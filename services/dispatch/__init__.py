@@ -13,28 +13,34 @@ SERVICE = "dispatch"
 
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the dispatching stage."""
-    from services.dispatch.api import dispatch_api
+    from services.dispatch.candidates.api import candidates_api
+    from services.dispatch.jobs.api import jobs_api
+    from services.dispatch.policy.api import policy_api
+    from services.dispatch.staff.api import staff_api
 
     return create_service_app(
         SERVICE,
         settings or load_settings(SERVICE),
-        [dispatch_api],
+        [policy_api, staff_api, candidates_api, jobs_api],
         description="Offers each request to the right volunteer, re-offers on decline, escalates when stuck.",
     )
 
 
 def worker_spec() -> WorkerSpec:
     """What the dispatch worker consumes and relays."""
-    from services.dispatch.handlers import HANDLERS
-    from services.dispatch.models import JobDocument
-    from services.dispatch.timers import run_batch, sweep_deadlines
-    from services.dispatch.usecases import OTHER_DOCUMENTS
+    from services.common.consumer import combine_handlers
+    from services.dispatch.candidates import handlers as candidates
+    from services.dispatch.candidates.models import TeamDocument, VolunteerDocument
+    from services.dispatch.jobs import handlers as jobs
+    from services.dispatch.jobs.models import JobDocument
+    from services.dispatch.policy.models import PolicyDocument
+    from services.dispatch.timers.usecases import run_batch, sweep_deadlines
 
     return WorkerSpec(
         service=SERVICE,
-        handlers=HANDLERS,
+        handlers=combine_handlers(jobs.HANDLERS, candidates.HANDLERS),
         outbox_documents=[JobDocument],
-        other_documents=OTHER_DOCUMENTS,
+        other_documents=[VolunteerDocument, TeamDocument, PolicyDocument],
         periodic=[
             PeriodicJob("offer-deadlines", 1, sweep_deadlines),
             PeriodicJob("batch-assign", 1, run_batch),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.dispatch.models import JobDocument, TeamView, VolunteerView
+from services.dispatch.candidates.models import TeamDocument, VolunteerDocument
+from services.dispatch.jobs.models import JobDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 
@@ -13,12 +14,12 @@ STAFF = bearer("dispatcher", "dispatcher-it")
 def register(harness, *volunteers):
     publish(harness.settings.amqp_url, *[event(v, correlation_id=v.volunteer_id) for v in volunteers])
     for v in volunteers:
-        wait_until(lambda v=v: VolunteerView.objects(id=v.volunteer_id).first(), what="the read-model")
+        wait_until(lambda v=v: VolunteerDocument.objects(id=v.volunteer_id).first(), what="the read-model")
 
 
 def register_team(harness, team):
     publish(harness.settings.amqp_url, event(team, correlation_id=team.team_id))
-    wait_until(lambda: TeamView.objects(id=team.team_id).first(), what="the team read-model")
+    wait_until(lambda: TeamDocument.objects(id=team.team_id).first(), what="the team read-model")
 
 
 def test_offers_decline_reoffer_and_escalation(harness):
@@ -36,7 +37,7 @@ def test_offers_decline_reoffer_and_escalation(harness):
     assert first.data["volunteer_id"] == near.volunteer_id and first.data["level"] == "station"
     assert first.causation_id is not None and first.correlation_id == submitted.request_id
     wait_until(
-        lambda: first.data["task_id"] in VolunteerView.objects(id=near.volunteer_id).first().open_task_ids
+        lambda: first.data["task_id"] in VolunteerDocument.objects(id=near.volunteer_id).first().open_task_ids
     )
 
     decline = factories.task_declined(
@@ -73,7 +74,7 @@ def test_offers_decline_reoffer_and_escalation(harness):
     assert view["attempts"][0]["considered"][0]["volunteer_id"] == near.volunteer_id
     assert view["declined_by"] == [near.volunteer_id, far.team_id]
     assert view["attempts"][0]["considered"][0]["parts"]["proximity"] == 0.6
-    assert VolunteerView.objects(id=near.volunteer_id).first().open_task_ids == []
+    assert VolunteerDocument.objects(id=near.volunteer_id).first().open_task_ids == []
 
 
 def test_accept_and_complete_free_the_volunteer(harness):
@@ -95,7 +96,7 @@ def test_accept_and_complete_free_the_volunteer(harness):
         event(factories.task_completed(**ids)),
     )
     wait_until(lambda: JobDocument.objects(id=submitted.request_id).first().status == "completed")
-    wait_until(lambda: VolunteerView.objects(id=volunteer.volunteer_id).first().open_task_ids == [])
+    wait_until(lambda: VolunteerDocument.objects(id=volunteer.volunteer_id).first().open_task_ids == [])
 
 
 def test_a_full_volunteer_is_passed_over_until_free(harness):
@@ -130,8 +131,8 @@ def test_newer_profiles_win_and_older_ones_are_ignored(harness):
     marker = factories.volunteer_registered(township="泮洋乡", skills=["medical"])
     publish(harness.settings.amqp_url, event(newer), event(older), event(marker))
     # One queue, one consumer: once the marker is in, both updates before it were handled.
-    wait_until(lambda: VolunteerView.objects(id=marker.volunteer_id).first(), what="the marker volunteer")
-    view = VolunteerView.objects(id=registered.volunteer_id).first()
+    wait_until(lambda: VolunteerDocument.objects(id=marker.volunteer_id).first(), what="the marker volunteer")
+    view = VolunteerDocument.objects(id=registered.volunteer_id).first()
     assert view.active is False and view.profile_version == 3
 
 
@@ -183,7 +184,7 @@ def test_the_read_model_is_the_same_after_a_replay(harness):
     profile_events = [event(volunteer), event(updated), event(team, correlation_id=team.team_id)]
     publish(harness.settings.amqp_url, *profile_events)
     wait_until(
-        lambda: (VolunteerView.objects(id=volunteer.volunteer_id).first() or updated).profile_version == 2
+        lambda: (VolunteerDocument.objects(id=volunteer.volunteer_id).first() or updated).profile_version == 2
     )
     submitted = factories.request_submitted(
         category="culture", skills_required=["culture"], township="凤都镇"
@@ -202,12 +203,14 @@ def test_the_read_model_is_the_same_after_a_replay(harness):
     ]
     publish(harness.settings.amqp_url, *answers)
     wait_until(lambda: JobDocument.objects(id=submitted.request_id).first().status == "completed")
-    wait_until(lambda: VolunteerView.objects(id=volunteer.volunteer_id).first().ratings, what="the rating")
+    wait_until(
+        lambda: VolunteerDocument.objects(id=volunteer.volunteer_id).first().ratings, what="the rating"
+    )
 
     def views():
         return (
-            VolunteerView._get_collection().find_one({"_id": volunteer.volunteer_id}),
-            TeamView._get_collection().find_one({"_id": team.team_id}),
+            VolunteerDocument._get_collection().find_one({"_id": volunteer.volunteer_id}),
+            TeamDocument._get_collection().find_one({"_id": team.team_id}),
         )
 
     before = views()
@@ -217,13 +220,76 @@ def test_the_read_model_is_the_same_after_a_replay(harness):
     assert before[1]["categories"] == ["culture"]
 
     # Forget the views and which events were handled, then replay everything reversed and twice.
-    VolunteerView._get_collection().delete_one({"_id": volunteer.volunteer_id})
-    TeamView._get_collection().delete_one({"_id": team.team_id})
+    VolunteerDocument._get_collection().delete_one({"_id": volunteer.volunteer_id})
+    TeamDocument._get_collection().delete_one({"_id": team.team_id})
     ProcessedEvent._get_collection().delete_many({})
     original_offer = {**offer.model_dump(mode="json")}
     replay = [*reversed(answers), original_offer, *reversed(profile_events)]
     publish(harness.settings.amqp_url, *replay, *replay)
     marker = factories.volunteer_registered(township="凤都镇", skills=["culture"])
     publish(harness.settings.amqp_url, event(marker))
-    wait_until(lambda: VolunteerView.objects(id=marker.volunteer_id).first(), what="the marker")
+    wait_until(lambda: VolunteerDocument.objects(id=marker.volunteer_id).first(), what="the marker")
     assert views() == before
+
+
+def test_dispatchers_queue_assign_and_review_as_the_document_says(harness):
+    """Every staff route, successes and refusals, answered as the OpenAPI document says (checked)."""
+    admin = bearer("admin", "admin-it")
+    ours = bearer("dispatcher", "dispatcher-daqiao", township="大桥镇")
+    stuck = factories.request_submitted(
+        category="health_check", skills_required=["medical"], township="大桥镇"
+    )
+    publish(harness.settings.amqp_url, event(stuck))
+    harness.bus.wait_for("request.escalated", request_id=stuck.request_id)
+
+    queue = harness.call("GET", "/api/v1/dispatch/queue", ours)
+    assert queue.status_code == 200 and queue.get_json()["township"] == "大桥镇"
+    entry = next(e for e in queue.get_json()["items"] if e["request_id"] == stuck.request_id)
+    assert entry["waiting_for"] == "assignment" and entry["pooled"] and entry["attempts"] == 0
+    elsewhere = harness.call("GET", "/api/v1/dispatch/queue?township=平湖镇", ours)
+    assert elsewhere.status_code == 403 and elsewhere.get_json()["errors"][0]["field"] == "township"
+
+    carer = factories.volunteer_registered(
+        township="大桥镇",
+        skills=["elder_care"],
+        weekly_availability=[{"day": 0, "start": "08:00", "end": "12:00"}],
+        availability_exceptions=[{"date": "2026-12-01", "available": False}],
+    )
+    doctor = factories.volunteer_registered(township="大桥镇", skills=["medical"])
+    register(harness, carer, doctor)
+    seen = harness.call("GET", f"/api/v1/dispatch/volunteers/{carer.volunteer_id}", ours)
+    assert seen.status_code == 200 and seen.get_json()["weekly_availability"][0]["start"] == "08:00"
+    assert harness.call("GET", "/api/v1/dispatch/volunteers/nobody", ours).status_code == 404
+
+    assign = f"/api/v1/dispatch/{stuck.request_id}/assign"
+    wrong = harness.call("POST", assign, ours, json={"volunteer_id": carer.volunteer_id})
+    assert wrong.status_code == 409 and "skills" in wrong.get_json()["detail"]
+    assert harness.call("POST", assign, ours, json={}).status_code == 422
+    assigned = harness.call("POST", assign, ours, json={"volunteer_id": doctor.volunteer_id})
+    assert assigned.status_code == 200
+    attempt = assigned.get_json()["attempts"][-1]
+    assert (
+        attempt["level"] == "manual" and attempt["by"] == "dispatcher-daqiao" and attempt["considered"] == []
+    )
+
+    policy = harness.call("GET", "/api/v1/dispatch/policy", admin).get_json()
+    held = {**policy["policy"], "review_categories": ["culture"], "expected_version": policy["version"]}
+    changed = harness.call("PUT", "/api/v1/dispatch/policy", admin, json=held)
+    assert changed.status_code == 200 and changed.get_json()["version"] == policy["version"] + 1
+    assert changed.get_json()["updated_by"] == "admin-it"
+    assert harness.call("PUT", "/api/v1/dispatch/policy", admin, json=held).status_code == 409
+    try:
+        culture = factories.request_submitted(
+            category="culture", skills_required=["culture"], township="大桥镇"
+        )
+        publish(harness.settings.amqp_url, event(culture))
+        harness.bus.wait_for("request.reviewed", request_id=culture.request_id)
+        review = f"/api/v1/dispatch/{culture.request_id}/review"
+        silent = harness.call("POST", review, ours, json={"decision": "reject"})
+        assert silent.status_code == 422 and silent.get_json()["errors"][0]["field"] == "reason"
+        rejected = harness.call("POST", review, ours, json={"decision": "reject", "reason": "不在服务范围"})
+        assert rejected.status_code == 200 and rejected.get_json()["review"]["decision"] == "rejected"
+        assert harness.call("POST", review, ours, json={"decision": "approve"}).status_code == 409
+    finally:
+        restored = {**policy["policy"], "review_categories": []}
+        assert harness.call("PUT", "/api/v1/dispatch/policy", admin, json=restored).status_code == 200

@@ -9,9 +9,11 @@ import pytest
 from prometheus_client import REGISTRY
 
 import services.dispatch as dispatch
-from services.dispatch import usecases
-from services.dispatch.models import JobDocument, VolunteerView
-from services.dispatch.policy import Policy
+from services.dispatch.candidates.models import VolunteerDocument
+from services.dispatch.jobs import usecases
+from services.dispatch.jobs.models import JobDocument
+from services.dispatch.policy.domain import Policy
+from services.dispatch.policy.usecases import save_policy
 from tests import factories
 from tests.support import (
     EventCapture,
@@ -42,7 +44,7 @@ def setup():
 
 
 def short_deadlines(**overrides) -> None:
-    usecases.save_policy(
+    save_policy(
         Policy(offer_deadline_minutes={"normal": DEADLINE_MINUTES}, expiry_grace_seconds=0, **overrides),
         "test",
         expected_version=None,
@@ -56,7 +58,7 @@ def volunteers(settings, township, count, skills=("elder_care",), capacity=2):
     ]
     publish(settings.amqp_url, *[event(v, correlation_id=v.volunteer_id) for v in made])
     for v in made:
-        wait_until(lambda v=v: VolunteerView.objects(id=v.volunteer_id).first(), what="the read-model")
+        wait_until(lambda v=v: VolunteerDocument.objects(id=v.volunteer_id).first(), what="the read-model")
     return made
 
 
@@ -87,7 +89,7 @@ def test_a_deadline_fires_after_a_worker_restart_and_only_once(setup):
     assert sorted(o.data["attempt"] for o in offers) == [1, 2]
     assert len(bus.of_type("request.pooled", request_id=submitted.request_id)) == 1
     assert len(bus.of_type("request.escalated", request_id=submitted.request_id)) == 1
-    view = VolunteerView.objects(id=first.data["volunteer_id"]).first()
+    view = VolunteerDocument.objects(id=first.data["volunteer_id"]).first()
     assert view.open_task_ids == []
     expired = REGISTRY.get_sample_value("civicloop_dispatch_offer_expiries_total", {"township": "黄田镇"})
     assert expired == 2
@@ -128,7 +130,7 @@ def test_two_workers_never_double_offer(setup):
 def test_a_backlog_is_assigned_jointly_when_the_policy_batches(setup):
     settings, bus = setup
     with running_worker(dispatch.worker_spec(), settings):
-        usecases.save_policy(Policy(batch_window_seconds=2), "test", expected_version=None)
+        save_policy(Policy(batch_window_seconds=2), "test", expected_version=None)
         point = {"latitude": 26.58, "longitude": 118.74}
         both = factories.volunteer_registered(
             township="大甲镇", skills=["elder_care", "legal"], capacity=1, **point
@@ -138,7 +140,9 @@ def test_a_backlog_is_assigned_jointly_when_the_policy_batches(setup):
         )
         publish(settings.amqp_url, event(both), event(carer))
         for v in (both, carer):
-            wait_until(lambda v=v: VolunteerView.objects(id=v.volunteer_id).first(), what="the read-model")
+            wait_until(
+                lambda v=v: VolunteerDocument.objects(id=v.volunteer_id).first(), what="the read-model"
+            )
         care = factories.request_submitted(township="大甲镇", **point)
         legal = factories.request_submitted(
             township="大甲镇", category="legal_aid", skills_required=["legal"], **point

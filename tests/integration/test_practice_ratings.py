@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from services.ratings import followups
-from services.ratings.followups_service import OPEN_FOLLOWUPS, FollowupDocument, measure_open_followups
-from services.ratings.models import RateableDocument
+from services.ratings.followups import domain as followups
+from services.ratings.followups.models import FollowupDocument
+from services.ratings.followups.usecases import measure_open_followups
+from services.ratings.metrics import OPEN_FOLLOWUPS
+from services.ratings.ratings.models import RateableDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 
@@ -51,6 +53,11 @@ def test_a_low_score_opens_a_follow_up_for_the_township_which_records_the_outcom
         f["id"] for f in harness.call("GET", "/api/v1/followups", OTHER_STAFF).get_json()["items"]
     ]
     assert harness.call("GET", "/api/v1/followups?township=平湖镇", OTHER_STAFF).status_code == 403
+    one = harness.call("GET", f"/api/v1/followups/{request_id}", PINGHU_STAFF)
+    assert one.status_code == 200 and one.get_json()["request_id"] == request_id
+    assert harness.call("GET", f"/api/v1/followups/{request_id}", OTHER_STAFF).status_code == 404
+    first_page = harness.call("GET", "/api/v1/followups?limit=1", PINGHU_STAFF).get_json()
+    assert len(first_page["items"]) == 1 and first_page["next_before"] == first_page["items"][0]["id"]
     assert harness.call("GET", "/api/v1/followups", bearer("resident", "resident-fu")).status_code == 403
 
     measure_open_followups()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.ratings.models import RateableDocument
+from services.ratings.ratings.models import RateableDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 

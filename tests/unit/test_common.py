@@ -14,7 +14,7 @@ from services.common.consumer import combine_handlers
 from services.common.domain import DomainError
 from services.common.errors import validation_problem
 from services.common.settings import Settings
-from services.ratings.domain import NotYourRequest
+from services.ratings.ratings.domain import NotYourRequest
 from services.requests.orders.domain import NotCancellable
 from services.volunteers.tasks.domain import NotYourTask
 

@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common import contracts
-from services.dispatch import domain
-from services.dispatch.domain import AttemptStatus, Candidate, JobStatus
+from services.dispatch.engine.eligibility import Candidate
+from services.dispatch.jobs import domain
+from services.dispatch.jobs.domain import AttemptStatus, JobStatus
 from tests import factories
 from tests.factories import NOW
 

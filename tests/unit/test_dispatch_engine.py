@@ -12,12 +12,15 @@ from hypothesis import strategies as st
 
 from services.common import contracts
 from services.common.domain import DomainError
-from services.dispatch import batch, cascade, domain, people, readmodel
-from services.dispatch.domain import AttemptStatus, Candidate, JobStatus
-from services.dispatch.eligibility import is_available
-from services.dispatch.index import CandidateIndex, NaiveScan
-from services.dispatch.policy import Policy
-from services.dispatch.scoring import bayesian_reputation, score
+from services.dispatch.candidates import domain as readmodel
+from services.dispatch.engine import batch, cascade
+from services.dispatch.engine.eligibility import Candidate, is_available
+from services.dispatch.engine.index import CandidateIndex, NaiveScan
+from services.dispatch.engine.scoring import bayesian_reputation, score
+from services.dispatch.jobs import domain
+from services.dispatch.jobs.domain import AttemptStatus, JobStatus
+from services.dispatch.policy.domain import Policy
+from services.dispatch.staff import domain as people
 from tests import factories
 from tests.factories import NOW
 

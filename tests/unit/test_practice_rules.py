@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from services.common import contracts
 from services.common.county import TOWNSHIPS
 from services.common.domain import DomainError, StateConflict
-from services.ratings import followups
+from services.ratings.followups import domain as followups
 from services.volunteers.hours import certificate
 from services.volunteers.hours import domain as hours
 from services.volunteers.organisation import domain as organisation

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from services.common import contracts
-from services.ratings import domain
-from services.ratings.domain import RateableStatus
+from services.ratings.ratings import domain
+from services.ratings.ratings.domain import RateableStatus
 from tests import factories
 from tests.factories import NOW
 

@@ -1,0 +1,1 @@
+"""The dispatch of one request: its job, the offers along the cascade, the answers, its record."""

@@ -1,0 +1,61 @@
+"""What dispatchers do: their queue, assigning by hand, reviewing requests held for review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING
+
+from services.common import contracts
+from services.common.domain import DomainError
+from services.common.ids import new_id, utcnow
+from services.common.store import holding
+from services.dispatch.candidates import usecases as candidates
+from services.dispatch.jobs import usecases as jobs
+from services.dispatch.jobs.domain import Job, JobStatus
+from services.dispatch.jobs.models import JobDocument, job_from_document, jobs_store
+from services.dispatch.policy.usecases import current_policy
+from services.dispatch.staff import domain
+
+QUEUE_STATUSES = (JobStatus.ESCALATED.value, JobStatus.IN_REVIEW.value)
+
+
+def queue(township: str | None, limit: int) -> list[Job]:
+    """Requests waiting for a person: to be assigned by hand, or to be reviewed; oldest first."""
+    query: dict[str, Any] = {"status": {"$in": list(QUEUE_STATUSES)}}
+    if township:
+        query["township"] = township
+    cursor = JobDocument._get_collection().find(query, {"outbox": 0}).sort([("submitted_at", ASCENDING)])
+    return [job_from_document(d) for d in cursor.limit(limit)]
+
+
+@holding(jobs_store, lambda request_id, *_args, **_kwargs: request_id)
+def assign(request_id: str, candidate_id: str, dispatcher: str, causation_id: str) -> Job:
+    """A dispatcher offers an escalated request to a volunteer or team of their choosing."""
+    job = jobs.get_job(request_id)
+    policy = current_policy()
+    candidate = candidates.candidate(candidate_id, policy)
+    if candidate is None:
+        raise DomainError("dispatch knows no volunteer or team with that id", field="volunteer_id")
+    now = utcnow()
+    event = domain.assign_by_hand(
+        job, candidate, dispatcher=dispatcher, task_id=new_id(), now=now, policy=policy
+    )
+    jobs.save(job, [event], causation_id, now)
+    jobs.note_offers([event])
+    return job
+
+
+@holding(jobs_store, lambda request_id, *_args, **_kwargs: request_id)
+def review(request_id: str, approve: bool, reason: str | None, reviewer: str, causation_id: str) -> Job:
+    """Approve a held request (and dispatch it at once), or reject it with a reason the resident sees."""
+    job = jobs.get_job(request_id)
+    now = utcnow()
+    events: list[contracts.EventData] = [
+        domain.review(job, approve=approve, reason=reason, reviewer=reviewer, now=now)
+    ]
+    if approve:
+        events += jobs.next_offer(job, current_policy(), now)
+    jobs.save(job, events, causation_id, now)
+    jobs.note_offers(events)
+    return job

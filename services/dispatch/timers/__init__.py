@@ -1,0 +1,1 @@
+"""The dispatch worker's periodic jobs: offer deadlines and the batch assigner."""
