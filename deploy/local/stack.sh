@@ -112,6 +112,7 @@ render_gateway() {
     REQUESTS_UPSTREAM="127.0.0.1:$REQUESTS_WEB_PORT" DISPATCH_UPSTREAM="127.0.0.1:$DISPATCH_WEB_PORT" \
     VOLUNTEERS_UPSTREAM="127.0.0.1:$VOLUNTEERS_WEB_PORT" RATINGS_UPSTREAM="127.0.0.1:$RATINGS_WEB_PORT" \
     RATE_PER_SECOND="${GATEWAY_RATE_PER_SECOND:-200}" RATE_BURST="${GATEWAY_RATE_BURST:-400}" \
+    TOKEN_RATE_PER_SECOND="${GATEWAY_TOKEN_RATE_PER_SECOND:-50}" TOKEN_RATE_BURST="${GATEWAY_TOKEN_RATE_BURST:-100}" \
     "$CIVICLOOP_ROOT/deploy/gateway/render.sh" "$out/nginx.conf"
   /usr/sbin/nginx -t -q -c "$out/nginx.conf" -p "$out" 2>&1 | grep -v "^$" >&2 || true
   /usr/sbin/nginx -t -q -c "$out/nginx.conf" -p "$out" >/dev/null 2>&1 || die "the gateway's nginx.conf does not pass nginx -t"
@@ -170,7 +171,15 @@ status() {
 }
 
 reset() {
-  down
+  # Events still queued for the old databases must not reach the new, empty ones: the profile's
+  # vhosts go with its data (own-broker profiles lose their nodes' data in rabbitmq-cluster.sh reset).
+  if own_broker; then
+    down
+    "$CIVICLOOP_ROOT/deploy/local/rabbitmq-cluster.sh" reset "$CIVICLOOP_PROFILE"
+  else
+    "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" drop-vhosts "$RABBITMQ_VHOST" ${RABBITMQ_EXTRA_VHOSTS:-}
+    down
+  fi
   rm -rf "$CIVICLOOP_RUN_DIR"
   say "removed $CIVICLOOP_RUN_DIR"
 }
