@@ -26,6 +26,7 @@ def test_drop_vhosts_removes_the_vhost_with_its_queued_messages():
     try:
         channel = connection.channel()
         channel.queue_declare("dispatch.events", durable=True, auto_delete=False)
+        channel.confirm_select()
         channel.basic_publish(amqp.Message(b'{"stale": true}'), exchange="", routing_key="dispatch.events")
         _, waiting, _ = channel.queue_declare("dispatch.events", passive=True)
         assert waiting == 1

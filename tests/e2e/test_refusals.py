@@ -137,3 +137,38 @@ def test_one_token_is_limited_even_when_the_address_is_not(strict_gateway: str):
         for _ in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
+
+
+ORDER = {
+    "category": "elder_care",
+    "title": "帮忙买菜",
+    "description": "腿脚不便",
+    "township": "平湖镇",
+    "village": "平湖村",
+}
+
+
+def test_a_thousand_nested_brackets_are_a_400(gateway: Gateway):
+    """Issue 15 #3: `[`×1000 + `]`×1000 used to be a RecursionError and a 500."""
+    who = {**bearer("resident", "resident-nested"), "Content-Type": "application/json"}
+    answer = gateway.post("/api/v1/requests", who, data="[" * 1000 + "]" * 1000)
+    body = _assert_problem(answer, 400)
+    assert body["errors"][0]["field"] == "body"
+
+
+def test_a_nul_character_is_a_422_naming_the_field(gateway: Gateway):
+    """Issue 15 #4: the database refuses NUL; the API refuses it first, naming the field."""
+    answer = gateway.post(
+        "/api/v1/requests", bearer("resident", "resident-nul"), json={**ORDER, "title": "a\u0000b"}
+    )
+    body = _assert_problem(answer, 422)
+    assert body["errors"][0]["field"] == "title"
+
+
+@pytest.mark.parametrize("urgency", [True, 1, ["normal"]])
+def test_wrong_json_types_are_refused(gateway: Gateway, urgency: object):
+    """Issue 15 #5: strict types on every body (no `true` as 1, no `"5"` as 5)."""
+    answer = gateway.post(
+        "/api/v1/requests", bearer("resident", "resident-types"), json={**ORDER, "urgency": urgency}
+    )
+    assert _assert_problem(answer, 422)["errors"][0]["field"] == "urgency"
