@@ -30,10 +30,7 @@ start() {
     apt_install rabbitmq-server
     say "starting RabbitMQ"
     mkdir -p "$(dirname "$MARK")"
-    # Every connection is a file descriptor: with the shell's usual 1024, a few checkouts' stacks
-    # and their reconnects exhaust them and the broker stops answering the handshake at all.
-    (ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true
-     rabbitmq-server -detached >/dev/null 2>&1) || true
+    rabbitmq-server -detached >/dev/null 2>&1 || true
     touch "$MARK"
     wait_for_broker
   fi
