@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # RabbitMQ for the local stack: use the broker answering on 127.0.0.1:5672, else install Debian's and start it.
-# usage: rabbitmq.sh start VHOST... | stop | status
+# usage: rabbitmq.sh start VHOST... | drop-vhosts VHOST... | stop | status
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MARK="$CIVICLOOP_ROOT/.run/rabbitmq.started-by-civicloop"
@@ -70,11 +70,28 @@ stop() {
   fi
 }
 
+# drop-vhosts VHOST...: delete the vhosts with every queue and message in them (a profile's reset).
+drop_vhosts() {
+  local vhost existing
+  if ! port_open $AMQP_PORT; then
+    # The broker keeps its queues on disk: start it just to forget this profile's, then stop it again.
+    start "$@"
+  fi
+  existing=$(rabbitmqctl_q list_vhosts 2>/dev/null) || die "rabbitmqctl cannot talk to the broker on 5672"
+  for vhost in "$@"; do
+    if grep -qx -- "$vhost" <<<"$existing"; then
+      rabbitmqctl_q delete_vhost "$vhost" >/dev/null || die "cannot delete the RabbitMQ vhost $vhost"
+      say "deleted the RabbitMQ vhost $vhost and its queues"
+    fi
+  done
+}
+
 status() { port_open $AMQP_PORT && echo "RabbitMQ: up on 127.0.0.1:$AMQP_PORT" || echo "RabbitMQ: down"; }
 
 case "${1:-}" in
   start) shift; start "${@:?vhost}" ;;
+  drop-vhosts) shift; drop_vhosts "${@:?vhost}" ;;
   stop) stop ;;
   status) status ;;
-  *) die "usage: $0 start VHOST... | stop | status" ;;
+  *) die "usage: $0 start VHOST... | drop-vhosts VHOST... | stop | status" ;;
 esac

@@ -136,6 +136,7 @@ render_gateway() {
     done
     RUN_DIR="$CIVICLOOP_RUN_DIR" LISTEN="127.0.0.1:$GATEWAY_PORT" \
       RATE_PER_SECOND="${GATEWAY_RATE_PER_SECOND:-200}" RATE_BURST="${GATEWAY_RATE_BURST:-400}" \
+      TOKEN_RATE_PER_SECOND="${GATEWAY_TOKEN_RATE_PER_SECOND:-50}" TOKEN_RATE_BURST="${GATEWAY_TOKEN_RATE_BURST:-100}" \
       "$CIVICLOOP_ROOT/deploy/gateway/render.sh" "$out/nginx.conf"
   )
   /usr/sbin/nginx -t -q -c "$out/nginx.conf" -p "$out" 2>&1 | grep -v "^$" >&2 || true
@@ -195,7 +196,15 @@ status() {
 }
 
 reset() {
-  down
+  # Events still queued for the old databases must not reach the new, empty ones: the profile's
+  # vhosts go with its data (own-broker profiles lose their nodes' data in rabbitmq-cluster.sh reset).
+  if own_broker; then
+    down
+    "$CIVICLOOP_ROOT/deploy/local/rabbitmq-cluster.sh" reset "$CIVICLOOP_PROFILE"
+  else
+    "$CIVICLOOP_ROOT/deploy/local/rabbitmq.sh" drop-vhosts "$RABBITMQ_VHOST" ${RABBITMQ_EXTRA_VHOSTS:-}
+    down
+  fi
   rm -rf "$CIVICLOOP_RUN_DIR"
   say "removed $CIVICLOOP_RUN_DIR"
 }

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from pymongo.errors import ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from services.common import auth, db, domain
+from services.common import auth, bodies, db, domain
 from services.common.errors import (
     Conflict,
     Forbidden,
@@ -47,6 +47,13 @@ class JSONProvider(DefaultJSONProvider):
         if isinstance(o, datetime):
             return isoformat(o)
         return DefaultJSONProvider.default(o)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            # A thousand nested brackets: not JSON anyone sends; a parse error, never a 500.
+            raise ValueError("the JSON is nested too deeply") from None
 
 
 class ServiceApp(OpenAPI):
@@ -80,6 +87,7 @@ def create_service_app(
 ) -> ServiceApp:
     """A Flask app for `service` with the shared behaviour and the service's blueprints."""
     configure_logging(service, settings.process, settings.log_level)
+    bodies.install()
     app = ServiceApp(
         f"civicloop.{service}",
         info=Info(title=f"civicloop {service}", version="1.0.0", description=description),

@@ -58,14 +58,19 @@ class DeadLetterTool:
         """Re-queue dead letters (all, or those with `event_ids`) for the service; ack each once confirmed."""
         connection, channel = self._channel()
         channel.confirm_delivery()
-        replayed = 0
+        replayed: set[str] = set()
         skipped = []
         try:
-            while True:
+            # Only the letters there when we started: a replayed event that fails again is
+            # dead-lettered behind them, and meeting it again must not replay it twice.
+            waiting = channel.queue_declare(dead_queue_name(service), passive=True).method.message_count
+            for _ in range(waiting):
                 method, properties, body = channel.basic_get(dead_queue_name(service), auto_ack=False)
                 if method is None:
                     break
-                if event_ids is not None and properties.message_id not in event_ids:
+                key = properties.message_id or f"tag-{method.delivery_tag}"
+                wanted = event_ids is None or properties.message_id in event_ids
+                if not wanted or key in replayed:
                     skipped.append(method.delivery_tag)
                     continue
                 headers = dict(properties.headers or {})
@@ -74,12 +79,12 @@ class DeadLetterTool:
                 properties.headers = headers
                 channel.basic_publish("", main_queue_name(service), body, properties, mandatory=True)
                 channel.basic_ack(method.delivery_tag)
-                replayed += 1
+                replayed.add(key)
             for tag in skipped:
                 channel.basic_nack(tag, requeue=True)
         finally:
             connection.close()
-        return replayed
+        return len(replayed)
 
     def purge(self, service: str) -> int:
         """Drop every dead letter of a service."""

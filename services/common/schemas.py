@@ -4,13 +4,39 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def _refuse_nul(value: object) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain the NUL character (\\u0000)")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_nul(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
 
 
 class StrictBody(BaseModel):
-    """A JSON body: unknown fields are refused (a typo must not pass silently), strings trimmed."""
+    """A JSON body: unknown fields refused (a typo must not pass silently), types strict, strings trimmed.
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    Strict means a JSON `true`, `"5"` or `5.0` is not the integer 5 (services/common/bodies.py
+    validates from the raw JSON, where ISO dates and enum values still parse), and no string may
+    hold a NUL character, which the database refuses and no person types.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+    # After, not before: a before-validator would make pydantic validate the field in Python mode,
+    # where a strict datetime refuses its ISO string.
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: object) -> object:
+        _refuse_nul(value)
+        return value
 
 
 class View(BaseModel):
