@@ -11,6 +11,7 @@ import amqp
 import mongoengine
 import pytest
 
+from civicloop.profiles import ROOT
 from services.common.events import make_event
 from services.common.ids import new_id
 from services.common.publisher import amqp_params
@@ -20,6 +21,8 @@ from services.common.worker import WorkerSpec
 from tests import factories
 from tests.support import (
     INTEGRATION_AMQP_URL,
+    PROFILE,
+    TEST_PROFILE,
     delete_queues,
     drop_database,
     event,
@@ -44,7 +47,13 @@ notes = AggregateStore(Note)
 
 
 def rabbitmqctl(*arguments: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *arguments], check=True, capture_output=True, timeout=120)
+    """rabbitmqctl against the profile's broker: its own node when it has one, else the shared one."""
+    if PROFILE.get("RABBITMQ_NODE_PREFIX"):
+        script = str(ROOT / "deploy" / "local" / "rabbitmq-cluster.sh")
+        command = [script, "ctl", TEST_PROFILE, "1", *arguments]
+    else:
+        command = ["rabbitmqctl", "-q", *arguments]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
 @pytest.fixture()
