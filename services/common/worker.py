@@ -13,7 +13,7 @@ import mongoengine
 from kombu import Connection
 from prometheus_client import start_http_server
 
-from services.common import db, inbox, locks
+from services.common import db, inbox, locks, sweeps
 from services.common.consumer import EventConsumer, HandlerMap
 from services.common.logs import configure_logging, get_logger
 from services.common.metrics import DEAD_LETTERS, DEPENDENCY_UP
@@ -25,7 +25,11 @@ from services.common.topology import dead_queue_name
 
 log = get_logger(__name__)
 # Documents every service's database holds besides its own.
-COMMON_DOCUMENTS: tuple[type[mongoengine.Document], ...] = (inbox.ProcessedEvent, locks.DocumentLock)
+COMMON_DOCUMENTS: tuple[type[mongoengine.Document], ...] = (
+    inbox.ProcessedEvent,
+    locks.DocumentLock,
+    sweeps.SweepCursor,
+)
 
 
 @dataclass
@@ -106,6 +110,7 @@ class Worker:
             PeriodicJob(
                 "inbox-purge", 600, lambda: inbox.purge_older_than(self.settings.inbox_retention_hours)
             ),
+            PeriodicJob("lease-sweep", 60, locks.sweep_expired),
             *self.spec.periodic,
         ]
         threads = [
