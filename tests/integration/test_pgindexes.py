@@ -136,21 +136,3 @@ def test_two_workers_starting_together_both_succeed(settings):
         thread.join()
     assert errors == []
     assert indexed_fields(settings) == {"_id", "owner_id", "placed_at", "outbox_pending"}
-
-
-def test_index_names_are_stable_short_and_ours():
-    table = "a_very_long_collection_name_for_a_table_1234abcd"
-    name = pgindexes.index_name(table, "idempotency_scope")
-    assert len(name) <= 63 and name.endswith(pgindexes.SUFFIX)
-    assert name == pgindexes.index_name(table, "idempotency_scope")
-    assert name != pgindexes.index_name(table, "idempotency_scopf")
-
-
-def test_dotted_paths_are_left_out_because_ferretdb_never_pushes_them_down():
-    class Nested(mongoengine.Document):
-        meta = {"collection": "nested_under_test", "indexes": ["beneficiary.township", "kind"]}
-        id = mongoengine.StringField(primary_key=True)
-        kind = mongoengine.StringField()
-        beneficiary = mongoengine.DictField()
-
-    assert pgindexes.declared_fields(Nested) == {"_id", "kind"}
