@@ -253,7 +253,8 @@ def main() -> None:
     }
     try:
         for size in sizes:
-            log(f"size {size:,}: loading")
+            log(f"size {size:,}: loading (services stopped: their scans of history would slow it down)")
+            drive.stack("ctl", args.profile, "stop", "services:*")
             loaded = load.grow(databases, templates, county, size, now, rng)
             log(f"  stored {loaded['documents']:,} documents in {loaded['seconds']} s")
             analyze(settings)

@@ -218,6 +218,8 @@ def audit(gateway) -> dict[str, Any]:
         admin_execute("ALTER SYSTEM RESET log_statement")
     statements = parse(read_log_since(position))
 
+    # The services are not needed any more, and their scans of history would slow the loading down.
+    stack("ctl", "stop", "services:*")
     databases = {
         service: client[drive.database_name(settings, service)]
         for service, client in load.clients(drive.db_ports(settings)).items()
