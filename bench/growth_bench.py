@@ -41,6 +41,8 @@ from bench import growth_load as load  # noqa: E402
 RESULTS = ROOT / "bench-results" / "growth.json"
 SUMMARY = ROOT / "docs" / "bench" / "growth.md"
 CHART = ROOT / "docs" / "bench" / "growth.png"
+# The default --call-timeout, where the chart puts operations whose every call timed out.
+TIMEOUT_MS = 60_000
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 log = load.log
 
@@ -263,7 +265,7 @@ def main() -> None:
             log(f"size {size:,}: measuring")
             figures = measure(args.profile, settings, county, args)
             figures["machine_load"] = round(os.getloadavg()[0], 2)
-            run["sizes"][str(size)] = {"load": loaded, **figures, "stored": stored_counts(databases)}
+            run["sizes"][str(size)] = {"load": loaded, **figures, "stored": stored_counts(settings)}
             save(run)
     finally:
         save(run)
@@ -273,13 +275,29 @@ def main() -> None:
     log(f"results in {RESULTS.relative_to(ROOT)}, {SUMMARY.relative_to(ROOT)} and {CHART.relative_to(ROOT)}")
 
 
-def stored_counts(databases: dict[str, Any]) -> dict[str, int]:
-    """Documents per collection (estimated by the server)."""
-    return {
-        f"{service}.{name}": databases[service][name].estimated_document_count()
-        for service in drive.SERVICES
-        for name in sorted(databases[service].list_collection_names())
-    }
+def stored_counts(settings: dict[str, str]) -> dict[str, int]:
+    """Documents per collection, as PostgreSQL estimates them (FerretDB would read every row to count)."""
+    import psycopg
+
+    from services.common import pgindexes
+
+    counts = {}
+    for service in drive.SERVICES:
+        url = f"postgresql://postgres@127.0.0.1:{settings['PG_PORT']}/ferretdb_{service}"
+        schema = drive.database_name(settings, service)
+        tables = pgindexes.table_names(url, schema)
+        with psycopg.connect(url, autocommit=True) as connection:
+            rows = dict(
+                connection.execute(
+                    "SELECT c.relname, c.reltuples::bigint FROM pg_class c"
+                    " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s",
+                    (schema,),
+                ).fetchall()
+            )
+        counts.update(
+            {f"{service}.{name}": max(0, rows.get(table, 0)) for name, table in sorted(tables.items())}
+        )
+    return counts
 
 
 def save(run: dict[str, Any]) -> None:
@@ -330,9 +348,8 @@ def write_summary(runs: dict[str, Any]) -> None:
                 failed = figures.get("failed") or (
                     run["sizes"][size].get("loops_failed") if key == "loop" else 0
                 )
-                cell = (
-                    f"{figures.get('p50_ms', '–')} / {figures.get('p99_ms', '–')} (n={figures.get('n', 0)})"
-                )
+                p50, p99 = figures.get("p50_ms") or "–", figures.get("p99_ms") or "–"
+                cell = f"{p50} / {p99} (n={figures.get('n', 0)})"
                 cells.append(cell + (f", {failed} failed" if failed else ""))
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         for server in (*drive.SERVICES, "postgres (shared)"):
@@ -361,12 +378,29 @@ def chart(run: dict[str, Any]) -> None:
         values = [operation(run["sizes"][str(size)], key).get("p99_ms") for size in sizes]
         points = [(size, value) for size, value in zip(sizes, values, strict=True) if value]
         if points:
-            axes.plot(*zip(*points, strict=True), marker="o", label=name)
+            (line,) = axes.plot(*zip(*points, strict=True), marker="o", label=name)
+            # Every call timed out: drawn at the timeout, as a cross.
+            failed = [
+                size
+                for size, value in zip(sizes, values, strict=True)
+                if not value
+                and (
+                    operation(run["sizes"][str(size)], key).get("failed")
+                    or (key == "loop" and run["sizes"][str(size)].get("loops_failed"))
+                    or (key == "offer" and run["sizes"][str(size)].get("loops_failed"))
+                )
+            ]
+            if failed:
+                axes.plot(
+                    failed, [TIMEOUT_MS] * len(failed), marker="x", markersize=10, color=line.get_color()
+                )
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("requests stored")
     axes.set_ylabel("p99, ms")
-    axes.set_title(f"p99 through the gateway as history grows ({run['label'] or run['started_at']})")
+    axes.set_title(
+        f"p99 through the gateway as history grows ({run['label'] or run['started_at']}; × timed out)"
+    )
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=8)
     figure.tight_layout()
