@@ -70,13 +70,11 @@ def ping() -> None:
 
 
 def ensure_indexes(*documents: type[mongoengine.Document], settings: Settings | None = None) -> None:
-    """Create the indexes the models declare (idempotent).
-
-    With `settings.postgres_url` (local and test profiles: the PostgreSQL database behind the wire
-    server), the same declarations also become indexes FerretDB's SQL can use (docs/adr/0070).
-    """
+    """Create the indexes the models declare (idempotent), also as indexes FerretDB's SQL can use."""
     for document in documents:
         document.ensure_indexes()
+    # Only where a profile names the PostgreSQL database behind the wire server (docs/adr/0070);
+    # on MongoDB the declared indexes are all there is.
     if settings is None or not settings.postgres_url:
         return
     from services.common import pgindexes
