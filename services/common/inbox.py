@@ -6,9 +6,8 @@ import contextlib
 from datetime import timedelta
 
 import mongoengine
-from pymongo.errors import DuplicateKeyError
 
-from services.common import sweeps
+from services.common import sweeps, tables
 from services.common.ids import utcnow
 
 
@@ -26,14 +25,14 @@ class ProcessedEvent(mongoengine.Document):
 
 def already_handled(event_id: str) -> bool:
     """Whether this event id was handled before."""
-    return ProcessedEvent._get_collection().count_documents({"_id": event_id}, limit=1) > 0
+    return tables.table(ProcessedEvent).get(event_id) is not None
 
 
 def remember(event_id: str, event_type: str) -> None:
     """Record that the event was handled (idempotent)."""
     now = utcnow()
-    with contextlib.suppress(DuplicateKeyError):
-        ProcessedEvent._get_collection().insert_one(
+    with contextlib.suppress(tables.AlreadyExists):
+        tables.table(ProcessedEvent).insert(
             {"_id": event_id, "type": event_type, "handled_at": now, "handled_minute": sweeps.bucket(now)}
         )
 

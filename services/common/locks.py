@@ -20,9 +20,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import mongoengine
-from pymongo.errors import DuplicateKeyError
 
-from services.common import sweeps
+from services.common import sweeps, tables
 from services.common.ids import new_id, utcnow
 
 
@@ -50,6 +49,9 @@ class _Config:
 
 
 config = _Config()
+# Leases this thread holds: a use case that saves through a store which settles its rollups under the
+# same lease takes it once, not twice (a second take by the same thread would wait for itself).
+_held = threading.local()
 
 
 def configure(*, enabled: bool, ttl_seconds: float = 5.0, wait_seconds: float = 10.0) -> None:
@@ -65,7 +67,7 @@ def _owner() -> str:
 
 def acquire(key: str) -> str:
     """Take the lease on `key`, waiting for its holder; return the lease id."""
-    collection = DocumentLock._get_collection()
+    collection = tables.table(DocumentLock)
     lease = new_id()
     deadline = time.monotonic() + config.wait_seconds
     pause = 0.001
@@ -73,7 +75,7 @@ def acquire(key: str) -> str:
         now = utcnow()
         expires_at = now + timedelta(seconds=config.ttl_seconds)
         try:
-            collection.insert_one(
+            collection.insert(
                 {
                     "_id": key,
                     "lease": lease,
@@ -83,11 +85,11 @@ def acquire(key: str) -> str:
                 }
             )
             return lease
-        except DuplicateKeyError:
-            holder = collection.find_one({"_id": key})
+        except tables.AlreadyExists:
+            holder = collection.get(key)
             if holder is not None and holder["expires_at"].replace(tzinfo=now.tzinfo) < now:
                 # Its holder died or hung: the lease is void; remove exactly that lease.
-                collection.delete_one({"_id": key, "lease": holder["lease"]})
+                collection.delete({"_id": key, "lease": holder["lease"]})
                 continue
         if time.monotonic() > deadline:
             raise LockTimeout(f"{key} stayed locked for {config.wait_seconds}s")
@@ -97,7 +99,7 @@ def acquire(key: str) -> str:
 
 def release(key: str, lease: str) -> None:
     """Give the lease back (only ours: an expired one may have passed to someone else)."""
-    DocumentLock._get_collection().delete_one({"_id": key, "lease": lease})
+    tables.table(DocumentLock).delete({"_id": key, "lease": lease})
 
 
 def sweep_expired() -> int:
@@ -107,12 +109,15 @@ def sweep_expired() -> int:
 
 @contextmanager
 def locked(key: str) -> Iterator[None]:
-    """Hold the lease on `key` for the duration of the block (no-op when leases are off)."""
-    if not config.enabled:
+    """Hold the lease on `key` for the duration of the block (no-op when leases are off, or held already)."""
+    held: set[str] = _held.__dict__.setdefault("keys", set())
+    if not config.enabled or key in held:
         yield
         return
     lease = acquire(key)
+    held.add(key)
     try:
         yield
     finally:
+        held.discard(key)
         release(key, lease)

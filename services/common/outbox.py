@@ -11,9 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from pymongo.collection import Collection
-
-from services.common import locks
+from services.common import locks, tables
 from services.common.ids import as_utc, utcnow
 from services.common.logs import get_logger
 from services.common.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_SECONDS
@@ -49,8 +47,8 @@ class OutboxRelay:
         relayed = 0
         self.unconfirmed = 0
         for document in self.documents:
-            collection = document._get_collection()
-            pending = list(collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size))
+            collection = tables.table(document)
+            pending = collection.find({"outbox_pending": True}, limit=self.batch_size)
             events = [event for doc in pending for event in doc.get("outbox", [])]
             if not events:
                 for doc in pending:
@@ -69,23 +67,23 @@ class OutboxRelay:
         return relayed
 
     @staticmethod
-    def _remove(collection: Collection, document_id: str, events: list[dict]) -> None:
+    def _remove(collection: tables.Table, document_id: str, events: list[dict]) -> None:
         """Take published events out of a document, under its lease (writers may be at it too)."""
         with locks.locked(f"{collection.name}:{document_id}"):
             if events:
                 # $pullAll removes exactly these elements, as read; the wire server we test on has
                 # no $pull by condition, and MongoDB treats both alike for whole documents.
-                collection.update_one({"_id": document_id}, {"$pullAll": {"outbox": events}})
-            collection.update_one({"_id": document_id, "outbox": []}, {"$set": {"outbox_pending": False}})
+                collection.update({"_id": document_id}, pull_all={"outbox": events})
+            collection.update({"_id": document_id, "outbox": []}, set={"outbox_pending": False})
 
     def measure_backlog(self) -> None:
         """Update the backlog gauges (how many documents wait, and how old their oldest event is)."""
         waiting = 0
         oldest: datetime | None = None
         for document in self.documents:
-            collection = document._get_collection()
-            waiting += collection.count_documents({"outbox_pending": True})
-            for doc in collection.find({"outbox_pending": True}, {"outbox": 1}).limit(50):
+            pending = tables.table(document).find({"outbox_pending": True})
+            waiting += len(pending)
+            for doc in pending[:50]:
                 for event in doc.get("outbox", []):
                     occurred = as_utc(datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")))
                     oldest = occurred if oldest is None else min(oldest, occurred)

@@ -1,8 +1,19 @@
-"""Aggregates persisted with their outbox: each state change and its events in one document update.
+"""The one door to the database: stores of documents, their lists and their rollups.
 
-A document kind that uses this store carries `version`, `outbox` and `outbox_pending`
-(see `AggregateDocument`). Saves are conditional on the version read, so two writers never
-interleave; the relay removes published events with `$pull`, which never touches the version.
+Use cases and HTTP modules read and write only through a store (`DocumentStore`, or
+`AggregateStore` for documents with a version and an outbox); the store goes through a `Table`
+(services/common/tables.py), on the server or in memory. What holds everywhere is kept here once:
+
+- every query is an equality on top-level fields (the table refuses anything else), so an index
+  serves it on FerretDB and MongoDB alike; what is sorted, ranged or filtered further is the small
+  set such an equality selects;
+- every read-modify-write of an existing aggregate holds its lease (docs/adr/0005) and saves
+  conditionally on the version it read; a state change and its events are one single-document
+  update (the outbox);
+- a list is walked newest first shelf by shelf (services/common/shelves.py): a store places a new
+  document on the shelves its kind declares;
+- counts and sums come from rollups (services/common/rollups.py): a store whose kind declares
+  them flags the document in the same update that changes it and settles the rollups at once.
 """
 
 from __future__ import annotations
@@ -11,19 +22,51 @@ import contextlib
 import dataclasses
 import enum
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import mongoengine
-from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
 
-from services.common import locks
+from services.common import locks, rollups, shelves, tables
+from services.common.conflicts import ConcurrencyConflict, retry_on_conflict
+from services.common.ids import utcnow
+from services.common.logs import get_logger
+from services.common.shelves import Shelf, Walked
 
 T = TypeVar("T")
+AlreadyExists = tables.AlreadyExists
+RollupsOf = Callable[[Mapping[str, Any], datetime], rollups.Contribution]
+log = get_logger(__name__)
+# Every store made, so a worker can finish the rollups a crash left pending for each kind it stores.
+STORES: list[DocumentStore] = []
+
+__all__ = [
+    "AggregateDocument",
+    "AggregateStore",
+    "AlreadyExists",
+    "ConcurrencyConflict",
+    "DocumentStore",
+    "RolledUpDocument",
+    "Shelf",
+    "Walked",
+    "from_state",
+    "holding",
+    "retry_on_conflict",
+    "to_state",
+]
 
 
-class AggregateDocument(mongoengine.Document):
+class RolledUpDocument(mongoengine.Document):
+    """Fields of a document whose store keeps rollups: what it has applied, and whether that is pending."""
+
+    meta = {"abstract": True}
+
+    rollups_applied = mongoengine.DictField()
+    rollups_pending = mongoengine.BooleanField(default=False)
+
+
+class AggregateDocument(RolledUpDocument):
     """Fields every aggregate carries: its version and the events waiting to be published."""
 
     meta = {"abstract": True}
@@ -33,34 +76,205 @@ class AggregateDocument(mongoengine.Document):
     outbox_pending = mongoengine.BooleanField(default=False)
 
 
-class ConcurrencyConflict(Exception):
-    """Someone else saved the aggregate since it was read; read again and decide again."""
+def _declared(document: type[mongoengine.Document]) -> set[str]:
+    fields = {"_id"}
+    for spec in document._meta.get("index_specs") or []:
+        fields.update(name for name, _direction in spec["fields"])
+    return fields
 
 
-class AlreadyExists(Exception):
-    """An aggregate with this id is stored already."""
+class DocumentStore:
+    """Reads and writes one kind of document, by id or by equality, through the backend in use."""
 
-
-class AggregateStore:
-    """Reads and conditionally writes one kind of aggregate document."""
-
-    def __init__(self, document: type[AggregateDocument]) -> None:
+    def __init__(
+        self,
+        document: type[mongoengine.Document],
+        *,
+        shelves: Sequence[Shelf] = (),
+        rollups: RollupsOf | None = None,
+        hidden: tuple[str, ...] = ("outbox",),
+    ) -> None:
         self.document = document
+        self.shelves = {shelf.name: shelf for shelf in shelves}
+        self.rollups = rollups
+        self.hidden = hidden
+        declared = _declared(document)
+        needed = {shelf.field for shelf in shelves} | ({"rollups_pending"} if rollups else set())
+        if missing := needed - declared:
+            # What a store queries must be indexed; the model is where indexes are declared.
+            raise TypeError(f"{document.__name__} must declare indexes on {sorted(missing)}")
+        STORES.append(self)
 
     @property
-    def collection(self) -> Collection:
-        """The pymongo collection behind the document class."""
-        return self.document._get_collection()
+    def table(self) -> tables.Table:
+        """The table behind the document kind, on the backend in use."""
+        return tables.table(self.document)
+
+    @property
+    def name(self) -> str:
+        """The collection's name."""
+        return self.document._get_collection_name()
+
+    # --- reading ---------------------------------------------------------------------------------
+    def get(self, document_id: str) -> dict[str, Any] | None:
+        """The stored document, or None."""
+        return self.table.get(document_id, exclude=self.hidden)
+
+    def get_many(self, document_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """The stored documents of these ids, in their order: one lookup by id each, never `$in`."""
+        found = (self.get(document_id) for document_id in document_ids)
+        return [document for document in found if document is not None]
+
+    def exists(self, document_id: str) -> bool:
+        """Whether a document with this id is stored."""
+        return self.table.get(document_id, exclude=self.hidden) is not None
+
+    def find(self, **where: Any) -> list[dict[str, Any]]:
+        """Every document equal to `where` on its fields; the equality must select a small set."""
+        return self.table.find(where, exclude=self.hidden)
+
+    def find_where(self, where: Mapping[str, Any], limit: int | None = None) -> list[dict[str, Any]]:
+        """`find` for field names that are not Python names."""
+        return self.table.find(where, exclude=self.hidden, limit=limit)
+
+    def find_one(self, **where: Any) -> dict[str, Any] | None:
+        """One document equal to `where`, or None."""
+        found = self.table.find(where, exclude=self.hidden, limit=1)
+        return found[0] if found else None
+
+    def count(self, **where: Any) -> int:
+        """How many documents equal `where` (the same index-backed equality as `find`)."""
+        return self.table.count(where)
+
+    def page(
+        self,
+        shelf: str,
+        key: str,
+        *,
+        limit: int,
+        before: str | None = None,
+        accept: Callable[[Mapping[str, Any]], bool] | None = None,
+    ) -> Walked:
+        """A page of the list `key` on shelf `shelf`, newest first (services/common/shelves.py)."""
+        return shelves.walk(
+            self.table,
+            self.shelves[shelf],
+            key,
+            limit=limit,
+            before=before,
+            accept=accept,
+            exclude=self.hidden,
+        )
+
+    # --- writing ---------------------------------------------------------------------------------
+    def _placed(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        placed = dict(document)
+        for shelf in self.shelves.values():
+            if (value := shelves.place(self.name, shelf, placed)) is not None:
+                placed[shelf.field] = value
+        if self.rollups is not None:
+            placed["rollups_applied"] = {}
+            placed["rollups_pending"] = True
+        return placed
+
+    def add(self, document: Mapping[str, Any]) -> None:
+        """Store a new document (on its shelves); `AlreadyExists` when its id is taken."""
+        placed = self._placed(document)
+        self.table.insert(placed)
+        self.settle(placed["_id"])
+
+    def _reshelve(self, document: Mapping[str, Any]) -> None:
+        """Put a changed document on the lists its fields now name (a team's task once a member serves)."""
+        moved = {}
+        for shelf in self.shelves.values():
+            stored = document.get(shelf.field)
+            if shelf.key(document) != (stored.rsplit("|", 1)[0] if stored else None):
+                moved[shelf.field] = shelves.place(self.name, shelf, document)
+        if moved:
+            self.table.update({"_id": document["_id"]}, set=moved)
+
+    def _written(self, document_id: str) -> None:
+        """What follows a change: the lists it belongs on, its rollups (one read for both)."""
+        if not self.shelves and self.rollups is None:
+            return
+        with self.locked(document_id) if self.rollups is not None else contextlib.nullcontext():
+            document = self.table.get(document_id, exclude=("outbox",))
+            if document is None:
+                return
+            if self.shelves:
+                self._reshelve(document)
+            self._settle_document(document)
+
+    def put(self, document_id: str, document: Mapping[str, Any]) -> None:
+        """Store the whole document under this id, replacing what was there (read models, settings)."""
+        if self.shelves or self.rollups:
+            raise TypeError(f"{self.name}: documents on lists or in rollups are added and changed, not put")
+        self.table.replace(document_id, document)
+
+    def set(
+        self, document_id: str, changes: Mapping[str, Any], *, where: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Set fields of one document (if it also equals `where`); whether it matched."""
+        fields = {key: value for key, value in changes.items() if key not in ("_id", "id")}
+        if self.rollups is not None:
+            fields["rollups_pending"] = True
+        matched = self.table.update({**(where or {}), "_id": document_id}, set=fields)
+        if matched:
+            self._written(document_id)
+        return bool(matched)
+
+    def remove(self, document_id: str, **where: Any) -> bool:
+        """Delete one document (if it also equals `where`)."""
+        return self.table.delete({**where, "_id": document_id}) > 0
+
+    def increment(self, document_id: str, field: str, by: int = 1) -> dict[str, Any]:
+        """Add to a counter field, creating the document; the document after (not atomic on FerretDB)."""
+        return self.table.increment(document_id, field, by)
 
     @contextlib.contextmanager
-    def locked(self, aggregate_id: str) -> Iterator[None]:
-        """Hold this aggregate's lease while reading, deciding and saving it."""
-        with locks.locked(f"{self.collection.name}:{aggregate_id}"):
+    def locked(self, document_id: str) -> Iterator[None]:
+        """Hold this document's lease while reading, deciding and saving it."""
+        with locks.locked(f"{self.name}:{document_id}"):
             yield
 
-    def get(self, aggregate_id: str) -> dict[str, Any] | None:
-        """The stored document, or None."""
-        return self.collection.find_one({"_id": aggregate_id}, {"outbox": 0})
+    # --- rollups ---------------------------------------------------------------------------------
+    def settle(self, document_id: str) -> None:
+        """Bring the rollups in line with the document as stored now, then clear its flag."""
+        if self.rollups is None:
+            return
+        with self.locked(document_id):
+            document = self.table.get(document_id, exclude=("outbox",))
+            if document is not None:
+                self._settle_document(document)
+
+    def _settle_document(self, document: Mapping[str, Any]) -> None:
+        if self.rollups is None:
+            return
+        desired = self.rollups(document, utcnow())
+        applied = document.get("rollups_applied") or {}
+        if desired != applied:
+            rollups.apply(rollups.member_key(self.name, document["_id"]), applied, desired)
+        if desired != applied or document.get("rollups_pending"):
+            self.table.update(
+                {"_id": document["_id"]}, set={"rollups_applied": desired, "rollups_pending": False}
+            )
+
+    def settle_pending(self) -> int:
+        """Settle every document a crash left flagged (a worker's periodic job); return how many."""
+        if self.rollups is None:
+            return 0
+        settled = 0
+        for document in self.table.find({"rollups_pending": True}, exclude=("outbox",)):
+            try:
+                self.settle(document["_id"])
+                settled += 1
+            except locks.LockTimeout:
+                continue  # its writer still holds it and settles it itself
+        return settled
+
+
+class AggregateStore(DocumentStore):
+    """Reads and conditionally writes one kind of aggregate document (version and outbox)."""
 
     def insert(self, aggregate_id: str, state: Mapping[str, Any], events: list[dict[str, Any]]) -> None:
         """Store a new aggregate with its first events; `AlreadyExists` when the id is taken."""
@@ -72,10 +286,7 @@ class AggregateStore:
             "outbox_pending": bool(events),
         }
         document.pop("id", None)
-        try:
-            self.collection.insert_one(document)
-        except DuplicateKeyError as error:
-            raise AlreadyExists(aggregate_id) from error
+        self.add(document)
 
     def save(
         self,
@@ -85,22 +296,32 @@ class AggregateStore:
         events: list[dict[str, Any]],
     ) -> None:
         """Apply `changes` and queue `events` if the version is still `expected_version`."""
-        update: dict[str, Any] = {"$inc": {"version": 1}}
         fields = {key: value for key, value in changes.items() if key not in ("id", "_id", "version")}
         if events:
             fields["outbox_pending"] = True
-            update["$push"] = {"outbox": {"$each": list(events)}}
-        if fields:
-            update["$set"] = fields
-        result = self.collection.update_one({"_id": aggregate_id, "version": expected_version}, update)
-        if result.matched_count == 0:
+        if self.rollups is not None:
+            fields["rollups_pending"] = True
+        matched = self.table.update(
+            {"_id": aggregate_id, "version": expected_version},
+            set=fields,
+            inc={"version": 1},
+            push={"outbox": list(events)} if events else None,
+        )
+        if matched == 0:
             raise ConcurrencyConflict(
                 f"{self.document.__name__} {aggregate_id} changed since version {expected_version}"
             )
+        self._written(aggregate_id)
 
 
-def holding(store: AggregateStore, key: Callable[..., str]) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Run a use case while holding the lease of the aggregate `key(*args)` names; retry conflicts."""
+def settle_pending(documents: Iterable[type[mongoengine.Document]]) -> int:
+    """Settle the rollups a crash left pending, for every store of these document kinds."""
+    kinds = set(documents)
+    return sum(store.settle_pending() for store in STORES if store.document in kinds)
+
+
+def holding(store: DocumentStore, key: Callable[..., str]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Run a use case while holding the lease of the document `key(*args)` names; retry conflicts."""
 
     def decorate(use_case: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(use_case)
@@ -111,18 +332,6 @@ def holding(store: AggregateStore, key: Callable[..., str]) -> Callable[[Callabl
         return retry_on_conflict()(run)
 
     return decorate
-
-
-def retry_on_conflict(attempts: int = 8) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Re-run a read-decide-save function when another writer got there first."""
-    from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
-
-    return retry(
-        retry=retry_if_exception_type((ConcurrencyConflict, locks.LockTimeout)),
-        stop=stop_after_attempt(attempts),
-        wait=wait_random_exponential(multiplier=0.005, max=0.2),
-        reraise=True,
-    )
 
 
 def to_state(aggregate: Any) -> dict[str, Any]:

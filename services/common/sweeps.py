@@ -11,10 +11,12 @@ statement.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import mongoengine
 
+from services.common import tables
 from services.common.ids import as_utc
 
 FORMAT = "%Y-%m-%dT%H:%M"
@@ -46,23 +48,37 @@ def _from_bucket(value: str) -> datetime:
 
 def sweep(document: type[mongoengine.Document], field: str, before: datetime) -> int:
     """Delete the documents whose `field` names a minute before `before`; return how many."""
-    collection = document._get_collection()
-    cursors = SweepCursor._get_collection()
-    name = collection.name
+    collection = tables.table(document)
+    return visit(collection.name, before, lambda minute: collection.delete({field: minute}))
+
+
+def visit(
+    cursor_id: str,
+    before: datetime,
+    each_minute: Callable[[str], int],
+    first_lookback: timedelta | None = None,
+) -> int:
+    """Call `each_minute` for every minute bucket from the last visited one up to `before`; sum its results.
+
+    The cursor (a `sweeps` document named `cursor_id`) remembers the last minute visited, so each run
+    visits only the minutes that became due since the previous one, at most a day of them.
+    """
+    cursors = tables.table(SweepCursor)
     last = _from_bucket(bucket(before)) - MINUTE
-    cursor = cursors.find_one({"_id": name})
-    start = _from_bucket(cursor["through"]) + MINUTE if cursor else last - FIRST_LOOKBACK
-    deleted = 0
+    cursor = cursors.get(cursor_id)
+    lookback = first_lookback if first_lookback is not None else FIRST_LOOKBACK
+    start = _from_bucket(cursor["through"]) + MINUTE if cursor else last - lookback
+    done = 0
     minute = start
-    swept = None
+    visited = None
     for _ in range(MAX_MINUTES_PER_SWEEP):
         if minute > last:
             break
-        deleted += collection.delete_many({field: bucket(minute)}).deleted_count
-        swept = minute
+        done += each_minute(bucket(minute))
+        visited = minute
         minute += MINUTE
-    if swept is not None:
+    if visited is not None:
         # Two workers sweeping at once both move the cursor forward; the later write may move it
         # back a little, which only makes the next sweep visit empty minutes again.
-        cursors.update_one({"_id": name}, {"$set": {"through": bucket(swept)}}, upsert=True)
-    return deleted
+        cursors.replace(cursor_id, {"through": bucket(visited)})
+    return done

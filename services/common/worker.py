@@ -13,7 +13,7 @@ import mongoengine
 from kombu import Connection
 from prometheus_client import start_http_server
 
-from services.common import db, inbox, locks, sweeps
+from services.common import db, inbox, locks, rollups, shelves, store, sweeps
 from services.common.consumer import EventConsumer, HandlerMap
 from services.common.logs import configure_logging, get_logger
 from services.common.metrics import DEAD_LETTERS, DEPENDENCY_UP
@@ -29,6 +29,8 @@ COMMON_DOCUMENTS: tuple[type[mongoengine.Document], ...] = (
     inbox.ProcessedEvent,
     locks.DocumentLock,
     sweeps.SweepCursor,
+    rollups.RollupDocument,
+    shelves.ShelfCounter,
 )
 
 
@@ -111,6 +113,8 @@ class Worker:
                 "inbox-purge", 600, lambda: inbox.purge_older_than(self.settings.inbox_retention_hours)
             ),
             PeriodicJob("lease-sweep", 60, locks.sweep_expired),
+            # Rollups a crashed writer left pending: a flag an index holds few `true` rows of.
+            PeriodicJob("rollups-settle", 10, lambda: store.settle_pending(self.spec.documents)),
             *self.spec.periodic,
         ]
         threads = [

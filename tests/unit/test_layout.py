@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from importlib import import_module
 from pathlib import Path
 
@@ -58,3 +59,43 @@ def test_every_operation_declares_its_success_body(documents, service):
                     if media != {"application/problem+json"}:
                         undeclared.append(f"{method.upper()} {path}: {status} is {media}, not problem+json")
     assert not undeclared, "\n".join(undeclared)
+
+
+# --- one door to the database ------------------------------------------------------------------------
+# Modules that decide or answer (DESIGN.md "Layout"): they reach the database only through a store.
+DOOR_FREE = {"usecases", "api", "handlers", "domain", "schemas"}
+DRIVERS = {"pymongo", "mongoengine", "bson", "psycopg"}
+# How code reaches past a store to the driver: a document class's collection, or the raw database.
+DRIVER_ATTRIBUTES = {"_get_collection", "get_db", "objects"}
+
+
+def door_violations(source: str) -> list[str]:
+    """What in a module's source reaches the database other than through a store."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [f"import {a.name}" for a in node.names if a.name.split(".")[0] in DRIVERS]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in DRIVERS:
+            found.append(f"from {node.module} import ...")
+        elif isinstance(node, ast.Attribute) and node.attr in DRIVER_ATTRIBUTES:
+            found.append(f".{node.attr}")
+    return found
+
+
+def test_the_door_check_sees_a_driver_used_directly():
+    assert door_violations("from pymongo import ASCENDING\nDocument._get_collection().find({})") == [
+        "from pymongo import ...",
+        "._get_collection",
+    ]
+    assert door_violations("from services.common.store import holding\nstore.find(status='open')") == []
+
+
+def test_use_cases_and_http_modules_reach_the_database_only_through_stores():
+    """pymongo and mongoengine stay in models (declarations) and services/common (the store's adapters)."""
+    offenders = {}
+    for path in sorted((ROOT / "services").rglob("*.py")):
+        if path.stem not in DOOR_FREE or "common" in path.parts:
+            continue
+        if found := door_violations(path.read_text()):
+            offenders[str(path.relative_to(ROOT))] = found
+    assert not offenders, offenders
