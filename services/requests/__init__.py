@@ -41,7 +41,7 @@ def worker_spec() -> WorkerSpec:
     from services.requests.patrols.models import PatrolReportDocument
     from services.requests.patrols.usecases import patrol_jobs
     from services.requests.stats.models import RolloutFactDocument
-    from services.requests.stats.usecases import measure_rollout_gauges
+    from services.requests.stats.usecases import measure_rollout_gauges, watch_overdue_offers
 
     return WorkerSpec(
         service=SERVICE,
@@ -51,6 +51,7 @@ def worker_spec() -> WorkerSpec:
         periodic=[
             PeriodicJob("open-requests-gauge", 15, measure_open_requests),
             PeriodicJob("rollout-gauges", 15, measure_rollout_gauges),
+            PeriodicJob("overdue-offers", 15, watch_overdue_offers),
             PeriodicJob("patrol-reports", 5, patrol_jobs),
         ],
     )

@@ -6,11 +6,10 @@ import xmltodict
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.ids import new_id, utcnow
-from services.common.store import to_state
 from services.requests.orders.models import RequestDocument
 from services.requests.patrols import domain as patrols
 from services.requests.patrols import usecases as patrol_usecases
-from services.requests.patrols.models import PatrolReportDocument, patrol_store
+from services.requests.patrols.models import PatrolReportDocument, patrol_store, report_state
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 
@@ -114,7 +113,7 @@ def test_a_report_whose_order_was_never_written_is_finished_by_the_sweep(harness
     report = patrols.report(
         finding, report_id=new_id(), request_id=new_id(), now=utcnow() - patrol_usecases.SWEEP_AFTER * 2
     )
-    patrol_store.insert(report.id, {**to_state(report), "idempotency_scope": report.id}, [])
+    patrol_store.insert(report.id, {**report_state(report), "idempotency_scope": report.id}, [])
     assert RequestDocument.objects(id=report.request_id).count() == 0
     wait_until(
         lambda: PatrolReportDocument.objects(id=report.id).first().request_created,

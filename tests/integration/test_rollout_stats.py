@@ -7,8 +7,8 @@ from datetime import timedelta
 from prometheus_client import REGISTRY
 
 from services.common.ids import new_id
-from services.requests.patrols.models import PatrolReportDocument
-from services.requests.stats.models import RolloutFactDocument
+from services.requests.patrols.models import patrol_store
+from services.requests.stats.models import facts_store
 from services.requests.stats.usecases import measure_rollout_gauges
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
@@ -94,20 +94,17 @@ def test_figures_count_each_event_once_in_any_order_and_read_patrol_reports(harn
     envelopes = [event(data) for data in lecture_events + repair_events]
     # every event twice, the second round backwards
     publish(harness.settings.amqp_url, *envelopes, *reversed(envelopes))
-    collection = PatrolReportDocument._get_collection()
-    collection.insert_many(
-        [
-            {"_id": new_id(), "township": TOWNSHIP, "tier": tier, "reported_at": NOW, "text": "路灯坏了"}
-            for tier in ("resolved_on_site", "resolved_on_site", "joint_consultation")
-        ]
-        + [{"_id": new_id(), "township": "大桥镇", "tier": "reported_to_community", "reported_at": NOW}]
-    )
+    filed = [(TOWNSHIP, tier) for tier in ("resolved_on_site", "resolved_on_site", "joint_consultation")]
+    for township, tier in [*filed, ("大桥镇", "reported_to_community")]:
+        patrol_store.insert(
+            new_id(), {"township": township, "tier": tier, "status": "closed", "reported_at": NOW}, []
+        )
 
     def settled():
-        facts = {d["_id"]: d for d in RolloutFactDocument._get_collection().find({"township": TOWNSHIP})}
+        facts = {d["_id"]: d for d in facts_store.get_many([lecture, repair])}
         return (
             len(facts) == 2
-            and all(fact.get("rating") for fact in facts.values())
+            and all(fact.get("rating") and not fact.get("rollups_pending") for fact in facts.values())
             and len(facts[repair]["offers"]) == 2
         )
 

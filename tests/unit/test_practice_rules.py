@@ -141,15 +141,16 @@ def test_joining_and_leaving_a_team_changes_both_sides_once():
 
 def test_the_tree_counts_stations_teams_and_volunteers_per_institute():
     stations = {("平湖镇", "village"): 28, ("平湖镇", "family_education"): 8, ("城东街道", "community"): 22}
-    teams = [
-        {"kind": "county_corps", "townships": list(TOWNSHIPS)},
-        {"kind": "sub_team", "townships": ["平湖镇"]},
-    ]
-    tree = organisation.summarise(organisation.default_institutes(), stations, teams, {"平湖镇": 5})
+    teams_by_township = {**dict.fromkeys(TOWNSHIPS, 1), "平湖镇": 2}
+    team_kinds = {"county_corps": 1, "sub_team": 1}
+    tree = organisation.summarise(
+        organisation.default_institutes(), stations, teams_by_township, team_kinds, {"平湖镇": 5}
+    )
     pinghu = next(row for row in tree.institutes if row.institute.township == "平湖镇")
     assert pinghu.stations == {"village": 28, "community": 0, "family_education": 8}
     assert pinghu.teams == 2 and pinghu.volunteers == 5
     assert tree.practice_stations == 50 and tree.family_education_stations == 8
+    assert tree.teams["county_corps"] == 1 and tree.teams["sub_team"] == 1
 
 
 # --- pairing ---------------------------------------------------------------------------------------

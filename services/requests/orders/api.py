@@ -79,7 +79,7 @@ def list_requests(query: RequestListQuery) -> RequestPage:
         limit=query.limit,
         before=query.before,
     )
-    return request_page(found, principal, query.limit)
+    return request_page(found, principal)
 
 
 @requests_api.post("/<request_id>/cancel", responses={200: RequestView, 409: Problem})

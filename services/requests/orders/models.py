@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 import mongoengine
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 from services.common.ids import as_utc
-from services.common.store import AggregateDocument, AggregateStore
-from services.requests.orders.domain import ServiceRequest, Status, TimelineEntry
+from services.common.rollups import Contribution
+from services.common.store import AggregateDocument, AggregateStore, DocumentStore, Shelf
+from services.requests.figures import OPEN_REQUESTS, ROLLOUT
+from services.requests.orders.domain import SIDE_EXITS, ServiceRequest, Status, TimelineEntry
+
+# Lists of requests: a resident's own, a township's, the whole county's, the wish wall.
+RESIDENT = Shelf("resident", lambda d: d.get("resident_id"))
+TOWNSHIP = Shelf("township", lambda d: d.get("township"))
+COUNTY = Shelf("county", lambda d: "county")
+WISHES = Shelf("wishes", lambda d: "wishes" if d.get("source") == "wish" else None)
+CLOSED_STATUSES = (Status.CLOSED.value, *(status.value for status in SIDE_EXITS))
 
 
 class RequestDocument(AggregateDocument):
@@ -24,12 +32,13 @@ class RequestDocument(AggregateDocument):
             {"fields": ["code"], "unique": True},
             # "<resident>:<Idempotency-Key>", or the request id when no key was sent.
             {"fields": ["idempotency_scope"], "unique": True},
-            ["resident_id", "-submitted_at"],
-            ["township", "status", "-submitted_at"],
-            ["status", "-submitted_at"],
             "outbox_pending",
-            ["source", "-submitted_at"],
+            "rollups_pending",
+            # An Open311 token, a patrol report or a pairing visit: the order made from it.
             "source_ref",
+            # Open311's searches by period walk the hours of the period (at most 90 days).
+            "submitted_hour",
+            *(shelf.field for shelf in (RESIDENT, TOWNSHIP, COUNTY, WISHES)),
         ],
     }
 
@@ -60,6 +69,11 @@ class RequestDocument(AggregateDocument):
     latitude = mongoengine.FloatField()
     longitude = mongoengine.FloatField()
     source_details = mongoengine.DictField()
+    submitted_hour = mongoengine.StringField()
+    resident_shelf = mongoengine.StringField()
+    township_shelf = mongoengine.StringField()
+    county_shelf = mongoengine.StringField()
+    wishes_shelf = mongoengine.StringField()
 
 
 class DailyCounter(mongoengine.Document):
@@ -71,25 +85,26 @@ class DailyCounter(mongoengine.Document):
     value = mongoengine.IntField(default=0)
 
 
-requests_store = AggregateStore(RequestDocument)
+def request_rollups(document: Mapping[str, Any], _now: datetime) -> Contribution:
+    """What a request counts for: its submission in the county report, and its stage while open."""
+    township, submitted_at = document.get("township"), document.get("submitted_at")
+    counted: Contribution = {}
+    ROLLOUT.add(counted, township, submitted_at, "submitted")
+    if document.get("status") not in CLOSED_STATUSES:
+        OPEN_REQUESTS.add(counted, township, submitted_at, str(document.get("status")))
+    return counted
+
+
+requests_store = AggregateStore(
+    RequestDocument, shelves=(RESIDENT, TOWNSHIP, COUNTY, WISHES), rollups=request_rollups
+)
+counters_store = DocumentStore(DailyCounter)
 
 
 def next_code(day: datetime) -> str:
     """`GT-20261129-0042`: the county prefix, the day, and that day's sequence number."""
-    for _ in range(5):
-        try:
-            counter = DailyCounter._get_collection().find_one_and_update(
-                {"_id": f"request-code:{day:%Y%m%d}"},
-                {"$inc": {"value": 1}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
-            return f"GT-{day:%Y%m%d}-{counter['value']:04d}"
-        except DuplicateKeyError:
-            # Two first orders of the day upserted the counter at once (MongoDB does this too);
-            # it exists now, so the next try increments it.
-            continue
-    raise RuntimeError("the day's request counter could not be advanced")
+    counter = counters_store.increment(f"request-code:{day:%Y%m%d}", "value")
+    return f"GT-{day:%Y%m%d}-{counter['value']:04d}"
 
 
 def to_document(request: ServiceRequest) -> dict[str, Any]:
@@ -102,6 +117,7 @@ def to_document(request: ServiceRequest) -> dict[str, Any]:
         {**asdict(entry), "status": entry.status.value if entry.status else None}
         for entry in request.timeline
     ]
+    state["submitted_hour"] = f"{as_utc(request.submitted_at):%Y-%m-%dT%H}"
     return state
 
 

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from services.common.auth import Principal, mask_phone
 from services.common.county import Township
-from services.common.paging import Page, PageQuery, next_before
+from services.common.paging import Listed, Page, PageQuery
 from services.common.schemas import Phone, StrictBody, Urgency, View
 from services.requests.catalog.domain import CATEGORIES, CategoryCode
 from services.requests.orders.domain import (
@@ -192,12 +192,9 @@ def request_view(item: ServiceRequest, viewer: Principal, *, with_timeline: bool
     )
 
 
-def request_page(found: list[ServiceRequest], viewer: Principal, limit: int) -> RequestPage:
+def request_page(found: Listed[ServiceRequest], viewer: Principal) -> RequestPage:
     """A page of requests, without their timelines."""
-    return RequestPage(
-        items=[request_view(item, viewer, with_timeline=False) for item in found],
-        next_before=next_before(found, limit, key=lambda item: item.id),
-    )
+    return RequestPage(**found.body(lambda item: request_view(item, viewer, with_timeline=False)))
 
 
 # --- the timeline as people talk ---------------------------------------------------------------------

@@ -10,18 +10,14 @@ from services.common.domain import Missing
 from services.common.events import envelopes
 from services.common.ids import new_id, utcnow
 from services.common.logs import bind_context
-from services.common.paging import newest_first
+from services.common.paging import Listed
+from services.common.rollups import totals
 from services.common.store import AlreadyExists, holding
+from services.requests import figures
 from services.requests.metrics import OPEN_REQUESTS, TRANSITIONS
 from services.requests.orders import domain
 from services.requests.orders.domain import ServiceRequest
-from services.requests.orders.models import (
-    RequestDocument,
-    from_document,
-    next_code,
-    requests_store,
-    to_document,
-)
+from services.requests.orders.models import from_document, next_code, requests_store, to_document
 
 PRODUCER = "requests"
 CODE_ATTEMPTS = 20
@@ -37,8 +33,13 @@ class Submitted:
     created: bool
 
 
-def _stored(selector: dict[str, Any]) -> ServiceRequest | None:
-    document = RequestDocument._get_collection().find_one(selector, {"outbox": 0})
+def _by_scope(scope: str) -> ServiceRequest | None:
+    document = requests_store.find_one(idempotency_scope=scope)
+    return from_document(document) if document else None
+
+
+def _by_id(request_id: str) -> ServiceRequest | None:
+    document = requests_store.get(request_id)
     return from_document(document) if document else None
 
 
@@ -50,7 +51,7 @@ def submit_request(
 ) -> Submitted:
     """Store a new request with its `request.submitted` event; a repeated key returns the first one."""
     scope = f"{submission.resident_id}:{idempotency_key}" if idempotency_key else None
-    if scope and (earlier := _stored({"idempotency_scope": scope})) is not None:
+    if scope and (earlier := _by_scope(scope)) is not None:
         return Submitted(earlier, created=False)
     now = utcnow()
     # A caller may fix the id beforehand (a patrol report names its order before it exists).
@@ -79,9 +80,9 @@ def submit_request(
             break
         except AlreadyExists:
             # Two calls with the same key raced; the other one stored first: answer with its request.
-            if scope and (earlier := _stored({"idempotency_scope": scope})) is not None:
+            if scope and (earlier := _by_scope(scope)) is not None:
                 return Submitted(earlier, created=False)
-            if (earlier := _stored({"_id": request_id})) is not None:
+            if (earlier := _by_id(request_id)) is not None:
                 return Submitted(earlier, created=False)
             # Otherwise the day's code was handed out twice under contention: take the next one.
     else:
@@ -130,30 +131,30 @@ def list_requests(
     status: str | None = None,
     limit: int = 20,
     before: str | None = None,
-) -> list[ServiceRequest]:
-    """Newest first, filtered; `before` is the id of the last request of the previous page."""
-    query = {
-        name: value
-        for name, value in (("resident_id", resident_id), ("township", township), ("status", status))
-        if value
-    }
-    found = newest_first(
-        RequestDocument._get_collection(),
-        query,
-        limit=limit,
-        before=before,
-        projection={"outbox": 0, "timeline": 0},
-    )
-    return [from_document(document) for document in found]
+) -> Listed[ServiceRequest]:
+    """Newest first, filtered; `before` is the id of the last request of the previous page.
+
+    A resident's own list, a township's or the county's is walked shelf by shelf; the other
+    filters are applied to what those shelves hold.
+    """
+    if resident_id:
+        shelf, key = "resident", resident_id
+    elif township:
+        shelf, key = "township", township
+    else:
+        shelf, key = "county", "county"
+    wanted = {"resident_id": resident_id, "township": township, "status": status}
+
+    def accept(document: dict[str, Any]) -> bool:
+        return all(document.get(name) == value for name, value in wanted.items() if value)
+
+    walked = requests_store.page(shelf, key, limit=limit, before=before, accept=accept)
+    return Listed([from_document(document) for document in walked.items], walked.next_before)
 
 
 def measure_open_requests() -> None:
-    """Set the open-requests gauge from the store (a periodic job of the worker)."""
-    open_statuses = [s.value for s in domain.Status if s not in (domain.Status.CLOSED, *domain.SIDE_EXITS)]
-    pipeline = [
-        {"$match": {"status": {"$in": open_statuses}}},
-        {"$group": {"_id": {"township": "$township", "status": "$status"}, "count": {"$sum": 1}}},
-    ]
+    """Set the open-requests gauge from its rollup (a periodic job of the worker)."""
     OPEN_REQUESTS.clear()
-    for row in RequestDocument._get_collection().aggregate(pipeline):
-        OPEN_REQUESTS.labels(row["_id"]["township"], row["_id"]["status"]).set(row["count"])
+    for township, stages in totals(figures.OPEN_REQUESTS).items():
+        for stage, count in stages.items():
+            OPEN_REQUESTS.labels(township, stage).set(count)

@@ -91,7 +91,7 @@ def list_patrol_reports(query: PatrolListQuery) -> PatrolPage:
         before=query.before,
     )
     statuses = usecases.order_statuses([report.request_id for report in found if report.request_id])
-    return patrol_page(found, statuses, query.limit)
+    return patrol_page(found, statuses)
 
 
 @patrols_api.get("/<report_id>", responses={200: PatrolView})

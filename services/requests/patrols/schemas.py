@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field, field_validator
 
 from services.common.county import Township
-from services.common.paging import Page, PageQuery, next_before
+from services.common.paging import Listed, Page, PageQuery
 from services.common.schemas import StrictBody, Urgency, View
 from services.requests.catalog.domain import CategoryCode
 from services.requests.orders.domain import Status
@@ -147,9 +147,6 @@ def patrol_view(report: PatrolReport, order_statuses: dict[str, str]) -> PatrolV
     )
 
 
-def patrol_page(found: list[PatrolReport], order_statuses: dict[str, str], limit: int) -> PatrolPage:
+def patrol_page(found: Listed[PatrolReport], order_statuses: dict[str, str]) -> PatrolPage:
     """A page of reports."""
-    return PatrolPage(
-        items=[patrol_view(report, order_statuses) for report in found],
-        next_before=next_before(found, limit, key=lambda report: report.id),
-    )
+    return PatrolPage(**found.body(lambda report: patrol_view(report, order_statuses)))

@@ -14,13 +14,15 @@ from typing import Any
 from services.common.domain import Missing
 from services.common.ids import as_utc, new_id, utcnow
 from services.common.logs import get_logger
-from services.common.paging import newest_first
-from services.common.store import AlreadyExists, from_state, holding, to_state
+from services.common.paging import Listed
+from services.common.rollups import totals
+from services.common.store import AlreadyExists, from_state, holding
+from services.requests import figures
 from services.requests.metrics import PATROL_REPORTS, PATROL_REPORTS_STORED
 from services.requests.orders import usecases
-from services.requests.orders.models import RequestDocument
+from services.requests.orders.models import requests_store
 from services.requests.patrols import domain as patrols
-from services.requests.patrols.models import PatrolReportDocument, patrol_store
+from services.requests.patrols.models import patrol_store, report_state
 
 log = get_logger(__name__)
 
@@ -50,10 +52,9 @@ def file_report(
         return earlier, False
     now = utcnow()
     report = patrols.report(finding, report_id=new_id(), request_id=new_id(), now=now)
+    state = {**report_state(report), "updated_at": now, "idempotency_scope": scope or report.id}
     try:
-        patrol_store.insert(
-            report.id, {**to_state(report), "updated_at": now, "idempotency_scope": scope or report.id}, []
-        )
+        patrol_store.insert(report.id, state, [])
     except AlreadyExists:
         # The same key raced in twice from a steward's flaky connection; the first one stored wins.
         earlier = _by_scope(scope) if scope else None
@@ -67,7 +68,7 @@ def file_report(
 
 
 def _by_scope(scope: str) -> patrols.PatrolReport | None:
-    document = PatrolReportDocument._get_collection().find_one({"idempotency_scope": scope}, {"outbox": 0})
+    document = patrol_store.find_one(idempotency_scope=scope)
     return _load(document) if document else None
 
 
@@ -77,18 +78,14 @@ def _enter_loop(report: patrols.PatrolReport, causation_id: str) -> None:
     usecases.submit_request(
         patrols.order_for(report), f"patrol-{report.id}", causation_id, request_id=report.request_id
     )
-    PatrolReportDocument._get_collection().update_one(
-        {"_id": report.id}, {"$set": {"request_created": True, "updated_at": utcnow()}}
-    )
+    patrol_store.set(report.id, {"request_created": True, "order_pending": False, "updated_at": utcnow()})
     report.request_created = True
 
 
 def sweep_unlinked_reports(now: datetime | None = None) -> int:
     """Finish community reports whose order was never created (a periodic job of the worker)."""
     cutoff = (now or utcnow()) - SWEEP_AFTER
-    found = PatrolReportDocument._get_collection().find(
-        {"tier": patrols.Tier.REPORTED_TO_COMMUNITY.value, "request_created": False}
-    )
+    found = patrol_store.find(order_pending=True)
     finished = 0
     for document in found:
         report = _load(document)
@@ -116,22 +113,30 @@ def list_reports(
     status: str | None = None,
     limit: int = 20,
     before: str | None = None,
-) -> list[patrols.PatrolReport]:
-    """Newest first, filtered; `before` is the last id of the previous page."""
-    filters = (("steward_id", steward_id), ("township", township), ("tier", tier), ("status", status))
-    query = {name: value for name, value in filters if value}
-    found = newest_first(
-        PatrolReportDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
-    )
-    return [_load(document) for document in found]
+) -> Listed[patrols.PatrolReport]:
+    """Newest first, filtered; `before` is the last id of the previous page.
+
+    A steward's own list, a township's or the county's is walked shelf by shelf; tier and status
+    are applied to what those shelves hold.
+    """
+    if steward_id:
+        shelf, key = "steward", steward_id
+    elif township:
+        shelf, key = "township", township
+    else:
+        shelf, key = "county", "county"
+    filters = {"steward_id": steward_id, "township": township, "tier": tier, "status": status}
+
+    def accept(document: dict[str, Any]) -> bool:
+        return all(document.get(name) == value for name, value in filters.items() if value)
+
+    walked = patrol_store.page(shelf, key, limit=limit, before=before, accept=accept)
+    return Listed([_load(document) for document in walked.items], walked.next_before)
 
 
 def order_statuses(request_ids: list[str]) -> dict[str, str]:
-    """The loop's status of each community report's order (same service, same database)."""
-    if not request_ids:
-        return {}
-    cursor = RequestDocument._get_collection().find({"_id": {"$in": request_ids}}, {"status": 1})
-    return {document["_id"]: document["status"] for document in cursor}
+    """The loop's status of each community report's order (same service, same database), id by id."""
+    return {document["_id"]: document["status"] for document in requests_store.get_many(request_ids)}
 
 
 @holding(patrol_store, lambda report_id, *_args, **_kwargs: report_id)
@@ -163,29 +168,17 @@ def close_report(report_id: str, note: str, by: str) -> patrols.PatrolReport:
 
 
 def measure_patrol_reports() -> None:
-    """Set the stored-reports gauge from the collection (a periodic job of the worker)."""
-    pipeline = [
-        {
-            "$group": {
-                "_id": {"township": "$township", "tier": "$tier", "status": "$status"},
-                "count": {"$sum": 1},
-            }
-        }
-    ]
+    """Set the stored-reports gauge from its rollup (a periodic job of the worker)."""
     PATROL_REPORTS_STORED.clear()
-    for row in PatrolReportDocument._get_collection().aggregate(pipeline):
-        key = row["_id"]
-        PATROL_REPORTS_STORED.labels(key["township"], key["tier"], key["status"]).set(row["count"])
+    for township, counted in totals(figures.PATROL_REPORTS).items():
+        for tier_and_status, count in counted.items():
+            tier, status = tier_and_status.split("|", 1)
+            PATROL_REPORTS_STORED.labels(township, tier, status).set(count)
 
 
 def settle_reports_closed_by_the_loop() -> int:
     """Mark community reports closed once their order has closed, so stored status and filters agree."""
-    waiting = list(
-        PatrolReportDocument._get_collection().find(
-            {"tier": patrols.Tier.REPORTED_TO_COMMUNITY.value, "status": patrols.PatrolStatus.IN_LOOP.value},
-            {"request_id": 1},
-        )
-    )
+    waiting = patrol_store.find(status=patrols.PatrolStatus.IN_LOOP.value)
     statuses = order_statuses([document["request_id"] for document in waiting if document.get("request_id")])
     settled = 0
     for document in waiting:
@@ -193,18 +186,15 @@ def settle_reports_closed_by_the_loop() -> int:
         if outcome not in patrols.ORDER_OUTCOMES:
             continue
         # Setting the same values twice is harmless, so a repeated sweep needs no lease.
-        PatrolReportDocument._get_collection().update_one(
-            {"_id": document["_id"], "status": patrols.PatrolStatus.IN_LOOP.value},
-            {
-                "$set": {
-                    "status": patrols.PatrolStatus.CLOSED.value,
-                    "closed_at": utcnow(),
-                    "resolution_note": f"order {outcome}",
-                    "updated_at": utcnow(),
-                }
-            },
-        )
-        settled += 1
+        now = utcnow()
+        changes = {
+            "status": patrols.PatrolStatus.CLOSED.value,
+            "closed_at": now,
+            "resolution_note": f"order {outcome}",
+            "updated_at": now,
+        }
+        if patrol_store.set(document["_id"], changes, where={"status": patrols.PatrolStatus.IN_LOOP.value}):
+            settled += 1
     return settled
 
 

@@ -12,7 +12,7 @@ and the metrics of that period agree (docs/adr/0031).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -227,6 +227,89 @@ class Report:
     total: Tally
 
 
+# --- figures: what each thing counts, at the moment of its own event --------------------------------
+Figure = tuple[datetime, str, float]
+
+
+def fact_figures(fact: Fact) -> list[Figure]:
+    """The figures a request's fact counts, each at its own moment (an in-time acceptance at its offer's)."""
+    found: list[Figure] = []
+    for task_id, offer in fact.offers.items():
+        found.append((offer.offered_at, "offers", 1))
+        if fact.accepted_in_time(task_id):
+            found.append((offer.offered_at, "offers_in_time", 1))
+    if fact.completion:
+        done = fact.completion
+        found += [
+            (done.at, "activities", 1),
+            (done.at, "participations", done.participations),
+            (done.at, "people_served", done.people_served),
+            (done.at, "hours", done.hours),
+        ]
+        if fact.category == LECTURE_CATEGORY:
+            found += [(done.at, "lectures", 1), (done.at, "lecture_audience", done.people_served)]
+    if fact.rating:
+        found.append((fact.rating.at, "ratings", 1))
+        if fact.rating.score in SATISFIED_SCORES:
+            found.append((fact.rating.at, "ratings_satisfied", 1))
+    return found
+
+
+def overdue_deadlines(fact: Fact, now: datetime) -> list[datetime]:
+    """Deadlines of this request's offers that passed with no answer."""
+    return [
+        offer.deadline
+        for task_id, offer in fact.offers.items()
+        if task_id not in fact.answers and offer.deadline < now
+    ]
+
+
+def next_deadline(fact: Fact, now: datetime) -> datetime | None:
+    """The earliest deadline still to come of an offer with no answer (when it would become overdue)."""
+    waiting = [
+        offer.deadline
+        for task_id, offer in fact.offers.items()
+        if task_id not in fact.answers and offer.deadline >= now
+    ]
+    return min(waiting, default=None)
+
+
+def patrol_figure(tier: str) -> str:
+    """The figure a patrol report of this tier counts as."""
+    return f"patrol:{tier}"
+
+
+def tally_of(figures: Mapping[str, float]) -> Tally:
+    """A township's tally from its summed figures."""
+    return Tally(
+        submitted=int(figures.get("submitted", 0)),
+        offers=int(figures.get("offers", 0)),
+        offers_accepted_in_time=int(figures.get("offers_in_time", 0)),
+        activities=int(figures.get("activities", 0)),
+        participations=int(figures.get("participations", 0)),
+        people_served=int(figures.get("people_served", 0)),
+        hours=float(figures.get("hours", 0.0)),
+        lectures=int(figures.get("lectures", 0)),
+        lecture_audience=int(figures.get("lecture_audience", 0)),
+        ratings=int(figures.get("ratings", 0)),
+        ratings_satisfied=int(figures.get("ratings_satisfied", 0)),
+        patrol_reports={tier: int(figures.get(patrol_figure(tier), 0)) for tier in PATROL_TIERS},
+    )
+
+
+def report(figures: Mapping[str, Mapping[str, float]], period: Period, township: str | None = None) -> Report:
+    """The county report from each township's figures of the period: all 14 unless one is asked for."""
+    names = [township] if township else list(TOWNSHIPS)
+    tallies = {name: tally_of(figures.get(name, {})) for name in names}
+    if not township:
+        for name, summed in figures.items():
+            tallies.setdefault(name, tally_of(summed))
+    total = Tally()
+    for tally in tallies.values():
+        total.add(tally)
+    return Report(period=period, township=township, townships=tallies, total=total)
+
+
 def aggregate(
     submissions: Iterable[SubmittedRequest],
     facts: Iterable[Fact],
@@ -234,42 +317,19 @@ def aggregate(
     period: Period,
     township: str | None = None,
 ) -> Report:
-    """The county report of a period: per township (all 14 unless one is asked for) and in total."""
-    names = [township] if township else list(TOWNSHIPS)
-    tallies: dict[str, Tally] = {name: Tally() for name in names}
+    """The county report of a period computed from every fact at once (the reference the rollups keep)."""
+    summed: dict[str, dict[str, float]] = {}
 
-    def tally_of(name: str) -> Tally | None:
-        if township and name != township:
-            return None
-        return tallies.setdefault(name, Tally())
+    def count(name: str, moment: datetime, figure: str, amount: float) -> None:
+        if period.holds(moment) and (township is None or name == township):
+            target = summed.setdefault(name, {})
+            target[figure] = target.get(figure, 0) + amount
 
     for submission in submissions:
-        if period.holds(submission.submitted_at) and (tally := tally_of(submission.township)):
-            tally.submitted += 1
+        count(submission.township, submission.submitted_at, "submitted", 1)
     for fact in facts:
-        tally = tally_of(fact.township)
-        if tally is None:
-            continue
-        for task_id, offer in fact.offers.items():
-            if period.holds(offer.offered_at):
-                tally.offers += 1
-                tally.offers_accepted_in_time += fact.accepted_in_time(task_id)
-        if fact.completion and period.holds(fact.completion.at):
-            tally.activities += 1
-            tally.participations += fact.completion.participations
-            tally.people_served += fact.completion.people_served
-            tally.hours += fact.completion.hours
-            if fact.category == LECTURE_CATEGORY:
-                tally.lectures += 1
-                tally.lecture_audience += fact.completion.people_served
-        if fact.rating and period.holds(fact.rating.at):
-            tally.ratings += 1
-            tally.ratings_satisfied += fact.rating.score in SATISFIED_SCORES
-    for report in patrols:
-        if period.holds(report.reported_at) and (tally := tally_of(report.township)):
-            tally.patrol_reports[report.tier] = tally.patrol_reports.get(report.tier, 0) + 1
-
-    total = Tally()
-    for tally in tallies.values():
-        total.add(tally)
-    return Report(period=period, township=township, townships=tallies, total=total)
+        for moment, figure, amount in fact_figures(fact):
+            count(fact.township, moment, figure, amount)
+    for filed in patrols:
+        count(filed.township, filed.reported_at, patrol_figure(filed.tier), 1)
+    return report(summed, period, township)

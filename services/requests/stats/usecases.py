@@ -3,7 +3,9 @@
 The requests stage consumes every lifecycle event, so it keeps one `rollout_facts` document per
 request (offers with deadlines, answers, completion, rating). It is written inside the request's
 lease by `lifecycle.usecases.record_lifecycle_event`, before the request itself, and rewriting it
-with the same event changes nothing, so a retried event neither loses nor doubles a figure.
+with the same event changes nothing, so a retried event neither loses nor doubles a figure. Each
+fact, request and patrol report counts into rollups (services/common/rollups.py) as it is stored;
+the report and the gauges read those, never the facts themselves.
 """
 
 from __future__ import annotations
@@ -11,8 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from services.common.county import TOWNSHIPS
 from services.common.events import Envelope
-from services.common.ids import as_utc, utcnow
+from services.common.ids import utcnow
+from services.common.rollups import totals
+from services.common.sweeps import visit
+from services.requests import figures
 from services.requests.metrics import (
     OFFERS,
     OFFERS_IN_TIME,
@@ -21,11 +27,10 @@ from services.requests.metrics import (
     PEOPLE_SERVED,
     VOLUNTEER_HOURS,
 )
-from services.requests.orders.models import RequestDocument
-from services.requests.patrols.models import PatrolReportDocument
+from services.requests.orders.models import requests_store
 from services.requests.stats import domain
-from services.requests.stats.domain import Delta, FiledReport, Period, Report, SubmittedRequest
-from services.requests.stats.models import RolloutFactDocument, fact_from_document, fact_to_document
+from services.requests.stats.domain import Delta, Period, Report
+from services.requests.stats.models import fact_from_document, fact_to_document, facts_store
 
 
 # --- writing ----------------------------------------------------------------------------------------
@@ -33,16 +38,21 @@ def record_fact(envelope: Envelope, data: Any) -> Delta:
     """Fold a lifecycle event into its request's fact; the caller holds the request's lease."""
     if envelope.type not in domain.FACT_EVENTS:
         return Delta()
-    collection = RolloutFactDocument._get_collection()
-    stored = collection.find_one({"_id": data.request_id})
+    stored = facts_store.get(data.request_id)
     fact = (
         fact_from_document(stored)
         if stored
         else domain.new_fact(data.request_id, data.township, data.category)
     )
     delta = domain.apply(fact, envelope.type, data)
-    collection.replace_one({"_id": fact.request_id}, fact_to_document(fact), upsert=True)
+    _store(fact, exists=stored is not None)
     return delta
+
+
+def _store(fact: domain.Fact, *, exists: bool) -> None:
+    document = fact_to_document(fact, utcnow())
+    if not exists or not facts_store.set(fact.request_id, document):
+        facts_store.add(document)
 
 
 def observe_delta(township: str, category: str, delta: Delta) -> None:
@@ -58,46 +68,34 @@ def observe_delta(township: str, category: str, delta: Delta) -> None:
 
 
 # --- reading ----------------------------------------------------------------------------------------
-def _between(field: str, period: Period) -> dict[str, Any]:
-    bounds: dict[str, Any] = {}
-    if period.start:
-        bounds["$gte"] = period.start
-    if period.end:
-        bounds["$lt"] = period.end
-    return {field: bounds} if bounds else {}
-
-
 def rollout(start: datetime | None, end: datetime | None, township: str | None) -> Report:
-    """The county report of [start, end): per township and in total."""
+    """The county report of [start, end): per township and in total, from the rollout's rollup."""
     period = Period(start, end)
-    where = {"township": township} if township else {}
-    submissions = [
-        SubmittedRequest(d["township"], d["category"], as_utc(d["submitted_at"]))
-        for d in RequestDocument._get_collection().find(
-            {**where, **_between("submitted_at", period)}, {"township": 1, "category": 1, "submitted_at": 1}
-        )
-    ]
-    facts = [fact_from_document(d) for d in RolloutFactDocument._get_collection().find(where)]
-    patrols = [
-        FiledReport(d["township"], d["tier"], as_utc(d["reported_at"]))
-        for d in PatrolReportDocument._get_collection().find(
-            {**where, **_between("reported_at", period)}, {"township": 1, "tier": 1, "reported_at": 1}
-        )
-        if d.get("township") and d.get("tier") and d.get("reported_at")
-    ]
-    return domain.aggregate(submissions, facts, patrols, period, township)
+    summed = totals(figures.ROLLOUT, [township] if township else None, start, end)
+    return domain.report(summed, period, township)
 
 
-# --- gauges (a periodic job of the worker) ----------------------------------------------------------
+# --- gauges and the overdue sweep (periodic jobs of the worker) -------------------------------------
 def measure_rollout_gauges() -> None:
-    """Set the overdue-offers gauge from the store (patrol reports are gauged by the patrol use cases)."""
-    now = utcnow()
-    overdue: dict[str, int] = {}
-    for document in RolloutFactDocument._get_collection().find(
-        {}, {"township": 1, "offers": 1, "answers": 1}
-    ):
-        document.setdefault("category", "")
-        count = fact_from_document(document).overdue_offers(now)
-        overdue[document["township"]] = overdue.get(document["township"], 0) + count
-    for township, count in overdue.items():
-        OFFERS_OVERDUE.labels(township).set(count)
+    """Set the overdue-offers gauge from its rollup (patrol reports are gauged by the patrol use cases)."""
+    counted = totals(figures.OVERDUE_OFFERS)
+    for township in {*TOWNSHIPS, *counted}:
+        OFFERS_OVERDUE.labels(township).set(counted.get(township, {}).get("overdue", 0))
+
+
+def watch_overdue_offers() -> int:
+    """Recount the facts whose next unanswered offer fell overdue in the minutes since the last run."""
+    return visit("rollout_facts:watch_minute", utcnow(), _recount_minute)
+
+
+def _recount_minute(minute: str) -> int:
+    recounted = 0
+    for document in facts_store.find(watch_minute=minute):
+        # The request's lease: facts are written under it (lifecycle), so nothing changes meanwhile.
+        with requests_store.locked(document["_id"]):
+            stored = facts_store.get(document["_id"])
+            if stored is None or stored.get("watch_minute") != minute:
+                continue
+            facts_store.set(stored["_id"], fact_to_document(fact_from_document(stored), utcnow()))
+            recounted += 1
+    return recounted

@@ -59,7 +59,7 @@ def wish_wall(query: WishListQuery) -> WishPage:
     found = usecases.list_wishes(
         state=query.state, township=query.township, limit=query.limit, before=query.before
     )
-    return wish_page(found, principal, query.limit)
+    return wish_page(found, principal)
 
 
 @wishes_api.get("/<wish_id>", responses={200: WishView})

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from services.common.auth import Principal, mask_phone
 from services.common.county import Township
-from services.common.paging import Page, PageQuery, next_before
+from services.common.paging import Listed, Page, PageQuery
 from services.common.schemas import Phone, StrictBody, Urgency, View
 from services.requests.catalog.domain import CATEGORIES, CategoryCode
 from services.requests.orders.domain import ServiceRequest, Status, mask_name, short_ref
@@ -122,9 +122,6 @@ def wish_view(item: ServiceRequest, viewer: Principal) -> WishView:
     )
 
 
-def wish_page(found: list[ServiceRequest], viewer: Principal, limit: int) -> WishPage:
+def wish_page(found: Listed[ServiceRequest], viewer: Principal) -> WishPage:
     """A page of the wall."""
-    return WishPage(
-        items=[wish_view(item, viewer) for item in found],
-        next_before=next_before(found, limit, key=lambda item: item.id),
-    )
+    return WishPage(**found.body(lambda item: wish_view(item, viewer)))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.domain import Missing
-from services.common.paging import newest_first
+from services.common.paging import Listed
 from services.requests.orders import usecases
 from services.requests.orders.domain import ServiceRequest, Submission
-from services.requests.orders.models import RequestDocument, from_document
+from services.requests.orders.models import from_document, requests_store
 from services.requests.wishes.domain import ON_THE_WALL, WALL
 
 
@@ -23,24 +23,21 @@ def post_wish(wish: Submission, idempotency_key: str | None, causation_id: str) 
 
 def get_wish(wish_id: str) -> ServiceRequest:
     """A wish (the order itself); `UnknownWish` when the id names no wish."""
-    document = RequestDocument._get_collection().find_one({"_id": wish_id, "source": "wish"}, {"outbox": 0})
-    if document is None:
+    document = requests_store.get(wish_id)
+    if document is None or document.get("source") != "wish":
         raise UnknownWish("no wish with that id")
     return from_document(document)
 
 
 def list_wishes(
     *, state: str | None, township: str | None, limit: int, before: str | None
-) -> list[ServiceRequest]:
-    """The wall, newest first; withdrawn wishes only when asked for."""
+) -> Listed[ServiceRequest]:
+    """The wall, newest first, walked shelf by shelf; withdrawn wishes only when asked for."""
     states = [state] if state else ON_THE_WALL
-    query: dict[str, Any] = {
-        "source": "wish",
-        "status": {"$in": [status.value for name in states for status in WALL[name]]},
-    }
-    if township:
-        query["township"] = township
-    found = newest_first(
-        RequestDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
-    )
-    return [from_document(document) for document in found]
+    statuses = {status.value for name in states for status in WALL[name]}
+
+    def accept(document: dict[str, Any]) -> bool:
+        return document.get("status") in statuses and (not township or document.get("township") == township)
+
+    walked = requests_store.page("wishes", "wishes", limit=limit, before=before, accept=accept)
+    return Listed([from_document(document) for document in walked.items], walked.next_before)
