@@ -9,7 +9,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 import services.dispatch as dispatch
-from services.dispatch.candidates.models import VolunteerDocument
+from services.dispatch.candidates import domain as readmodel
+from services.dispatch.candidates.models import volunteer_views
 from services.dispatch.jobs import usecases
 from services.dispatch.jobs.models import JobDocument
 from services.dispatch.policy.domain import Policy
@@ -58,7 +59,7 @@ def volunteers(settings, township, count, skills=("elder_care",), capacity=2):
     ]
     publish(settings.amqp_url, *[event(v, correlation_id=v.volunteer_id) for v in made])
     for v in made:
-        wait_until(lambda v=v: VolunteerDocument.objects(id=v.volunteer_id).first(), what="the read-model")
+        wait_until(lambda v=v: volunteer_views.get(v.volunteer_id), what="the read-model")
     return made
 
 
@@ -89,8 +90,7 @@ def test_a_deadline_fires_after_a_worker_restart_and_only_once(setup):
     assert sorted(o.data["attempt"] for o in offers) == [1, 2]
     assert len(bus.of_type("request.pooled", request_id=submitted.request_id)) == 1
     assert len(bus.of_type("request.escalated", request_id=submitted.request_id)) == 1
-    view = VolunteerDocument.objects(id=first.data["volunteer_id"]).first()
-    assert view.open_task_ids == []
+    assert readmodel.open_task_ids(volunteer_views.get(first.data["volunteer_id"])) == []
     expired = REGISTRY.get_sample_value("civicloop_dispatch_offer_expiries_total", {"township": "黄田镇"})
     assert expired == 2
     escalated = {"township": "黄田镇", "outcome": "escalated"}
@@ -140,9 +140,7 @@ def test_a_backlog_is_assigned_jointly_when_the_policy_batches(setup):
         )
         publish(settings.amqp_url, event(both), event(carer))
         for v in (both, carer):
-            wait_until(
-                lambda v=v: VolunteerDocument.objects(id=v.volunteer_id).first(), what="the read-model"
-            )
+            wait_until(lambda v=v: volunteer_views.get(v.volunteer_id), what="the read-model")
         care = factories.request_submitted(township="大甲镇", **point)
         legal = factories.request_submitted(
             township="大甲镇", category="legal_aid", skills_required=["legal"], **point

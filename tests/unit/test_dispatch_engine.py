@@ -370,13 +370,13 @@ def _build(events: list[tuple]) -> dict[str, dict]:
         if kind == "profile":
             readmodel.apply_profile(view, dict(rest[0]))
         elif kind == "opened":
-            readmodel.task_opened(view, rest[0], rest[1], offered=True)
+            readmodel.task_opened(view, rest[0], rest[1], offered=True, now=NOW)
         elif kind == "accepted":
-            readmodel.task_accepted(view, rest[0], rest[1])
+            readmodel.task_accepted(view, rest[0], rest[1], now=NOW)
         elif kind == "closed":
-            readmodel.task_closed(view, rest[0])
+            readmodel.task_closed(view, rest[0], at=NOW)
         else:
-            readmodel.rated(view, rest[0], rest[1])
+            readmodel.rated(view, rest[0], rest[1], at=NOW)
     return views
 
 
@@ -390,6 +390,50 @@ def test_the_read_model_is_the_same_after_a_replay_in_any_order_with_duplicates(
     assert first == second
     for vid in first:
         assert readmodel.to_candidate(first[vid]) == readmodel.to_candidate(second[vid])
+
+
+def test_a_view_keeps_its_counts_but_not_its_history():
+    """A year of tasks and ratings: the view holds the open tasks and the last week's, the counters all."""
+    view = readmodel.empty("v", "volunteer")
+    for day in range(365):
+        now = NOW + timedelta(days=day)
+        task, rating = f"t{day}", f"r{day}"
+        readmodel.task_opened(view, task, now, offered=True, now=now)
+        if day % 3:
+            readmodel.task_accepted(view, task, now, now=now)
+        if day < 360:  # the last five stay open
+            readmodel.task_closed(view, task, at=now)
+        readmodel.rated(view, rating, 4, at=now)
+        readmodel.forget_before(view, now - readmodel.KEEP)
+    assert len(view["tasks"]) <= 8 + 5 and len(view["rated"]) <= 8
+    assert readmodel.open_task_ids(view) == sorted(f"t{day}" for day in range(360, 365))
+    candidate = readmodel.to_candidate(view)
+    assert (candidate.offers, candidate.accepted) == (365, sum(1 for day in range(365) if day % 3))
+    assert (candidate.rating_count, candidate.rating_sum) == (365, 4.0 * 365)
+    # A repeat within the week changes nothing; a replay of an offer from long ago opens nothing.
+    readmodel.task_opened(
+        view, "t364", NOW + timedelta(days=364), offered=True, now=NOW + timedelta(days=364)
+    )
+    readmodel.task_opened(view, "t1", NOW + timedelta(days=1), offered=True, now=NOW + timedelta(days=364))
+    assert readmodel.to_candidate(view).offers == 365 and "t1" not in readmodel.open_task_ids(view)
+
+
+def test_a_view_stored_with_id_sets_is_upgraded_to_counters():
+    old = {
+        "_id": "v",
+        "kind": "volunteer",
+        "profile_version": 1,
+        "opened_task_ids": ["a", "b", "c"],
+        "offered_task_ids": ["a", "b"],
+        "accepted_task_ids": ["a", "c"],
+        "closed_task_ids": ["a", "b"],
+        "ratings": {"r1": 5, "r2": 3},
+    }
+    view = readmodel.upgrade(old, NOW)
+    candidate = readmodel.to_candidate(view)
+    assert candidate.open_task_ids == ["c"] and (candidate.offers, candidate.accepted) == (2, 1)
+    assert (candidate.rating_sum, candidate.rating_count) == (8.0, 2)
+    assert not any(name in view for name in readmodel.OLD_SETS)
 
 
 def test_the_station_comes_before_the_rest_of_the_township():

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import mongoengine
 
+from services.common.store import DocumentStore
+
 
 class VolunteerDocument(mongoengine.Document):
     """Dispatch's read-model of a volunteer (domain.py): profile and load, from events only."""
 
-    meta = {"collection": "volunteer_view", "indexes": [["active", "township"]], "strict": False}
+    meta = {
+        "collection": "volunteer_view",
+        # The index of profiles is read township by township once, then by the minute profiles changed.
+        "indexes": [["township", "active"], "profile_minute"],
+        "strict": False,
+    }
 
     id = mongoengine.StringField(primary_key=True)
     kind = mongoengine.StringField()
@@ -24,24 +31,21 @@ class VolunteerDocument(mongoengine.Document):
     weekly_availability = mongoengine.ListField(mongoengine.DictField())
     availability_exceptions = mongoengine.ListField(mongoengine.DictField())
     profile_version = mongoengine.IntField()
-    opened_task_ids = mongoengine.ListField(mongoengine.StringField())
-    offered_task_ids = mongoengine.ListField(mongoengine.StringField())
-    accepted_task_ids = mongoengine.ListField(mongoengine.StringField())
-    closed_task_ids = mongoengine.ListField(mongoengine.StringField())
-    ratings = mongoengine.DictField()
+    profile_minute = mongoengine.StringField()
+    # Open tasks and the last week's (domain.py), and lifetime counters: nothing grows with history.
+    tasks = mongoengine.DictField()
+    rated = mongoengine.DictField()
+    offers = mongoengine.IntField()
+    accepted = mongoengine.IntField()
+    rating_sum = mongoengine.FloatField()
+    rating_count = mongoengine.IntField()
     last_offered_at = mongoengine.DateTimeField()
-
-    @property
-    def open_task_ids(self) -> list[str]:
-        """Tasks that count against the load now."""
-        closed = set(self.closed_task_ids)
-        return [t for t in self.opened_task_ids if t not in closed]
 
 
 class TeamDocument(mongoengine.Document):
     """Dispatch's read-model of a team: coverage from team events, load from task events."""
 
-    meta = {"collection": "team_view", "strict": False}
+    meta = {"collection": "team_view", "indexes": [["categories", "active"]], "strict": False}
 
     id = mongoengine.StringField(primary_key=True)
     kind = mongoengine.StringField()
@@ -53,9 +57,15 @@ class TeamDocument(mongoengine.Document):
     member_ids = mongoengine.ListField(mongoengine.StringField())
     active = mongoengine.BooleanField()
     profile_version = mongoengine.IntField()
-    opened_task_ids = mongoengine.ListField(mongoengine.StringField())
-    offered_task_ids = mongoengine.ListField(mongoengine.StringField())
-    accepted_task_ids = mongoengine.ListField(mongoengine.StringField())
-    closed_task_ids = mongoengine.ListField(mongoengine.StringField())
-    ratings = mongoengine.DictField()
+    profile_minute = mongoengine.StringField()
+    tasks = mongoengine.DictField()
+    rated = mongoengine.DictField()
+    offers = mongoengine.IntField()
+    accepted = mongoengine.IntField()
+    rating_sum = mongoengine.FloatField()
+    rating_count = mongoengine.IntField()
     last_offered_at = mongoengine.DateTimeField()
+
+
+volunteer_views = DocumentStore(VolunteerDocument)
+team_views = DocumentStore(TeamDocument)

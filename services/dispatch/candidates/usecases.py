@@ -3,7 +3,9 @@
 Each change is read-modify-write of one view document under its lease (FerretDB's conditional
 updates are not atomic, ADR 0005), through the pure functions of domain.py. Decisions search
 an in-process CandidateIndex of profiles (township, skill) and then read the few shortlisted
-views fresh from the database, so load and activity are never stale even with several workers.
+views fresh from the database, id by id, so load and activity are never stale even with several
+workers. The index is read whole once, township by township, and then kept in step by the minute
+each profile last changed in (`profile_minute`): a refresh reads only the views of the last minutes.
 """
 
 from __future__ import annotations
@@ -14,29 +16,36 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from services.common import contracts, locks
+from services.common import contracts
+from services.common.county import TOWNSHIPS
 from services.common.events import Envelope
+from services.common.ids import utcnow
+from services.common.sweeps import MINUTE, bucket
 from services.dispatch.candidates import domain as readmodel
-from services.dispatch.candidates.models import TeamDocument, VolunteerDocument
+from services.dispatch.candidates.models import team_views, volunteer_views
 from services.dispatch.engine.eligibility import Candidate
 from services.dispatch.engine.index import CandidateIndex
 from services.dispatch.policy.domain import Policy
 
 INDEX_MAX_AGE_SECONDS = 5.0
-PROFILE_FIELDS = {"_id": 1, "kind": 1, "township": 1, "skills": 1, "active": 1, "profile_version": 1}
 
 
-def _collection(kind: str) -> Any:
-    return (TeamDocument if kind == "team" else VolunteerDocument)._get_collection()
+def _views(kind: str) -> Any:
+    return team_views if kind == "team" else volunteer_views
 
 
 def change(kind: str, view_id: str, how: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
     """Apply a pure change to one view document, under its lease; return the new view."""
-    collection = _collection(kind)
-    with locks.locked(f"{collection.name}:{view_id}"):
-        view = collection.find_one({"_id": view_id}) or readmodel.empty(view_id, kind)
+    views = _views(kind)
+    now = utcnow()
+    with views.locked(view_id):
+        view = readmodel.upgrade(views.get(view_id) or readmodel.empty(view_id, kind), now)
+        before = view.get("profile_version", 0)
         how(view)
-        collection.replace_one({"_id": view_id}, view, upsert=True)
+        if view.get("profile_version", 0) != before:
+            view["profile_minute"] = bucket(now)
+        readmodel.forget_before(view, now - readmodel.KEEP)
+        views.put(view_id, view)
     if kind == "volunteer":
         INDEX.note(view)
     return view
@@ -44,7 +53,8 @@ def change(kind: str, view_id: str, how: Callable[[dict[str, Any]], object]) -> 
 
 def find(kind: str, view_id: str) -> dict[str, Any] | None:
     """One stored view."""
-    return _collection(kind).find_one({"_id": view_id})
+    view = _views(kind).get(view_id)
+    return readmodel.upgrade(view, utcnow()) if view is not None else None
 
 
 def candidate(view_id: str, policy: Policy) -> Candidate | None:
@@ -57,28 +67,53 @@ def candidate(view_id: str, policy: Policy) -> Candidate | None:
 
 
 class ProfileIndex:
-    """The in-process index of volunteer profiles, rebuilt from the read-model when it is old."""
+    """The in-process index of volunteer profiles: read whole once, then kept in step minute by minute."""
 
     def __init__(self) -> None:
         self.index = CandidateIndex()
         self.built_at = 0.0
+        self.seen_through: datetime | None = None
         self.lock = threading.Lock()
 
     def current(self) -> CandidateIndex:
-        """The index, rebuilt first when older than a few seconds (other workers change views too)."""
+        """The index, with the profiles other workers changed since the last look (every few seconds)."""
         with self.lock:
             if time.monotonic() - self.built_at > INDEX_MAX_AGE_SECONDS:
-                fresh = CandidateIndex()
-                for view in VolunteerDocument._get_collection().find({"active": True}, PROFILE_FIELDS):
-                    fresh.put(readmodel.to_candidate(view))
-                self.index = fresh
+                now = utcnow()
+                if self.seen_through is None:
+                    self.index = self._read_whole()
+                    minutes = [now - MINUTE, now]
+                else:
+                    # The minute last looked at again: writers may still have been in it.
+                    minutes, moment = [], self.seen_through - MINUTE
+                    while moment <= now:
+                        minutes.append(moment)
+                        moment += MINUTE
+                for minute in minutes[-24 * 60 :]:
+                    for view in volunteer_views.find(profile_minute=bucket(minute)):
+                        self.index.put(readmodel.to_candidate(view))
+                self.seen_through = now
                 self.built_at = time.monotonic()
             return self.index
+
+    @staticmethod
+    def _read_whole() -> CandidateIndex:
+        fresh = CandidateIndex()
+        for township in TOWNSHIPS:
+            for view in volunteer_views.find(township=township, active=True):
+                fresh.put(readmodel.to_candidate(view))
+        return fresh
 
     def note(self, view: dict[str, Any]) -> None:
         """Keep this process's index in step with a view it just wrote."""
         with self.lock:
             self.index.put(readmodel.to_candidate(view))
+
+    def forget(self) -> None:
+        """Read the whole index again at the next decision (tests that swap databases)."""
+        with self.lock:
+            self.seen_through = None
+            self.built_at = 0.0
 
 
 INDEX = ProfileIndex()
@@ -92,10 +127,7 @@ class FreshCandidates:
         self.index = INDEX.current()
 
     def _load(self, kind: str, ids: Iterable[str]) -> list[Candidate]:
-        wanted = list(ids)
-        if not wanted:
-            return []
-        views = _collection(kind).find({"_id": {"$in": wanted}})
+        views = [readmodel.upgrade(view, utcnow()) for view in _views(kind).get_many(sorted(set(ids)))]
         return [readmodel.to_candidate(v, team_capacity=self.policy.team_capacity) for v in views]
 
     def get(self, candidate_id: str) -> Candidate | None:
@@ -108,8 +140,9 @@ class FreshCandidates:
         return self._load("volunteer", [c.id for c in self.index.volunteers_at(station, skills)])
 
     def teams(self, township: str, category: str, level: str) -> list[Candidate]:
-        query: dict[str, Any] = {"active": True, "categories": category}
-        views = TeamDocument._get_collection().find(query)
+        views = [
+            readmodel.upgrade(view, utcnow()) for view in team_views.find(active=True, categories=category)
+        ]
         found = [readmodel.to_candidate(v, team_capacity=self.policy.team_capacity) for v in views]
         return CandidateIndex(found).teams(township, category, level)
 
@@ -125,7 +158,9 @@ def task_opened(event: contracts.TaskOffered) -> None:
     kind, view_id = _holder(event.volunteer_id, event.team_id)
     if view_id:
         change(
-            kind, view_id, lambda v: readmodel.task_opened(v, event.task_id, event.offered_at, offered=True)
+            kind,
+            view_id,
+            lambda v: readmodel.task_opened(v, event.task_id, event.offered_at, offered=True, now=utcnow()),
         )
 
 
@@ -133,14 +168,21 @@ def task_accepted(volunteer_id: str | None, team_id: str | None, task_id: str, a
     """A yes (or a claim from the pool) enters the acceptance history and the load."""
     kind, view_id = _holder(volunteer_id, team_id)
     if view_id:
-        change(kind, view_id, lambda v: readmodel.task_accepted(v, task_id, at))
+        change(kind, view_id, lambda v: readmodel.task_accepted(v, task_id, at, now=utcnow()))
 
 
-def task_closed(task_id: str, *, volunteer_id: str | None = None, team_id: str | None = None) -> None:
-    """The task no longer counts against the load of any holder named."""
+def task_closed(
+    task_id: str,
+    *,
+    volunteer_id: str | None = None,
+    team_id: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """The task no longer counts against the load of any holder named (`at`: when it closed)."""
+    closed_at = at or utcnow()
     for kind, view_id in (("volunteer", volunteer_id), ("team", team_id)):
         if view_id:
-            change(kind, view_id, lambda v: readmodel.task_closed(v, task_id))
+            change(kind, view_id, lambda v: readmodel.task_closed(v, task_id, at=closed_at))
 
 
 def on_task_offered(envelope: Envelope, data: contracts.TaskOffered) -> None:
@@ -165,7 +207,7 @@ def on_request_rated(envelope: Envelope, data: contracts.RequestRated) -> None:
     """A rating feeds the reputation of the volunteer (and team) who served."""
     for kind, view_id in (("volunteer", data.volunteer_id), ("team", data.team_id)):
         if view_id:
-            change(kind, view_id, lambda v: readmodel.rated(v, data.rating_id, data.score))
+            change(kind, view_id, lambda v: readmodel.rated(v, data.rating_id, data.score, at=data.rated_at))
 
 
 def volunteer(volunteer_id: str) -> tuple[dict[str, Any], Candidate] | None:

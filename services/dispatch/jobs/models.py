@@ -15,7 +15,9 @@ class JobDocument(AggregateDocument):
 
     meta = {
         "collection": "jobs",
-        "indexes": [["status", "township"], ["status", "next_deadline"], "outbox_pending"],
+        # `status` is asked only for the open states (offers running, requests waiting for a batch);
+        # `in_queue` is true only while a person must act. Both select few of all jobs ever stored.
+        "indexes": ["status", "in_queue", "outbox_pending"],
     }
 
     id = mongoengine.StringField(primary_key=True)
@@ -45,7 +47,11 @@ class JobDocument(AggregateDocument):
     review = mongoengine.DictField()
     pooled_at = mongoengine.DateTimeField()
     next_deadline = mongoengine.DateTimeField()
+    in_queue = mongoengine.BooleanField(default=False)
 
+
+# Jobs that wait for a dispatcher: to be assigned by hand, or to be reviewed.
+QUEUE_STATUSES = (JobStatus.ESCALATED, JobStatus.IN_REVIEW)
 
 jobs_store = AggregateStore(JobDocument)
 
@@ -54,6 +60,7 @@ def job_to_document(job: Job) -> dict[str, Any]:
     """The stored fields of a job."""
     state = to_state(job)
     state["attempts"] = [{**attempt, "status": str(attempt["status"])} for attempt in state["attempts"]]
+    state["in_queue"] = job.status in QUEUE_STATUSES
     return state
 
 

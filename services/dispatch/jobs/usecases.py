@@ -147,7 +147,10 @@ def on_task_declined(envelope: Envelope, data: contracts.TaskDeclined) -> None:
     if attempt is not None and domain.declined(job, data.task_id, data.volunteer_id, data.reason):
         events = continue_after_no(job, attempt, envelope.id, utcnow())
     candidates.task_closed(
-        data.task_id, volunteer_id=None if data.team_id else data.volunteer_id, team_id=data.team_id
+        data.task_id,
+        volunteer_id=None if data.team_id else data.volunteer_id,
+        team_id=data.team_id,
+        at=data.declined_at,
     )
     note_offers(events)
 
@@ -180,4 +183,6 @@ def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None
     if domain.completed(job, data.task_id):
         jobs_store.save(job.id, job.version, job_to_document(job), [])
     # Every holder named: closing a task a view never opened changes nothing it counts.
-    candidates.task_closed(data.task_id, volunteer_id=data.volunteer_id, team_id=data.team_id)
+    candidates.task_closed(
+        data.task_id, volunteer_id=data.volunteer_id, team_id=data.team_id, at=data.completed_at
+    )

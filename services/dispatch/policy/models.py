@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import mongoengine
 
+from services.common.store import DocumentStore
+
 
 class PolicyDocument(mongoengine.Document):
     """The dispatch policy in force (one document, `_id` "current")."""
@@ -15,3 +17,6 @@ class PolicyDocument(mongoengine.Document):
     version = mongoengine.IntField()
     updated_by = mongoengine.StringField()
     updated_at = mongoengine.DateTimeField()
+
+
+policy_store = DocumentStore(PolicyDocument)

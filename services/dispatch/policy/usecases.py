@@ -9,7 +9,7 @@ from services.common import locks
 from services.common.ids import utcnow
 from services.common.store import ConcurrencyConflict
 from services.dispatch.policy.domain import DEFAULT_POLICY, Policy
-from services.dispatch.policy.models import PolicyDocument
+from services.dispatch.policy.models import policy_store
 
 POLICY_ID = "current"
 
@@ -26,7 +26,7 @@ class PolicyRecord:
 
 def policy_record() -> PolicyRecord:
     """The policy in force, with its version and last change."""
-    document = PolicyDocument._get_collection().find_one({"_id": POLICY_ID})
+    document = policy_store.get(POLICY_ID)
     if document is None:
         return PolicyRecord(DEFAULT_POLICY, 0)
     return PolicyRecord(
@@ -44,7 +44,6 @@ def current_policy() -> Policy:
 
 def save_policy(policy: Policy, by: str, expected_version: int | None) -> PolicyRecord:
     """Replace the policy (optionally only if still at `expected_version`); return the new record."""
-    collection = PolicyDocument._get_collection()
     with locks.locked(f"policy:{POLICY_ID}"):
         version = policy_record().version
         if expected_version is not None and expected_version != version:
@@ -56,5 +55,5 @@ def save_policy(policy: Policy, by: str, expected_version: int | None) -> Policy
             "updated_by": by,
             "updated_at": saved.updated_at,
         }
-        collection.replace_one({"_id": POLICY_ID}, {"_id": POLICY_ID, **document}, upsert=True)
+        policy_store.put(POLICY_ID, document)
     return saved

@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pymongo import ASCENDING
-
 from services.common import contracts
 from services.common.domain import DomainError
 from services.common.ids import new_id, utcnow
 from services.common.store import holding
 from services.dispatch.candidates import usecases as candidates
 from services.dispatch.jobs import usecases as jobs
-from services.dispatch.jobs.domain import Job, JobStatus
-from services.dispatch.jobs.models import JobDocument, job_from_document, jobs_store
+from services.dispatch.jobs.domain import Job
+from services.dispatch.jobs.models import job_from_document, jobs_store
 from services.dispatch.policy.usecases import current_policy
 from services.dispatch.staff import domain
 
-QUEUE_STATUSES = (JobStatus.ESCALATED.value, JobStatus.IN_REVIEW.value)
-
 
 def queue(township: str | None, limit: int) -> list[Job]:
-    """Requests waiting for a person: to be assigned by hand, or to be reviewed; oldest first."""
-    query: dict[str, Any] = {"status": {"$in": list(QUEUE_STATUSES)}}
-    if township:
-        query["township"] = township
-    cursor = JobDocument._get_collection().find(query, {"outbox": 0}).sort([("submitted_at", ASCENDING)])
-    return [job_from_document(d) for d in cursor.limit(limit)]
+    """Requests waiting for a person: to be assigned by hand, or to be reviewed; oldest first.
+
+    `in_queue` is kept on each job as its status changes, so the queue is what that flag selects.
+    """
+    waiting = (
+        jobs_store.find(in_queue=True, township=township) if township else jobs_store.find(in_queue=True)
+    )
+    waiting.sort(key=lambda document: (document["submitted_at"], document["_id"]))
+    return [job_from_document(document) for document in waiting[:limit]]
 
 
 @holding(jobs_store, lambda request_id, *_args, **_kwargs: request_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.common import contracts, locks
-from services.common.ids import new_id, utcnow
+from services.common.ids import as_utc, new_id, utcnow
 from services.common.logs import get_logger
 from services.common.store import holding
 from services.dispatch import metrics
@@ -19,7 +19,7 @@ from services.dispatch.candidates import usecases as candidates
 from services.dispatch.engine import batch, cascade
 from services.dispatch.jobs import domain
 from services.dispatch.jobs import usecases as jobs
-from services.dispatch.jobs.models import JobDocument, job_from_document, jobs_store
+from services.dispatch.jobs.models import job_from_document, jobs_store
 from services.dispatch.policy.domain import Policy
 from services.dispatch.policy.usecases import current_policy
 
@@ -28,11 +28,15 @@ SWEEP_LIMIT = 200
 
 
 def due_job_ids(now: datetime) -> list[str]:
-    """Jobs whose open offer has passed its deadline (and the policy's grace)."""
-    cursor = JobDocument._get_collection().find(
-        {"status": domain.JobStatus.OFFERED.value, "next_deadline": {"$lte": now}}, {"_id": 1}
-    )
-    return [document["_id"] for document in cursor.limit(SWEEP_LIMIT)]
+    """Jobs whose open offer has passed its deadline (and the policy's grace).
+
+    Only jobs with an offer running are `offered`: the equality selects the open offers, however
+    many jobs are stored, and their deadlines are compared here.
+    """
+    running = jobs_store.find(status=domain.JobStatus.OFFERED.value)
+    due = [d for d in running if d.get("next_deadline") is not None and as_utc(d["next_deadline"]) <= now]
+    due.sort(key=lambda document: document["next_deadline"])
+    return [document["_id"] for document in due[:SWEEP_LIMIT]]
 
 
 @holding(jobs_store, lambda request_id: request_id)
@@ -68,15 +72,14 @@ def sweep_deadlines() -> int:
 def run_batch() -> int:
     """Assign all waiting requests jointly once the oldest has waited the policy's window."""
     policy = current_policy()
-    collection = JobDocument._get_collection()
-    waiting = list(collection.find({"status": domain.JobStatus.WAITING.value}, {"_id": 1, "submitted_at": 1}))
+    waiting = jobs_store.find(status=domain.JobStatus.WAITING.value)
     if not waiting:
         return 0
-    oldest = min(document["submitted_at"] for document in waiting)
+    oldest = min(as_utc(document["submitted_at"]) for document in waiting)
     if policy.batch_window_seconds and utcnow() - oldest < timedelta(seconds=policy.batch_window_seconds):
         return 0
     with locks.locked("dispatch:batch"):
-        held = [job_from_document(d) for d in collection.find({"status": domain.JobStatus.WAITING.value})]
+        held = [job_from_document(d) for d in jobs_store.find(status=domain.JobStatus.WAITING.value)]
         held.sort(key=lambda job: (job.submitted_at, job.id))
         now = utcnow()
         source = candidates.FreshCandidates(policy)
