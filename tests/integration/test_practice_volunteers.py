@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import pypdf
 
+from services.common import sweeps
 from services.common.ids import utcnow
 from services.volunteers.hours.models import HoursEntry
 from services.volunteers.metrics import VISITS_MISSED
 from services.volunteers.pairing import usecases as pairing
-from services.volunteers.pairing.models import PairingDocument, VisitDocument
+from services.volunteers.pairing.models import PairingDocument, VisitDocument, pairings_store
 from services.volunteers.tasks.models import TaskDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
@@ -152,7 +153,9 @@ def test_check_in_and_out_need_the_residents_code_and_credit_the_whole_team(harn
     assert {p["volunteer_id"] for p in completed.data["participants"]} == {leader, companion}
     for volunteer_id in (leader, companion):
         wait_until(
-            lambda v=volunteer_id: HoursEntry.objects(volunteer_id=v, task_id=task_id).count() == 1,
+            lambda v=volunteer_id: (
+                HoursEntry.objects(volunteer_id=v, task_id=task_id, rollups_pending=False).count() == 1
+            ),
             what="every participant credited",
         )
     ledger = harness.call(
@@ -186,7 +189,10 @@ def test_staff_corrections_are_audited_and_records_export(harness):
             harness.call("POST", f"/api/v1/tasks/{task_id}/{step}", me, json={"code": code}).status_code
             == 200
         )
-    wait_until(lambda: HoursEntry.objects(volunteer_id=volunteer).count() == 1, what="the credit")
+    wait_until(
+        lambda: HoursEntry.objects(volunteer_id=volunteer, rollups_pending=False).count() == 1,
+        what="the credit",
+    )
     # A step out of order is a 409 whatever the code: it does not count as a wrong guess.
     late = harness.call("POST", f"/api/v1/tasks/{task_id}/check-in", me, json={"code": "000000"})
     assert late.status_code == 409
@@ -271,6 +277,7 @@ def test_a_visit_falls_due_once_goes_to_the_loop_and_is_done_or_missed(harness):
     )
     assert created.status_code == 201 and created.get_json()["kind"] == "many_to_one"
     pairing_id = created.get_json()["id"]
+    as_created = pairings_store.get(pairing_id)
 
     # Two workers sweep at once, then one again: the visit is made and announced once.
     sweepers = [threading.Thread(target=pairing.sweep) for _ in range(2)]
@@ -284,8 +291,8 @@ def test_a_visit_falls_due_once_goes_to_the_loop_and_is_done_or_missed(harness):
     visit_id = due.data["visit_id"]
     # A restart that lost the schedule's move (as if the process died between the two writes):
     # the visit is not made again (its id is taken), only the schedule moves.
-    PairingDocument._get_collection().update_one(
-        {"_id": pairing_id}, {"$set": {"next_due_at": first_due, "visits_made": 0}}
+    pairings_store.set(
+        pairing_id, {"next_due_at": first_due, "visits_made": 0, "due_minute": as_created["due_minute"]}
     )
     pairing.sweep()
     wait_until(lambda: harness.bus.of_type("pairing.visit_due", pairing_id=pairing_id), what="drain")
@@ -308,9 +315,9 @@ def test_a_visit_falls_due_once_goes_to_the_loop_and_is_done_or_missed(harness):
     assert seen["request_id"] == submitted.request_id and seen["done_by"] == [volunteers[0]]
 
     # The next visit is never served: after its grace it is flagged missed, once.
-    PairingDocument._get_collection().update_one(
-        {"_id": pairing_id}, {"$set": {"next_due_at": utcnow() - timedelta(hours=30)}}
-    )
+    overdue = utcnow() - timedelta(hours=30)
+    # As the schedule is stored when its next visit is overdue: looked at in the current minute.
+    pairings_store.set(pairing_id, {"next_due_at": overdue, "due_minute": sweeps.bucket(utcnow())})
     before = VISITS_MISSED.labels("卓洋乡")._value.get()
     # (the harness's worker sweeps on its own timer too: count outcomes, not whose sweep it was)
     pairing.sweep()

@@ -65,7 +65,10 @@ def test_the_whole_task_life_and_the_hours_ledger(harness):
 
     for event_type in ("task.accepted", "task.checked_in", "task.completed"):
         harness.bus.wait_for(event_type, task_id=offer.task_id)
-    wait_until(lambda: HoursEntry.objects(volunteer_id=volunteer["id"]).count() == 1, what="the ledger entry")
+    wait_until(
+        lambda: HoursEntry.objects(volunteer_id=volunteer["id"], rollups_pending=False).count() == 1,
+        what="the ledger entry",
+    )
     hours = harness.call("GET", f"/api/v1/volunteers/{volunteer['id']}/hours", me).get_json()
     # Minutes between check-in and check-out count as the minimum quarter hour (docs/adr/0051).
     assert hours["total_hours"] == 0.25 and hours["tasks"] == 1

@@ -19,6 +19,7 @@ from services.volunteers.hours.schemas import (
     CorrectionBody,
     CorrectionView,
     EntryPath,
+    LedgerQuery,
     LedgerView,
     correction_view,
     ledger_csv,
@@ -63,11 +64,11 @@ def complete_task(path: TaskPath, body: CheckOutBody) -> TaskView:
 
 
 @hours_records_api.get("/<volunteer_id>/hours", responses={200: LedgerView})
-def volunteer_hours(path: VolunteerPath) -> LedgerView:
-    """A volunteer's hours ledger (themselves, or staff)."""
+def volunteer_hours(path: VolunteerPath, query: LedgerQuery) -> LedgerView:
+    """A volunteer's hours ledger, a page of tasks at a time (themselves, or staff)."""
     self_or_staff(path.volunteer_id)
     people.get_volunteer(path.volunteer_id)
-    return ledger_view(usecases.ledger(path.volunteer_id))
+    return ledger_view(usecases.ledger(path.volunteer_id, limit=query.limit, before=query.before))
 
 
 @hours_records_api.post(

@@ -225,6 +225,8 @@ class Ledger:
     total_hours: float
     tasks: int
     entries: list[LedgerEntry]
+    # Where the next page of entries starts (None: these are the oldest).
+    next_before: str | None = None
 
 
 def ledger_correction(line: Mapping[str, Any]) -> LedgerCorrection:
@@ -240,8 +242,19 @@ def ledger_correction(line: Mapping[str, Any]) -> LedgerCorrection:
     )
 
 
-def ledger(volunteer_id: str, lines: list[Mapping[str, Any]]) -> Ledger:
-    """The ledger from its stored lines: credits from tasks, and staff corrections of them."""
+def ledger(
+    volunteer_id: str,
+    lines: list[Mapping[str, Any]],
+    *,
+    total_hours: float | None = None,
+    tasks: int | None = None,
+    next_before: str | None = None,
+) -> Ledger:
+    """The ledger from its stored lines: credits from tasks, and staff corrections of them.
+
+    The lines may be a page of the credits with every correction; the totals are then given
+    (the volunteer's whole history, from its rollup), else they are the lines' own.
+    """
     credits = [line for line in lines if line.get("kind", "credit") != CORRECTION]
     corrections: dict[str, list[Mapping[str, Any]]] = {}
     for line in lines:
@@ -265,7 +278,8 @@ def ledger(volunteer_id: str, lines: list[Mapping[str, Any]]) -> Ledger:
         )
     return Ledger(
         volunteer_id=volunteer_id,
-        total_hours=round(sum(line["hours"] for line in lines), 2),
-        tasks=len(credits),
+        total_hours=round(sum(line["hours"] for line in lines) if total_hours is None else total_hours, 2),
+        tasks=len(credits) if tasks is None else tasks,
         entries=entries,
+        next_before=next_before,
     )

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 import mongoengine
 
+from services.common.rollups import Contribution
+from services.common.store import DocumentStore, RolledUpDocument, Shelf
+from services.volunteers.figures import HOURS
 
-class HoursEntry(mongoengine.Document):
+CORRECTION = "correction"
+# A volunteer's ledger: their credits, newest first; their corrections (a few), each its own list.
+CREDITS = Shelf("credits", lambda d: d.get("volunteer_id") if d.get("kind") != CORRECTION else None)
+CORRECTIONS = Shelf("corrections", lambda d: d.get("volunteer_id") if d.get("kind") == CORRECTION else None)
+
+
+class HoursEntry(RolledUpDocument):
     """One line of a volunteer's ledger: a task's credit (written from `task.completed`) or a correction."""
 
-    meta = {"collection": "hours", "indexes": [["volunteer_id", "-completed_at"], "township"]}
+    meta = {
+        "collection": "hours",
+        # A request's credits (one per participant), a credit's corrections, the two lists.
+        "indexes": ["request_id", "corrects", "rollups_pending", CREDITS.field, CORRECTIONS.field],
+    }
 
     id = mongoengine.StringField(primary_key=True)  # "<task id>:<volunteer id>", or "correction:<id>"
     volunteer_id = mongoengine.StringField(required=True)
@@ -26,3 +43,22 @@ class HoursEntry(mongoengine.Document):
     reason = mongoengine.StringField()
     corrected_by = mongoengine.StringField()
     corrected_at = mongoengine.DateTimeField()
+    credits_shelf = mongoengine.StringField()
+    corrections_shelf = mongoengine.StringField()
+
+
+def line_rollups(document: Mapping[str, Any], _now: datetime) -> Contribution:
+    """A credit adds its hours and a task to the volunteer's totals; a correction its difference."""
+    counted: Contribution = {}
+    if document.get("kind") == CORRECTION:
+        HOURS.add(
+            counted, document.get("volunteer_id"), document.get("corrected_at"), "hours", document["hours"]
+        )
+    else:
+        moment = document.get("completed_at")
+        HOURS.add(counted, document.get("volunteer_id"), moment, "hours", document["hours"])
+        HOURS.add(counted, document.get("volunteer_id"), moment, "tasks", 1)
+    return counted
+
+
+hours_store = DocumentStore(HoursEntry, shelves=(CREDITS, CORRECTIONS), rollups=line_rollups)

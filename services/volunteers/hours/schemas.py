@@ -61,13 +61,21 @@ class LedgerEntryView(View):
     corrections: list[CorrectionView]
 
 
+class LedgerQuery(BaseModel):
+    """A page of the ledger's tasks, newest first; the totals always cover the whole ledger."""
+
+    limit: int = Field(50, ge=1, le=200)
+    before: str | None = Field(None, max_length=130)
+
+
 class LedgerView(View):
-    """A volunteer's hours: each task newest first, and the total after corrections."""
+    """A volunteer's hours: a page of tasks newest first, and the totals after corrections."""
 
     volunteer_id: str
     total_hours: float
     tasks: int
     entries: list[LedgerEntryView]
+    next_before: str | None = Field(None, description="pass as `before` for the next page of tasks")
 
 
 def correction_view(correction: LedgerCorrection) -> CorrectionView:
@@ -103,6 +111,7 @@ def ledger_view(ledger: Ledger) -> LedgerView:
             )
             for entry in ledger.entries
         ],
+        next_before=ledger.next_before,
     )
 
 

@@ -6,18 +6,17 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
-
 from services.common import contracts, locks
 from services.common.auth import Principal
 from services.common.domain import Missing
 from services.common.events import Envelope
 from services.common.ids import new_id, utcnow
-from services.common.store import holding
+from services.common.rollups import totals
+from services.common.store import AlreadyExists, holding
+from services.volunteers.figures import HOURS
 from services.volunteers.hours import domain
 from services.volunteers.hours.domain import CORRECTION, Ledger, LedgerCorrection
-from services.volunteers.hours.models import HoursEntry
+from services.volunteers.hours.models import hours_store
 from services.volunteers.organisation import usecases as organisation
 from services.volunteers.people import usecases as people
 from services.volunteers.tasks import domain as task_rules
@@ -92,32 +91,59 @@ def credit(envelope: Envelope, data: contracts.TaskCompleted) -> None:
             "category": data.category,
             "completed_at": data.completed_at,
         }
-        with contextlib.suppress(DuplicateKeyError):  # credited already
-            HoursEntry._get_collection().insert_one(entry)
+        with contextlib.suppress(AlreadyExists):  # credited already
+            hours_store.add(entry)
 
 
 def credits_of_request(request_id: str) -> list[dict[str, Any]]:
     """The credits (not corrections) a request's task earned, one per participant."""
-    return list(HoursEntry._get_collection().find({"request_id": request_id, "kind": {"$ne": CORRECTION}}))
+    return [line for line in hours_store.find(request_id=request_id) if line.get("kind") != CORRECTION]
 
 
-def ledger(volunteer_id: str) -> Ledger:
-    """A volunteer's hours: each task with its corrections, and the total after corrections."""
-    lines = list(HoursEntry._get_collection().find({"volunteer_id": volunteer_id}).sort([("_id", ASCENDING)]))
-    return domain.ledger(volunteer_id, lines)
+def ledger(volunteer_id: str, limit: int | None = None, before: str | None = None) -> Ledger:
+    """A volunteer's hours: a page of tasks (all when `limit` is None), their corrections, and the totals.
+
+    The totals after corrections come from the volunteer's rollup; the credits are walked newest
+    first shelf by shelf; corrections, a few per volunteer, are read whole.
+    """
+    corrections = sorted(_walk_all("corrections", volunteer_id), key=lambda line: line["_id"])
+    if limit is None:
+        credits, following = _walk_all("credits", volunteer_id), None
+    else:
+        walked = hours_store.page("credits", volunteer_id, limit=limit, before=before)
+        credits, following = walked.items, walked.next_before
+    counted = totals(HOURS, [volunteer_id]).get(volunteer_id, {})
+    return domain.ledger(
+        volunteer_id,
+        [*credits, *corrections],
+        total_hours=float(counted.get("hours", 0)),
+        tasks=int(counted.get("tasks", 0)),
+        next_before=following,
+    )
+
+
+def _walk_all(shelf: str, volunteer_id: str) -> list[dict[str, Any]]:
+    """Every line of a volunteer's list, shelf by shelf (an export reads the volunteer's whole ledger)."""
+    lines: list[dict[str, Any]] = []
+    before = None
+    while True:
+        walked = hours_store.page(shelf, volunteer_id, limit=500, before=before)
+        lines += walked.items
+        if walked.next_before is None:
+            return lines
+        before = walked.next_before
 
 
 def correct_entry(
     volunteer_id: str, entry_id: str, new_hours: float, reason: str, principal: Principal
 ) -> LedgerCorrection:
     """Staff change a ledger line's hours; the change is a new, audited line (the ledger is append-only)."""
-    collection = HoursEntry._get_collection()
-    entry = collection.find_one({"_id": entry_id, "volunteer_id": volunteer_id})
-    if entry is None or entry.get("kind") == CORRECTION:
+    entry = hours_store.get(entry_id)
+    if entry is None or entry.get("volunteer_id") != volunteer_id or entry.get("kind") == CORRECTION:
         raise UnknownHoursEntry("no hours entry with that id for this volunteer")
     # One correction at a time per line, so `before` is always the hours the staff member saw.
     with locks.locked(f"hours:{entry_id}"):
-        earlier = collection.find({"kind": CORRECTION, "corrects": entry_id})
+        earlier = [line for line in hours_store.find(corrects=entry_id) if line.get("kind") == CORRECTION]
         current = round(entry["hours"] + sum(line["hours"] for line in earlier), 2)
         correction = domain.correct(
             entry,
@@ -144,5 +170,5 @@ def correct_entry(
             "corrected_by": correction.corrected_by,
             "corrected_at": correction.corrected_at,
         }
-        collection.insert_one(line)
+        hours_store.add(line)
     return domain.ledger_correction(line)

@@ -6,7 +6,7 @@ from flask import g
 from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import Role, require
-from services.common.paging import Page, PageQuery, page_of
+from services.common.paging import Page, PageQuery
 from services.common.schemas import ERROR_RESPONSES, Problem
 from services.volunteers.organisation import usecases
 from services.volunteers.organisation.domain import Team
@@ -91,7 +91,7 @@ def list_stations(query: StationListQuery) -> Page[StationView]:
     found = usecases.list_stations(
         township=query.township, kind=query.kind, limit=query.limit, before=query.before
     )
-    return Page[StationView](**page_of([station_view(s) for s in found], query.limit, key=lambda s: s.id))
+    return Page[StationView](**found.body(station_view))
 
 
 @stations_api.get("/<station_id>", responses={200: StationView})
@@ -123,7 +123,7 @@ def list_teams(query: TeamListQuery) -> Page[TeamView]:
     found = usecases.list_teams(
         kind=query.kind, township=query.township, limit=query.limit, before=query.before
     )
-    return Page[TeamView](**page_of([team_view(t) for t in found], query.limit, key=lambda t: t.id))
+    return Page[TeamView](**found.body(team_view))
 
 
 @teams_api.get("/<team_id>", responses={200: TeamWithCountsView})
@@ -145,7 +145,7 @@ def list_members(path: TeamPath, query: PageQuery) -> Page[MemberView]:
     """The volunteers of a team (anyone signed in sees names; phones stay with the volunteers API)."""
     require()
     found = usecases.team_members(path.team_id, query.limit, query.before)
-    return Page[MemberView](**page_of([member_view(v) for v in found], query.limit, key=lambda m: m.id))
+    return Page[MemberView](**found.body(member_view))
 
 
 @teams_api.post("/<team_id>/members", responses={201: TeamWithCountsView, 409: Problem})
@@ -166,8 +166,8 @@ def remove_member(path: MemberPath) -> TeamWithCountsView:
 def list_sub_teams(path: TeamPath, query: PageQuery) -> Page[TeamWithCountsView]:
     """The teams directly under a team."""
     require()
-    items = [_with_counts(team) for team in usecases.sub_teams(path.team_id, query.limit, query.before)]
-    return Page[TeamWithCountsView](**page_of(items, query.limit, key=lambda t: t.id))
+    found = usecases.sub_teams(path.team_id, query.limit, query.before)
+    return Page[TeamWithCountsView](**found.body(_with_counts))
 
 
 def _with_counts(team: Team) -> TeamWithCountsView:

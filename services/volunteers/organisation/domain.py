@@ -210,14 +210,11 @@ class OrganisationSummary:
 def summarise(
     institutes: list[Institute],
     stations: dict[tuple[str, str], int],
-    teams: list[dict[str, object]],
+    teams_by_township: dict[str, int],
+    team_kinds: dict[str, int],
     volunteers: dict[str, int],
 ) -> OrganisationSummary:
     """The organisation tree with counts: centre → institutes (stations, teams, volunteers)."""
-    teams_by_township: dict[str, int] = {}
-    for team in teams:
-        for township in team.get("townships") or []:  # type: ignore[union-attr]
-            teams_by_township[str(township)] = teams_by_township.get(str(township), 0) + 1
     rows = [
         InstituteSummary(
             institute=institute,
@@ -231,6 +228,6 @@ def summarise(
         institutes=rows,
         practice_stations=sum(n for (_t, kind), n in stations.items() if kind != "family_education"),
         family_education_stations=sum(n for (_t, kind), n in stations.items() if kind == "family_education"),
-        teams={kind: sum(1 for team in teams if team.get("kind") == kind) for kind in TEAM_KINDS},
+        teams={kind: team_kinds.get(kind, 0) for kind in TEAM_KINDS},
         volunteers=sum(volunteers.values()),
     )

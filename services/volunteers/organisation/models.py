@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 import mongoengine
 
-from services.common.store import AggregateDocument, AggregateStore
+from services.common.rollups import Contribution
+from services.common.store import AggregateDocument, AggregateStore, DocumentStore, RolledUpDocument, Shelf
+from services.volunteers.figures import COUNTY, ORGANISATION, POPULATION_MOMENT
+
+# Lists: all teams; a township's stations, all stations.
+ALL_TEAMS = Shelf("county", lambda d: "county")
+STATION_TOWNSHIP = Shelf("township", lambda d: d.get("township"))
+ALL_STATIONS = Shelf("county", lambda d: "county")
 
 
 class TeamDocument(AggregateDocument):
-    meta = {"collection": "teams", "indexes": ["kind", "parent_id", "outbox_pending"]}
+    meta = {
+        "collection": "teams",
+        # Sub-teams of a team, teams a volunteer leads, teams covering a township: a few each.
+        "indexes": [
+            "parent_id",
+            "leader_id",
+            "townships",
+            "outbox_pending",
+            "rollups_pending",
+            ALL_TEAMS.field,
+        ],
+    }
 
     id = mongoengine.StringField(primary_key=True)
     name = mongoengine.StringField(required=True)
@@ -21,18 +43,29 @@ class TeamDocument(AggregateDocument):
     active = mongoengine.BooleanField(default=True)
     profile_version = mongoengine.IntField(default=1)
     created_at = mongoengine.DateTimeField()
+    county_shelf = mongoengine.StringField()
 
 
-class StationDocument(mongoengine.Document):
+class StationDocument(RolledUpDocument):
     """A village or community station, or a family-education guidance station."""
 
-    meta = {"collection": "stations", "indexes": [["township", "kind"], {"fields": ["code"], "unique": True}]}
+    meta = {
+        "collection": "stations",
+        "indexes": [
+            {"fields": ["code"], "unique": True},
+            "rollups_pending",
+            STATION_TOWNSHIP.field,
+            ALL_STATIONS.field,
+        ],
+    }
 
     id = mongoengine.StringField(primary_key=True)
     code = mongoengine.StringField(required=True)
     name = mongoengine.StringField(required=True)
     township = mongoengine.StringField(required=True)
     kind = mongoengine.StringField(required=True)
+    township_shelf = mongoengine.StringField()
+    county_shelf = mongoengine.StringField()
 
 
 class InstituteDocument(mongoengine.Document):
@@ -47,4 +80,24 @@ class InstituteDocument(mongoengine.Document):
     address = mongoengine.StringField()
 
 
-teams_store = AggregateStore(TeamDocument)
+def team_rollups(document: Mapping[str, Any], _now: datetime) -> Contribution:
+    """A team counts for each township it covers, and by its kind for the county."""
+    counted: Contribution = {}
+    for township in document.get("townships") or []:
+        ORGANISATION.add(counted, township, POPULATION_MOMENT, "teams")
+    ORGANISATION.add(counted, COUNTY, POPULATION_MOMENT, f"team:{document.get('kind')}")
+    return counted
+
+
+def station_rollups(document: Mapping[str, Any], _now: datetime) -> Contribution:
+    """A station counts by its kind for its township."""
+    counted: Contribution = {}
+    ORGANISATION.add(counted, document.get("township"), POPULATION_MOMENT, f"station:{document.get('kind')}")
+    return counted
+
+
+teams_store = AggregateStore(TeamDocument, shelves=(ALL_TEAMS,), rollups=team_rollups)
+stations_store = DocumentStore(
+    StationDocument, shelves=(STATION_TOWNSHIP, ALL_STATIONS), rollups=station_rollups
+)
+institutes_store = DocumentStore(InstituteDocument)

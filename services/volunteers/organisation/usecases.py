@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from services.common import contracts
+from services.common.county import TOWNSHIPS
 from services.common.domain import DomainError, Missing
 from services.common.events import envelopes
 from services.common.ids import new_id, utcnow
-from services.common.paging import newest_first
-from services.common.store import from_state, holding, to_state
+from services.common.paging import Listed, listed_from
+from services.common.rollups import totals
+from services.common.store import AlreadyExists, from_state, holding, to_state
 from services.volunteers import SERVICE
+from services.volunteers.figures import COUNTY, ORGANISATION
 from services.volunteers.organisation import domain
 from services.volunteers.organisation.domain import Institute, OrganisationSummary, Station, Team
-from services.volunteers.organisation.models import (
-    InstituteDocument,
-    StationDocument,
-    TeamDocument,
-    teams_store,
-)
+from services.volunteers.organisation.models import institutes_store, stations_store, teams_store
 from services.volunteers.people import usecases as people
 from services.volunteers.people.domain import Volunteer
-from services.volunteers.people.models import VolunteerDocument, volunteers_store
+from services.volunteers.people.models import volunteers_store
 
 
 class UnknownTeam(Missing):
@@ -37,7 +33,8 @@ class UnknownStation(Missing):
 # --- institutes and the tree -----------------------------------------------------------------------
 def list_institutes(township: str | None = None) -> list[Institute]:
     """The 14 institutes, with what staff have recorded about each (defaults otherwise)."""
-    stored = {doc["_id"]: doc for doc in InstituteDocument._get_collection().find()}
+    wanted = [township] if township else list(TOWNSHIPS)
+    stored = {doc["_id"]: doc for doc in institutes_store.get_many(wanted)}
     found = []
     for default in domain.default_institutes():
         if township and default.township != township:
@@ -59,28 +56,33 @@ def put_institute(township: str, fields: dict[str, Any]) -> Institute:
     """Record an institute's name, leader, phone and address (the whole record, idempotent)."""
     values = {"name": fields.get("name") or domain.institute_name(township), **fields}
     values["name"] = values["name"] or domain.institute_name(township)
-    InstituteDocument._get_collection().replace_one(
-        {"_id": township}, {"_id": township, **values}, upsert=True
-    )
+    institutes_store.put(township, values)
     return list_institutes(township)[0]
 
 
 def summary() -> OrganisationSummary:
-    """Centre → institutes with station, team and volunteer counts."""
-    stations: dict[tuple[str, str], int] = {}
-    grouped = StationDocument._get_collection().aggregate(
-        [{"$group": {"_id": {"township": "$township", "kind": "$kind"}, "count": {"$sum": 1}}}]
-    )
-    for row in grouped:
-        stations[(row["_id"]["township"], row["_id"]["kind"])] = row["count"]
-    teams = list(TeamDocument._get_collection().find({}, {"kind": 1, "townships": 1}))
-    volunteers = {
-        row["_id"]: row["count"]
-        for row in VolunteerDocument._get_collection().aggregate(
-            [{"$group": {"_id": "$township", "count": {"$sum": 1}}}]
-        )
+    """Centre → institutes with station, team and volunteer counts (from the organisation's rollup)."""
+    counted = totals(ORGANISATION)
+    stations = {
+        (township, key.removeprefix("station:")): int(count)
+        for township, figures in counted.items()
+        for key, count in figures.items()
+        if key.startswith("station:")
     }
-    return domain.summarise(list_institutes(), stations, teams, volunteers)
+    volunteers = {
+        township: int(figures["volunteers"])
+        for township, figures in counted.items()
+        if "volunteers" in figures
+    }
+    teams_by_township = {
+        township: int(figures["teams"]) for township, figures in counted.items() if "teams" in figures
+    }
+    team_kinds = {
+        key.removeprefix("team:"): int(count)
+        for key, count in counted.get(COUNTY, {}).items()
+        if key.startswith("team:")
+    }
+    return domain.summarise(list_institutes(), stations, teams_by_township, team_kinds, volunteers)
 
 
 # --- stations --------------------------------------------------------------------------------------
@@ -88,15 +90,15 @@ def create_station(fields: dict[str, Any]) -> Station:
     """Store a station; its code is unique."""
     station = Station(id=new_id(), **fields)
     try:
-        StationDocument._get_collection().insert_one({"_id": station.id, **to_state(station)})
-    except DuplicateKeyError:
+        stations_store.add({"_id": station.id, **to_state(station)})
+    except AlreadyExists:
         raise DomainError("a station with this code exists", field="code") from None
     return station
 
 
 def get_station(station_id: str) -> Station:
     """A stored station."""
-    document = StationDocument._get_collection().find_one({"_id": station_id})
+    document = stations_store.get(station_id)
     if document is None:
         raise UnknownStation("no station with that id")
     return from_state(Station, document)
@@ -106,19 +108,23 @@ def update_station(station_id: str, changes: dict[str, Any]) -> Station:
     """Rename a station, move it to another township or change its kind (admin)."""
     get_station(station_id)
     if changes:
-        StationDocument._get_collection().update_one({"_id": station_id}, {"$set": changes})
+        stations_store.set(station_id, changes)
     return get_station(station_id)
 
 
-def list_stations(*, township: str | None, kind: str | None, limit: int, before: str | None) -> list[Station]:
-    """Stations, newest first, filtered."""
-    query: dict[str, Any] = {}
-    if township:
-        query["township"] = township
-    if kind:
-        query["kind"] = kind
-    found = newest_first(StationDocument._get_collection(), query, limit=limit, before=before)
-    return [from_state(Station, document) for document in found]
+def list_stations(
+    *, township: str | None, kind: str | None, limit: int, before: str | None
+) -> Listed[Station]:
+    """Stations, newest first: a township's or the county's list, filtered by kind."""
+
+    def accept(document: dict[str, Any]) -> bool:
+        return (not kind or document.get("kind") == kind) and (
+            not township or document.get("township") == township
+        )
+
+    shelf, key = ("township", township) if township else ("county", "county")
+    walked = stations_store.page(shelf, key, limit=limit, before=before, accept=accept)
+    return Listed([from_state(Station, document) for document in walked.items], walked.next_before)
 
 
 # --- teams -----------------------------------------------------------------------------------------
@@ -148,35 +154,38 @@ def find_team(team_id: str) -> Team | None:
 
 def count_sub_teams(team_id: str) -> int:
     """How many teams sit directly under a team."""
-    return TeamDocument._get_collection().count_documents({"parent_id": team_id})
+    return teams_store.count(parent_id=team_id)
 
 
 def teams_led_by(leader_id: str) -> list[str]:
     """The ids of the teams this volunteer leads."""
-    return [d["_id"] for d in TeamDocument._get_collection().find({"leader_id": leader_id}, {"_id": 1})]
+    return [document["_id"] for document in teams_store.find(leader_id=leader_id)]
 
 
-def list_teams(*, kind: str | None, township: str | None, limit: int, before: str | None) -> list[Team]:
-    """Teams, newest first."""
-    query: dict[str, Any] = {}
-    if kind:
-        query["kind"] = kind
+def list_teams(*, kind: str | None, township: str | None, limit: int, before: str | None) -> Listed[Team]:
+    """Teams, newest first: those covering a township (a few dozen), or the county's list; by kind."""
+
+    def build(document: Any) -> Team:
+        return from_state(Team, document)
+
     if township:
-        query["townships"] = township
-    return _teams_where(query, limit=limit, before=before)
+        covering = [d for d in teams_store.find(townships=township) if not kind or d.get("kind") == kind]
+        return listed_from(covering, limit=limit, before=before, build=build)
+    walked = teams_store.page(
+        "county", "county", limit=limit, before=before, accept=lambda d: not kind or d.get("kind") == kind
+    )
+    return Listed([build(document) for document in walked.items], walked.next_before)
 
 
-def sub_teams(team_id: str, limit: int, before: str | None) -> list[Team]:
+def sub_teams(team_id: str, limit: int, before: str | None) -> Listed[Team]:
     """The teams directly under a team, newest first."""
     get_team(team_id)
-    return _teams_where({"parent_id": team_id}, limit=limit, before=before)
-
-
-def _teams_where(query: dict[str, Any], *, limit: int, before: str | None) -> list[Team]:
-    found = newest_first(
-        TeamDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
+    return listed_from(
+        teams_store.find(parent_id=team_id),
+        limit=limit,
+        before=before,
+        build=lambda document: from_state(Team, document),
     )
-    return [from_state(Team, document) for document in found]
 
 
 def _ancestors(team_id: str | None) -> list[str]:
@@ -269,7 +278,8 @@ def _envelopes(events: list[contracts.EventData], team_id: str, causation_id: st
     return envelopes(events, producer=SERVICE, correlation_id=team_id, causation_id=causation_id)
 
 
-def team_members(team_id: str, limit: int, before: str | None) -> list[Volunteer]:
+def team_members(team_id: str, limit: int, before: str | None) -> Listed[Volunteer]:
     """The volunteers of a team, newest first."""
     get_team(team_id)
-    return people.volunteers_where({"team_ids": team_id}, limit=limit, before=before)
+    members = [m for m in people.members_of(team_id) if not before or m.id < before]
+    return Listed(members[:limit], members[limit - 1].id if len(members) > limit else None)

@@ -6,7 +6,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import STAFF, Role, require, township_scope
 from services.common.errors import NotFound
-from services.common.paging import Page, page_of
+from services.common.paging import Page
 from services.common.schemas import ERROR_RESPONSES, Problem
 from services.volunteers.pairing import usecases
 from services.volunteers.pairing.schemas import (
@@ -54,8 +54,7 @@ def list_beneficiaries(query: BeneficiaryQuery) -> Page[BeneficiaryView]:
         limit=query.limit,
         before=query.before,
     )
-    items = [beneficiary_view(b, principal) for b in found]
-    return Page[BeneficiaryView](**page_of(items, query.limit, key=lambda b: b.id))
+    return Page[BeneficiaryView](**found.body(lambda beneficiary: beneficiary_view(beneficiary, principal)))
 
 
 @beneficiaries_api.get("/<beneficiary_id>", responses={200: BeneficiaryView})
@@ -95,7 +94,7 @@ def list_pairings(query: PairingQuery) -> Page[PairingView]:
         limit=query.limit,
         before=query.before,
     )
-    return Page[PairingView](**page_of([pairing_view(p) for p in found], query.limit, key=lambda p: p.id))
+    return Page[PairingView](**found.body(pairing_view))
 
 
 @pairings_api.get("/<pairing_id>", responses={200: PairingView})
@@ -130,7 +129,7 @@ def list_visits(query: VisitQuery) -> Page[VisitView]:
         limit=query.limit,
         before=query.before,
     )
-    return Page[VisitView](**page_of([visit_view(v) for v in found], query.limit, key=lambda v: v.id))
+    return Page[VisitView](**found.body(visit_view))
 
 
 @visits_api.get("/<visit_id>", responses={200: VisitView})

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 import mongoengine
 
-from services.common.store import AggregateDocument, AggregateStore
+from services.common.ids import as_utc
+from services.common.rollups import Contribution
+from services.common.store import AggregateDocument, AggregateStore, DocumentStore, Shelf, to_state
+from services.common.sweeps import bucket
+from services.volunteers.figures import VISITS
+from services.volunteers.pairing.domain import OPEN_VISITS, Pairing, Visit
+
+TOWNSHIP = Shelf("township", lambda d: d.get("township"))
+COUNTY = Shelf("county", lambda d: "county")
+PAIRING = Shelf("pairing", lambda d: d.get("pairing_id"))
 
 
 class BeneficiaryDocument(mongoengine.Document):
-    meta = {"collection": "beneficiaries", "indexes": ["township", "flags"]}
+    meta = {"collection": "beneficiaries", "indexes": [TOWNSHIP.field, COUNTY.field]}
 
     id = mongoengine.StringField(primary_key=True)
     name = mongoengine.StringField(required=True)
@@ -20,10 +33,16 @@ class BeneficiaryDocument(mongoengine.Document):
     resident_id = mongoengine.StringField()
     registered_at = mongoengine.DateTimeField()
     version = mongoengine.IntField(default=1)
+    township_shelf = mongoengine.StringField()
+    county_shelf = mongoengine.StringField()
 
 
 class PairingDocument(AggregateDocument):
-    meta = {"collection": "pairings", "indexes": [["active", "next_due_at"], "beneficiary_id", "township"]}
+    meta = {
+        "collection": "pairings",
+        # The sweep visits pairings by the minute their next visit falls due; a volunteer's pairings.
+        "indexes": ["due_minute", "volunteer_ids", TOWNSHIP.field, COUNTY.field],
+    }
 
     id = mongoengine.StringField(primary_key=True)
     beneficiary_id = mongoengine.StringField(required=True)
@@ -38,6 +57,9 @@ class PairingDocument(AggregateDocument):
     note = mongoengine.StringField()
     active = mongoengine.BooleanField(default=True)
     visits_made = mongoengine.IntField(default=0)
+    due_minute = mongoengine.StringField()
+    township_shelf = mongoengine.StringField()
+    county_shelf = mongoengine.StringField()
 
 
 class VisitDocument(AggregateDocument):
@@ -45,7 +67,14 @@ class VisitDocument(AggregateDocument):
 
     meta = {
         "collection": "visits",
-        "indexes": [["status", "complete_by"], "request_id", ["pairing_id", "-due_at"], "outbox_pending"],
+        # The sweep visits open visits by the minute they fall missed.
+        "indexes": [
+            "miss_minute",
+            "request_id",
+            "outbox_pending",
+            "rollups_pending",
+            *(shelf.field for shelf in (PAIRING, TOWNSHIP, COUNTY)),
+        ],
     }
 
     id = mongoengine.StringField(primary_key=True)
@@ -62,7 +91,35 @@ class VisitDocument(AggregateDocument):
     done_at = mongoengine.DateTimeField()
     done_by = mongoengine.ListField(mongoengine.StringField())
     missed_at = mongoengine.DateTimeField()
+    miss_minute = mongoengine.StringField()
+    pairing_shelf = mongoengine.StringField()
+    township_shelf = mongoengine.StringField()
+    county_shelf = mongoengine.StringField()
 
 
-pairings_store = AggregateStore(PairingDocument)
-visits_store = AggregateStore(VisitDocument)
+def _minute(moment: datetime, now: datetime) -> str:
+    """The minute a sweep should look at something due at `moment` (now, if that has passed)."""
+    return bucket(max(as_utc(moment), now))
+
+
+def pairing_state(pairing: Pairing, now: datetime) -> dict[str, Any]:
+    """A pairing's stored fields, with the minute its next visit falls due while it is active."""
+    return {**to_state(pairing), "due_minute": _minute(pairing.next_due_at, now) if pairing.active else None}
+
+
+def visit_state(visit: Visit, now: datetime) -> dict[str, Any]:
+    """A visit's stored fields, with the minute it falls missed while it is open."""
+    open_ = visit.status in OPEN_VISITS and visit.complete_by is not None
+    return {**to_state(visit), "miss_minute": _minute(visit.complete_by, now) if open_ else None}
+
+
+def visit_rollups(document: Mapping[str, Any], _now: datetime) -> Contribution:
+    """A visit counts by its status for its township."""
+    counted: Contribution = {}
+    VISITS.add(counted, document.get("township"), document.get("due_at"), str(document.get("status")))
+    return counted
+
+
+beneficiaries_store = DocumentStore(BeneficiaryDocument, shelves=(TOWNSHIP, COUNTY))
+pairings_store = AggregateStore(PairingDocument, shelves=(TOWNSHIP, COUNTY))
+visits_store = AggregateStore(VisitDocument, shelves=(PAIRING, TOWNSHIP, COUNTY), rollups=visit_rollups)

@@ -5,22 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.common import contracts
+from services.common import contracts, sweeps
 from services.common.domain import DomainError, Missing
 from services.common.events import Envelope, envelopes
 from services.common.ids import new_id, utcnow
-from services.common.paging import newest_first
+from services.common.paging import Listed, listed_from
+from services.common.rollups import totals
 from services.common.store import AlreadyExists, from_state, holding, to_state
+from services.common.sweeps import bucket
 from services.volunteers import SERVICE
+from services.volunteers.figures import VISITS
 from services.volunteers.hours import usecases as hours
 from services.volunteers.metrics import PAIRING_VISITS, VISITS_DUE, VISITS_MISSED
 from services.volunteers.pairing import domain
 from services.volunteers.pairing.domain import Beneficiary, Pairing, Visit, VisitStatus
 from services.volunteers.pairing.models import (
-    BeneficiaryDocument,
-    PairingDocument,
-    VisitDocument,
+    beneficiaries_store,
+    pairing_state,
     pairings_store,
+    visit_state,
     visits_store,
 )
 from services.volunteers.people import usecases as people
@@ -43,13 +46,13 @@ def register_beneficiary(fields: dict[str, Any]) -> Beneficiary:
     """Store a beneficiary."""
     domain.check_beneficiary(fields.get("flags", []))
     beneficiary = Beneficiary(id=new_id(), registered_at=utcnow(), **fields)
-    BeneficiaryDocument._get_collection().insert_one({"_id": beneficiary.id, **to_state(beneficiary)})
+    beneficiaries_store.add({"_id": beneficiary.id, **to_state(beneficiary)})
     return beneficiary
 
 
 def get_beneficiary(beneficiary_id: str) -> Beneficiary:
     """A stored beneficiary."""
-    document = BeneficiaryDocument._get_collection().find_one({"_id": beneficiary_id})
+    document = beneficiaries_store.get(beneficiary_id)
     if document is None:
         raise UnknownBeneficiary("no beneficiary with that id")
     return from_state(Beneficiary, document)
@@ -57,15 +60,19 @@ def get_beneficiary(beneficiary_id: str) -> Beneficiary:
 
 def list_beneficiaries(
     *, township: str | None, flag: str | None, limit: int, before: str | None
-) -> list[Beneficiary]:
-    """Beneficiaries, newest first."""
-    query: dict[str, Any] = {}
-    if township:
-        query["township"] = township
-    if flag:
-        query["flags"] = flag
-    found = newest_first(BeneficiaryDocument._get_collection(), query, limit=limit, before=before)
-    return [from_state(Beneficiary, document) for document in found]
+) -> Listed[Beneficiary]:
+    """Beneficiaries, newest first: a township's list or the county's, filtered by flag."""
+    shelf, key = ("township", township) if township else ("county", "county")
+    walked = beneficiaries_store.page(
+        shelf,
+        key,
+        limit=limit,
+        before=before,
+        accept=lambda d: (
+            (not flag or flag in (d.get("flags") or [])) and (not township or d.get("township") == township)
+        ),
+    )
+    return Listed([from_state(Beneficiary, document) for document in walked.items], walked.next_before)
 
 
 # --- pairings --------------------------------------------------------------------------------------
@@ -87,7 +94,7 @@ def create_pairing(fields: dict[str, Any]) -> Pairing:
         note=fields.get("note"),
         now=now,
     )
-    pairings_store.insert(made.id, to_state(made), [])
+    pairings_store.insert(made.id, pairing_state(made, now), [])
     return made
 
 
@@ -101,19 +108,25 @@ def get_pairing(pairing_id: str) -> Pairing:
 
 def list_pairings(
     *, township: str | None, volunteer_id: str | None, active: bool | None, limit: int, before: str | None
-) -> list[Pairing]:
-    """Pairings, newest first."""
-    query: dict[str, Any] = {}
-    if township:
-        query["township"] = township
+) -> Listed[Pairing]:
+    """Pairings, newest first: a volunteer's (a few), or a township's or the county's list; filtered."""
+
+    def accept(document: dict[str, Any]) -> bool:
+        return (
+            (not township or document.get("township") == township)
+            and (not volunteer_id or volunteer_id in (document.get("volunteer_ids") or []))
+            and (active is None or bool(document.get("active")) == active)
+        )
+
+    def build(document: Any) -> Pairing:
+        return from_state(Pairing, document)
+
     if volunteer_id:
-        query["volunteer_ids"] = volunteer_id
-    if active is not None:
-        query["active"] = active
-    found = newest_first(
-        PairingDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
-    )
-    return [from_state(Pairing, document) for document in found]
+        mine = [d for d in pairings_store.find(volunteer_ids=volunteer_id) if accept(d)]
+        return listed_from(mine, limit=limit, before=before, build=build)
+    shelf, key = ("township", township) if township else ("county", "county")
+    walked = pairings_store.page(shelf, key, limit=limit, before=before, accept=accept)
+    return Listed([build(document) for document in walked.items], walked.next_before)
 
 
 @holding(pairings_store, lambda pairing_id, *_args: pairing_id)
@@ -121,7 +134,7 @@ def end_pairing(pairing_id: str) -> Pairing:
     """End a pairing; no more visits fall due."""
     made = get_pairing(pairing_id)
     domain.end(made)
-    pairings_store.save(made.id, made.version, {"active": False}, [])
+    pairings_store.save(made.id, made.version, {"active": False, "due_minute": None}, [])
     return made
 
 
@@ -136,35 +149,47 @@ def get_visit(visit_id: str) -> Visit:
 
 def list_visits(
     *, township: str | None, status: str | None, pairing_id: str | None, limit: int, before: str | None
-) -> list[Visit]:
-    """Visits, highest id first (a pairing's latest due visit first)."""
-    query: dict[str, Any] = {}
-    if township:
-        query["township"] = township
-    if status:
-        query["status"] = status
+) -> Listed[Visit]:
+    """Visits, highest id first (a pairing's latest due visit first): a pairing's, a township's or all."""
+
+    def accept(document: dict[str, Any]) -> bool:
+        return (
+            (not township or document.get("township") == township)
+            and (not status or document.get("status") == status)
+            and (not pairing_id or document.get("pairing_id") == pairing_id)
+        )
+
     if pairing_id:
-        query["pairing_id"] = pairing_id
-    found = newest_first(
-        VisitDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
-    )
-    return [from_state(Visit, document, status=VisitStatus) for document in found]
+        shelf, key = "pairing", pairing_id
+    elif township:
+        shelf, key = "township", township
+    else:
+        shelf, key = "county", "county"
+    walked = visits_store.page(shelf, key, limit=limit, before=before, accept=accept)
+    return Listed([from_state(Visit, d, status=VisitStatus) for d in walked.items], walked.next_before)
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
-    """The periodic job: make the visits that fell due, flag the ones missed, measure them all."""
+    """The periodic job: make the visits that fell due, flag the ones missed, measure them all.
+
+    Pairings and open visits carry the minute they fall due or missed; the sweep reads the minutes
+    that passed since its last run (a cursor) and the current one, each by equality.
+    """
     now = now or utcnow()
-    made = flagged = 0
-    due = PairingDocument._get_collection().find({"active": True, "next_due_at": {"$lte": now}}, {"_id": 1})
-    for document in due:
-        made += _make_due_visit(document["_id"], now)
-    overdue = VisitDocument._get_collection().find(
-        {"status": {"$in": [s.value for s in domain.OPEN_VISITS]}, "complete_by": {"$lt": now}}, {"_id": 1}
-    )
-    for document in overdue:
-        flagged += _flag_if_missed(document["_id"], now)
+    made = sweeps.visit("pairings:due_minute", now, lambda minute: _make_due_in(minute, now))
+    made += _make_due_in(bucket(now), now)
+    flagged = sweeps.visit("visits:miss_minute", now, lambda minute: _flag_missed_in(minute, now))
+    flagged += _flag_missed_in(bucket(now), now)
     measure_visits()
     return {"made": made, "missed": flagged}
+
+
+def _make_due_in(minute: str, now: datetime) -> int:
+    return sum(_make_due_visit(document["_id"], now) for document in pairings_store.find(due_minute=minute))
+
+
+def _flag_missed_in(minute: str, now: datetime) -> int:
+    return sum(_flag_if_missed(document["_id"], now) for document in visits_store.find(miss_minute=minute))
 
 
 @holding(pairings_store, lambda pairing_id, *_args: pairing_id)
@@ -177,15 +202,15 @@ def _make_due_visit(pairing_id: str, now: datetime) -> int:
     created = 1
     try:
         visits_store.insert(
-            visit.id, to_state(visit), envelopes([announcement], producer=SERVICE, correlation_id=visit.id)
+            visit.id,
+            visit_state(visit, now),
+            envelopes([announcement], producer=SERVICE, correlation_id=visit.id),
         )
         VISITS_DUE.labels(visit.township).inc()
     except AlreadyExists:
         created = 0  # made before a crash or by another worker; only the schedule still has to move
     domain.advance(made, visit.due_at, now)
-    pairings_store.save(
-        made.id, made.version, {"next_due_at": made.next_due_at, "visits_made": made.visits_made}, []
-    )
+    pairings_store.save(made.id, made.version, pairing_state(made, now), [])
     return created
 
 
@@ -194,19 +219,17 @@ def _flag_if_missed(visit_id: str, now: datetime) -> int:
     visit = get_visit(visit_id)
     if not domain.miss_if_overdue(visit, now):
         return 0
-    visits_store.save(visit.id, visit.version, to_state(visit), [])
+    visits_store.save(visit.id, visit.version, visit_state(visit, now), [])
     VISITS_MISSED.labels(visit.township).inc()
     return 1
 
 
 def measure_visits() -> None:
-    """Set the visits gauge from the store."""
-    rows = VisitDocument._get_collection().aggregate(
-        [{"$group": {"_id": {"township": "$township", "status": "$status"}, "count": {"$sum": 1}}}]
-    )
+    """Set the visits gauge from its rollup."""
     PAIRING_VISITS.clear()
-    for row in rows:
-        PAIRING_VISITS.labels(row["_id"]["township"], row["_id"]["status"]).set(row["count"])
+    for township, counted in totals(VISITS).items():
+        for status, count in counted.items():
+            PAIRING_VISITS.labels(township, status).set(count)
 
 
 # --- events ----------------------------------------------------------------------------------------
@@ -225,7 +248,7 @@ def on_request_submitted(envelope: Envelope, data: contracts.RequestSubmitted) -
 
 def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None:
     """The visit's task was completed: the visit is done."""
-    document = VisitDocument._get_collection().find_one({"request_id": data.request_id}, {"_id": 1})
+    document = visits_store.find_one(request_id=data.request_id)
     if document is not None:
         participants = [p.volunteer_id for p in data.participants]
         _complete(document["_id"], data.task_id, participants, data.completed_at)
@@ -235,11 +258,11 @@ def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None
 def _link(visit_id: str, request_id: str) -> None:
     visit = get_visit(visit_id)
     if domain.link_request(visit, request_id):
-        visits_store.save(visit.id, visit.version, to_state(visit), [])
+        visits_store.save(visit.id, visit.version, visit_state(visit, utcnow()), [])
 
 
 @holding(visits_store, lambda visit_id, *_args: visit_id)
 def _complete(visit_id: str, task_id: str, participants: list[str], completed_at: datetime) -> None:
     visit = get_visit(visit_id)
     if domain.complete(visit, task_id, participants, completed_at):
-        visits_store.save(visit.id, visit.version, to_state(visit), [])
+        visits_store.save(visit.id, visit.version, visit_state(visit, utcnow()), [])

@@ -7,7 +7,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import STAFF, Principal, Role, require
 from services.common.errors import NotFound
-from services.common.paging import Page, page_of
+from services.common.paging import Page
 from services.common.schemas import ERROR_RESPONSES
 from services.volunteers.people import usecases
 from services.volunteers.people.schemas import (
@@ -56,8 +56,7 @@ def list_volunteers(query: VolunteerListQuery) -> Page[VolunteerView]:
         limit=query.limit,
         before=query.before,
     )
-    items = [volunteer_view(volunteer, principal) for volunteer in found]
-    return Page[VolunteerView](**page_of(items, query.limit, key=lambda v: v.id))
+    return Page[VolunteerView](**found.body(lambda volunteer: volunteer_view(volunteer, principal)))
 
 
 @volunteers_api.get("/<volunteer_id>", responses={200: VolunteerView})

@@ -8,12 +8,12 @@ from services.common import contracts
 from services.common.domain import Missing
 from services.common.events import envelopes
 from services.common.ids import new_id, utcnow
-from services.common.paging import newest_first
+from services.common.paging import Listed
 from services.common.store import from_state, holding, to_state
 from services.volunteers import SERVICE
 from services.volunteers.people import domain
 from services.volunteers.people.domain import Volunteer
-from services.volunteers.people.models import VolunteerDocument, volunteers_store
+from services.volunteers.people.models import volunteers_store
 
 
 class UnknownVolunteer(Missing):
@@ -42,7 +42,7 @@ def get_volunteer(volunteer_id: str) -> Volunteer:
 
 def is_registered(volunteer_id: str) -> bool:
     """Whether a volunteer with this id is registered."""
-    return volunteers_store.get(volunteer_id) is not None
+    return volunteers_store.exists(volunteer_id)
 
 
 @holding(volunteers_store, lambda volunteer_id, *_args, **_kwargs: volunteer_id)
@@ -66,21 +66,22 @@ def save_volunteer(volunteer: Volunteer, events: list[contracts.EventData], caus
 
 def list_volunteers(
     *, township: str | None, skill: str | None, active: bool | None, limit: int, before: str | None
-) -> list[Volunteer]:
-    """Volunteers, newest first, filtered."""
-    query: dict[str, Any] = {}
-    if township:
-        query["township"] = township
-    if skill:
-        query["skills"] = skill
-    if active is not None:
-        query["active"] = active
-    return volunteers_where(query, limit=limit, before=before)
+) -> Listed[Volunteer]:
+    """Volunteers, newest first: a township's or the county's list, filtered by skill and activity."""
+
+    def accept(document: dict[str, Any]) -> bool:
+        return (
+            (not township or document.get("township") == township)
+            and (not skill or skill in (document.get("skills") or []))
+            and (active is None or bool(document.get("active", True)) == active)
+        )
+
+    shelf, key = ("township", township) if township else ("county", "county")
+    walked = volunteers_store.page(shelf, key, limit=limit, before=before, accept=accept)
+    return Listed([from_state(Volunteer, document) for document in walked.items], walked.next_before)
 
 
-def volunteers_where(query: dict[str, Any], *, limit: int, before: str | None) -> list[Volunteer]:
-    """A page of the volunteers matching `query`, newest first."""
-    found = newest_first(
-        VolunteerDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
-    )
+def members_of(team_id: str) -> list[Volunteer]:
+    """The volunteers whose profile lists the team, newest first (a team's handful)."""
+    found = sorted(volunteers_store.find(team_ids=team_id), key=lambda d: d["_id"], reverse=True)
     return [from_state(Volunteer, document) for document in found]

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import mongoengine
 
+from services.common.store import DocumentStore
+
 
 class PoolEntry(mongoengine.Document):
-    """A request open for claims (the `request.pooled` data); `_id` is the request id."""
+    """A request open for claims (the `request.pooled` data); `_id` is the request id.
 
-    meta = {"collection": "pool", "indexes": ["township", "pooled_at"], "strict": False}
+    `open` is true while it can be claimed: claims and cancellations set it false, so the pool's
+    page is what that flag selects, however many requests have passed through the pool.
+    """
+
+    meta = {"collection": "pool", "indexes": ["open"], "strict": False}
 
     id = mongoengine.StringField(primary_key=True)
     category = mongoengine.StringField()
@@ -27,6 +33,7 @@ class PoolEntry(mongoengine.Document):
     address = mongoengine.StringField()
     contact_phone_masked = mongoengine.StringField()
     window = mongoengine.DictField()
+    open = mongoengine.BooleanField(default=True)
 
 
 class PoolClaim(mongoengine.Document):
@@ -48,3 +55,8 @@ class CancelledRequest(mongoengine.Document):
 
     id = mongoengine.StringField(primary_key=True)
     cancelled_at = mongoengine.DateTimeField()
+
+
+pool_store = DocumentStore(PoolEntry)
+claims_store = DocumentStore(PoolClaim)
+cancellations_store = DocumentStore(CancelledRequest)

@@ -9,16 +9,15 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from services.common import contracts
 from services.common.domain import Missing
 from services.common.events import Envelope
 from services.common.ids import utcnow
+from services.common.store import AlreadyExists
 from services.volunteers.people import usecases as people
 from services.volunteers.pool import domain
 from services.volunteers.pool.domain import AlreadyClaimed
-from services.volunteers.pool.models import CancelledRequest, PoolClaim, PoolEntry
+from services.volunteers.pool.models import cancellations_store, claims_store, pool_store
 
 
 class NotInPool(Missing):
@@ -31,35 +30,42 @@ def on_request_pooled(envelope: Envelope, data: contracts.RequestPooled) -> None
     entry = data.model_dump(mode="python", exclude={"request_id"})
     if data.window is not None:
         entry["window"] = {"start": data.window.start, "end": data.window.end}
-    with contextlib.suppress(DuplicateKeyError):
-        PoolEntry._get_collection().insert_one({"_id": data.request_id, **entry})
+    with contextlib.suppress(AlreadyExists):
+        pool_store.add({"_id": data.request_id, **entry, "open": True})
+    # A cancellation or a claim may have come first: each side closes the entry after its own write.
+    if is_cancelled(data.request_id) or claims_store.exists(data.request_id):
+        _close(data.request_id)
+
+
+def _close(request_id: str) -> None:
+    pool_store.set(request_id, {"open": False})
 
 
 def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -> None:
     """Remember the cancellation: the request is closed to claims, and late offers of it are void."""
-    with contextlib.suppress(DuplicateKeyError):
-        CancelledRequest._get_collection().insert_one(
-            {"_id": data.request_id, "cancelled_at": data.cancelled_at}
-        )
+    with contextlib.suppress(AlreadyExists):
+        cancellations_store.add({"_id": data.request_id, "cancelled_at": data.cancelled_at})
+    _close(data.request_id)
 
 
 def is_cancelled(request_id: str) -> bool:
     """Whether the request is known to be cancelled."""
-    return CancelledRequest._get_collection().find_one({"_id": request_id}, {"_id": 1}) is not None
+    return cancellations_store.exists(request_id)
 
 
 # --- the single claim ------------------------------------------------------------------------------
 def _reserve(request_id: str, volunteer_id: str | None, task_id: str, kind: str) -> bool:
     """Take the pooled request's single claim for this task; True when it is (or already was) ours."""
-    if PoolEntry._get_collection().find_one({"_id": request_id}, {"_id": 1}) is None:
+    if not pool_store.exists(request_id):
         return True  # never pooled: nothing to reserve
     claim = {"volunteer_id": volunteer_id, "task_id": task_id, "kind": kind, "claimed_at": utcnow()}
     try:
-        PoolClaim._get_collection().insert_one({"_id": request_id, **claim})
-        return True
-    except DuplicateKeyError:
-        existing = PoolClaim._get_collection().find_one({"_id": request_id}) or {}
+        claims_store.add({"_id": request_id, **claim})
+    except AlreadyExists:
+        existing = claims_store.get(request_id) or {}
         return existing.get("task_id") == task_id
+    _close(request_id)
+    return True
 
 
 def reserve_for_offer(offer: contracts.TaskOffered) -> bool:
@@ -77,40 +83,49 @@ def reserve_for_accept(request_id: str, volunteer_id: str | None, task_id: str) 
 
 def release(request_id: str, task_id: str) -> None:
     """A declined hand-picked offer gives the request back to the pool."""
-    PoolClaim._get_collection().delete_one({"_id": request_id, "task_id": task_id})
+    if claims_store.remove(request_id, task_id=task_id) and not is_cancelled(request_id):
+        pool_store.set(request_id, {"open": True})
+        # A claim that won meanwhile closes it again after its own write; one that came just before
+        # the reopening is caught here.
+        if claims_store.exists(request_id):
+            _close(request_id)
 
 
 # --- reading and claiming --------------------------------------------------------------------------
 def open_entries(skills: list[str] | None, township: str | None, limit: int) -> list[contracts.RequestPooled]:
     """Unclaimed, uncancelled entries a volunteer with these skills could serve; their township first."""
-    claimed = {d["_id"] for d in PoolClaim._get_collection().find({}, {"_id": 1})}
-    cancelled = {d["_id"] for d in CancelledRequest._get_collection().find({}, {"_id": 1})}
-    entries = [
-        _pooled(document)
-        for document in PoolEntry._get_collection().find({}).sort([("pooled_at", 1)])
-        if document["_id"] not in claimed | cancelled
-    ]
+    still_open = []
+    for document in pool_store.find(open=True):
+        # The flag is set after the claim or the cancellation it follows: check those too, id by id.
+        if claims_store.exists(document["_id"]) or is_cancelled(document["_id"]):
+            _close(document["_id"])
+            continue
+        still_open.append(document)
+    still_open.sort(key=lambda document: (document.get("pooled_at") is None, document.get("pooled_at")))
+    entries = [_pooled(document) for document in still_open]
     found = [entry for entry in entries if domain.covers(entry, skills)]
     return domain.own_township_first(found, township)[:limit]
 
 
 def claim(request_id: str, volunteer_id: str, task_id: str) -> tuple[contracts.RequestPooled, str]:
     """Claim a pooled request for a new task: (the request, the task's id); every later claim conflicts."""
-    document = PoolEntry._get_collection().find_one({"_id": request_id})
+    document = pool_store.get(request_id)
     if document is None or is_cancelled(request_id):
         raise NotInPool("no open request with that id in the pool")
     pooled = _pooled(document)
     domain.check_claimant(pooled, people.get_volunteer(volunteer_id))
     record = {"volunteer_id": volunteer_id, "task_id": task_id, "kind": "claim", "claimed_at": utcnow()}
     try:
-        PoolClaim._get_collection().insert_one({"_id": request_id, **record})
-    except DuplicateKeyError:
-        existing = PoolClaim._get_collection().find_one({"_id": request_id}) or {}
+        claims_store.add({"_id": request_id, **record})
+    except AlreadyExists:
+        existing = claims_store.get(request_id) or {}
         if existing.get("volunteer_id") != volunteer_id or existing.get("kind") != "claim":
             raise AlreadyClaimed("someone else claimed this request first") from None
         task_id = existing["task_id"]  # our own claim, retried: the task it made
+    _close(request_id)
     return pooled, task_id
 
 
 def _pooled(document: dict[str, Any]) -> contracts.RequestPooled:
-    return contracts.RequestPooled.model_validate({**document, "request_id": document["_id"]})
+    fields = {key: value for key, value in document.items() if key not in ("_id", "open")}
+    return contracts.RequestPooled.model_validate({**fields, "request_id": document["_id"]})

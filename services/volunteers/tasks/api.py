@@ -7,7 +7,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import STAFF, Role, require
 from services.common.errors import InvalidInput, NotFound
-from services.common.paging import Page, page_of
+from services.common.paging import Page
 from services.common.schemas import ERROR_RESPONSES, Problem
 from services.volunteers.pool.api import POOL_TAG
 from services.volunteers.pool.schemas import PoolPath
@@ -46,7 +46,7 @@ def list_tasks(query: TaskListQuery) -> Page[TaskView]:
     found = usecases.list_tasks(
         volunteer_id=volunteer_id, status=query.status, limit=query.limit, before=query.before
     )
-    return Page[TaskView](**page_of([task_view(task) for task in found], query.limit, key=lambda t: t.id))
+    return Page[TaskView](**found.body(task_view))
 
 
 @tasks_api.get("/<task_id>", responses={200: TaskView})
@@ -79,7 +79,7 @@ def list_team_tasks(query: TeamInboxQuery) -> Page[TaskView]:
     """The inbox of the teams the caller leads."""
     principal = require(Role.VOLUNTEER)
     found = usecases.team_inbox(principal.sub, query.status, query.limit, query.before)
-    return Page[TaskView](**page_of([task_view(task) for task in found], query.limit, key=lambda t: t.id))
+    return Page[TaskView](**found.body(task_view))
 
 
 @tasks_api.post("/team/<task_id>/accept", responses={200: TaskView, **CONFLICT})

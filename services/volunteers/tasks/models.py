@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import mongoengine
 
-from services.common.store import AggregateDocument, AggregateStore
+from services.common.store import AggregateDocument, AggregateStore, Shelf
+
+# Lists of tasks: a volunteer's inbox (a team's task too, once they serve it), a team's.
+VOLUNTEER = Shelf("volunteer", lambda d: d.get("volunteer_id"))
+TEAM = Shelf("team", lambda d: d.get("team_id"))
 
 
 class TaskDocument(AggregateDocument):
     meta = {
         "collection": "tasks",
-        "indexes": [["volunteer_id", "status", "-offered_at"], ["request_id", "attempt"], "outbox_pending"],
+        # A request's tasks (its attempts, a handful) and the two inboxes.
+        "indexes": ["request_id", "outbox_pending", VOLUNTEER.field, TEAM.field],
     }
 
     id = mongoengine.StringField(primary_key=True)
@@ -46,6 +51,8 @@ class TaskDocument(AggregateDocument):
     code_locked_until = mongoengine.DateTimeField()
     checked_out_at = mongoengine.DateTimeField()
     hours_capped = mongoengine.BooleanField(default=False)
+    volunteer_shelf = mongoengine.StringField()
+    team_shelf = mongoengine.StringField()
 
 
-tasks_store = AggregateStore(TaskDocument)
+tasks_store = AggregateStore(TaskDocument, shelves=(VOLUNTEER, TEAM))

@@ -10,7 +10,7 @@ from services.common import contracts
 from services.common.domain import Missing
 from services.common.events import Envelope, envelopes
 from services.common.ids import new_id, utcnow
-from services.common.paging import newest_first
+from services.common.paging import Listed
 from services.common.store import AlreadyExists, from_state, holding, to_state
 from services.volunteers import SERVICE
 from services.volunteers.organisation import usecases as organisation
@@ -18,7 +18,7 @@ from services.volunteers.organisation.domain import Team
 from services.volunteers.pool import usecases as pool
 from services.volunteers.tasks import domain
 from services.volunteers.tasks.domain import Task, TaskStatus
-from services.volunteers.tasks.models import TaskDocument, tasks_store
+from services.volunteers.tasks.models import tasks_store
 
 
 class UnknownTask(Missing):
@@ -56,27 +56,42 @@ def assigned_task(task_id: str, volunteer_id: str) -> Task:
     return task
 
 
-def list_tasks(*, volunteer_id: str, status: str | None, limit: int, before: str | None) -> list[Task]:
-    """A volunteer's inbox, newest offer first."""
-    query: dict[str, Any] = {"volunteer_id": volunteer_id}
-    if status:
-        query["status"] = status
-    return _tasks_where(query, limit=limit, before=before)
+def _task(document: dict[str, Any]) -> Task:
+    return from_state(Task, document, status=TaskStatus)
 
 
-def team_inbox(leader_id: str, status: str | None, limit: int, before: str | None) -> list[Task]:
-    """Tasks offered to the teams this volunteer leads, newest first."""
-    query: dict[str, Any] = {"team_id": {"$in": organisation.teams_led_by(leader_id)}}
-    if status:
-        query["status"] = status
-    return _tasks_where(query, limit=limit, before=before)
-
-
-def _tasks_where(query: dict[str, Any], *, limit: int, before: str | None) -> list[Task]:
-    found = newest_first(
-        TaskDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
+def list_tasks(*, volunteer_id: str, status: str | None, limit: int, before: str | None) -> Listed[Task]:
+    """A volunteer's inbox, newest first, walked shelf by shelf; a status filters what those hold."""
+    walked = tasks_store.page(
+        "volunteer",
+        volunteer_id,
+        limit=limit,
+        before=before,
+        accept=lambda d: d.get("volunteer_id") == volunteer_id and (not status or d.get("status") == status),
     )
-    return [from_state(Task, document, status=TaskStatus) for document in found]
+    return Listed([_task(document) for document in walked.items], walked.next_before)
+
+
+def team_inbox(leader_id: str, status: str | None, limit: int, before: str | None) -> Listed[Task]:
+    """Tasks offered to the teams this volunteer leads (a few teams), newest first."""
+    merged: list[dict[str, Any]] = []
+    cursors: list[str] = []
+    for team_id in organisation.teams_led_by(leader_id):
+        walked = tasks_store.page(
+            "team",
+            team_id,
+            limit=limit,
+            before=before,
+            accept=lambda d: not status or d.get("status") == status,
+        )
+        merged += walked.items
+        if walked.next_before:
+            cursors.append(walked.next_before)
+    merged.sort(key=lambda document: document["_id"], reverse=True)
+    page = merged[:limit]
+    # A full page goes on from its last task; otherwise from where the furthest-reaching walk stopped.
+    following = page[-1]["_id"] if len(page) == limit else (max(cursors) if cursors else None)
+    return Listed([_task(document) for document in page], following)
 
 
 # --- a volunteer's steps ---------------------------------------------------------------------------
@@ -151,7 +166,7 @@ def claim_from_pool(request_id: str, volunteer_id: str, causation_id: str) -> Ta
 # --- events ----------------------------------------------------------------------------------------
 def receive_offer(envelope: Envelope, offer: contracts.TaskOffered) -> None:
     """Put an offer in the inbox and take back older offers of the same request."""
-    siblings = list(TaskDocument._get_collection().find({"request_id": offer.request_id}, {"outbox": 0}))
+    siblings = tasks_store.find(request_id=offer.request_id)
     superseded = any(doc["attempt"] > offer.attempt for doc in siblings if doc["_id"] != offer.task_id)
     # A hand-picked offer of a pooled request must win the pool's single claim, or it is born withdrawn.
     superseded = superseded or not pool.reserve_for_offer(offer)
@@ -174,17 +189,15 @@ def _withdraw(task_id: str, how: Callable[[Task], bool]) -> None:
 
 def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -> None:
     """Take back every open task of the cancelled request."""
-    for doc in TaskDocument._get_collection().find({"request_id": data.request_id}, {"_id": 1}):
+    for doc in tasks_store.find(request_id=data.request_id):
         _withdraw(doc["_id"], domain.withdraw_for_cancellation)
 
 
 def on_request_rated(envelope: Envelope, data: contracts.RequestRated) -> None:
     """Show the resident's score on the completed task."""
-    completed = TaskDocument._get_collection().find(
-        {"request_id": data.request_id, "status": TaskStatus.COMPLETED.value}, {"_id": 1}
-    )
-    for document in completed:
-        _set_rating(document["_id"], data.score)
+    for document in tasks_store.find(request_id=data.request_id):
+        if document.get("status") == TaskStatus.COMPLETED.value:
+            _set_rating(document["_id"], data.score)
 
 
 @holding(tasks_store, _by_task_id)
