@@ -36,7 +36,7 @@ def list_followups(query: FollowupQuery) -> FollowupPage:
     found = usecases.list_followups(
         township=township, status=query.status, reason=query.reason, limit=query.limit, before=query.before
     )
-    return followup_page(found, query.limit)
+    return followup_page(found)
 
 
 @followups_api.get("/<followup_id>", responses={200: FollowupView})

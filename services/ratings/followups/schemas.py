@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.common.county import Township
-from services.common.paging import Page, PageQuery, next_before
+from services.common.paging import Listed, Page, PageQuery
 from services.common.schemas import StrictBody, View
 from services.ratings.followups.domain import Followup, FollowupStatus
 
@@ -76,8 +76,6 @@ def followup_view(followup: Followup) -> FollowupView:
     )
 
 
-def followup_page(found: list[Followup], limit: int) -> FollowupPage:
+def followup_page(found: Listed[Followup]) -> FollowupPage:
     """One page of follow-ups and the cursor of the next."""
-    return FollowupPage(
-        items=[followup_view(f) for f in found], next_before=next_before(found, limit, key=lambda f: f.id)
-    )
+    return FollowupPage(**found.body(followup_view))

@@ -6,15 +6,18 @@ from flask import current_app, has_app_context
 
 from services.common import contracts
 from services.common.auth import Principal
+from services.common.county import TOWNSHIPS
 from services.common.domain import Missing
 from services.common.events import Envelope, envelopes
 from services.common.ids import utcnow
-from services.common.paging import newest_first
+from services.common.paging import Listed
+from services.common.rollups import totals
 from services.common.settings import load_settings
 from services.common.store import AlreadyExists, ConcurrencyConflict, from_state, holding, to_state
+from services.ratings.figures import OPEN_FOLLOWUPS as OPEN_FOLLOWUPS_ROLLUP
 from services.ratings.followups import domain
 from services.ratings.followups.domain import Followup, FollowupStatus
-from services.ratings.followups.models import FollowupDocument, followups_store
+from services.ratings.followups.models import followups_store
 from services.ratings.metrics import OPEN_FOLLOWUPS
 from services.ratings.ratings.models import ratings_store
 
@@ -131,29 +134,26 @@ def resolve_followup(
 
 def list_followups(
     *, township: str | None, status: str | None, reason: str | None, limit: int, before: str | None
-) -> list[Followup]:
-    """Follow-ups, newest first."""
-    query: dict[str, str] = {}
-    if township:
-        query["township"] = township
-    if status:
-        query["status"] = status
-    if reason:
-        query["reasons"] = reason
-    found = newest_first(
-        FollowupDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
-    )
-    return [from_state(Followup, document, status=FollowupStatus) for document in found]
+) -> Listed[Followup]:
+    """Follow-ups, newest first: a township's list or the county's, walked shelf by shelf and filtered."""
+
+    def accept(document: dict[str, object]) -> bool:
+        return (
+            (not township or document.get("township") == township)
+            and (not status or document.get("status") == status)
+            and (not reason or reason in (document.get("reasons") or []))  # type: ignore[operator]
+        )
+
+    def build(document: dict[str, object]) -> Followup:
+        return from_state(Followup, document, status=FollowupStatus)
+
+    shelf, key = ("township", township) if township else ("county", "county")
+    walked = followups_store.page(shelf, key, limit=limit, before=before, accept=accept)
+    return Listed([build(document) for document in walked.items], walked.next_before)
 
 
 def measure_open_followups() -> None:
-    """Set the open follow-ups gauge by township (a periodic job of the worker)."""
-    rows = FollowupDocument._get_collection().aggregate(
-        [
-            {"$match": {"status": FollowupStatus.OPEN.value}},
-            {"$group": {"_id": "$township", "count": {"$sum": 1}}},
-        ]
-    )
-    OPEN_FOLLOWUPS.clear()
-    for row in rows:
-        OPEN_FOLLOWUPS.labels(row["_id"]).set(row["count"])
+    """Set the open follow-ups gauge by township from its rollup (a periodic job of the worker)."""
+    counted = totals(OPEN_FOLLOWUPS_ROLLUP)
+    for township in {*TOWNSHIPS, *counted}:
+        OPEN_FOLLOWUPS.labels(township).set(counted.get(township, {}).get("open", 0))

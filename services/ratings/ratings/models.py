@@ -10,7 +10,7 @@ from services.common.store import AggregateDocument, AggregateStore
 class RateableDocument(AggregateDocument):
     """One request's rating slot; `_id` is the request id, so a request is rated at most once."""
 
-    meta = {"collection": "ratings", "indexes": [["township", "status"], "volunteer_id", "outbox_pending"]}
+    meta = {"collection": "ratings", "indexes": ["outbox_pending"]}
 
     id = mongoengine.StringField(primary_key=True)
     status = mongoengine.StringField(required=True)
