@@ -15,6 +15,8 @@ residents and 3,000 volunteers make up the county. Used by `make bench-growth`
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -25,6 +27,7 @@ from typing import Any
 from pymongo import MongoClient
 from ulid import ULID
 
+from services.common import shelves
 from services.common.county import TOWNSHIPS
 
 SERVICES = ("requests", "dispatch", "volunteers", "ratings")
@@ -78,6 +81,45 @@ class County:
     codes_per_day: dict[str, int] = field(default_factory=dict)
     # A uniform sample of the stored loops: (request id, resident id).
     samples: list[tuple[str, str]] = field(default_factory=list)
+    # The lowest position taken on each list, per (service, collection, shelf, key): history goes below 0.
+    bottoms: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+
+
+def shelves_of() -> dict[tuple[str, str], list[shelves.Shelf]]:
+    """The lists each service's stores put their documents on, by (service, collection)."""
+    from services.common.store import STORES
+
+    for service in SERVICES:
+        package = importlib.import_module(f"services.{service}")
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            if module.name.endswith(".models"):
+                importlib.import_module(module.name)
+    found: dict[tuple[str, str], list[shelves.Shelf]] = {}
+    for store in STORES:
+        service = store.document.__module__.split(".")[1]
+        if store.shelves:
+            found.setdefault((service, store.name), []).extend(store.shelves.values())
+    return found
+
+
+def _shelve(
+    county: County, service: str, collection: str, doc: dict[str, Any], lists: list[shelves.Shelf]
+) -> None:
+    """Put a loaded (older) document on its lists, below every document there."""
+    for shelf in lists:
+        key = shelf.key(doc)
+        if key is None:
+            doc[shelf.field] = None
+            continue
+        slot = (service, collection, shelf.name, key)
+        position = county.bottoms.get(slot, 0) - 1
+        county.bottoms[slot] = position
+        doc[shelf.field] = shelves.label(key, position // shelves.SIZE)
+    if "rollups_applied" in doc:
+        # Loaded history is not counted into the rollups (their cost is per group and day, not per
+        # document); the template's applied figures would name another request's day.
+        doc["rollups_applied"] = {}
+        doc["rollups_pending"] = False
 
 
 def clients(ports: Mapping[str, int | str]) -> dict[str, MongoClient]:
@@ -195,6 +237,7 @@ def generate(
 ) -> Iterator[Docs]:
     """Batches of documents for loops number `county.loaded` … `target - 1` (older as they go)."""
     end = history_end(now)
+    lists = shelves_of()
     batch: Docs = {}
     count = 0
     for index in range(county.loaded, target):
@@ -225,6 +268,8 @@ def generate(
                     new["handled_minute"] = f"{new['handled_at']:%Y-%m-%dT%H:%M}"
                 if collection == "requests":
                     new["idempotency_scope"] = request_id
+                if (service, collection) in lists:
+                    _shelve(county, service, collection, new, lists[(service, collection)])
                 batch.setdefault((service, collection), []).append(new)
         _remember_in_views(county, template, ids, rng)
         _sample(county, index, (request_id, ids[template.resident_id]), rng)
@@ -274,6 +319,15 @@ def store(databases: Mapping[str, Any], batches: Iterator[Docs], progress: Calla
     return stored
 
 
+def store_counters(databases: Mapping[str, Any], county: County) -> None:
+    """Move each list's bottom down to the lowest position loaded (its top, the live documents', stays)."""
+    for (service, collection, shelf, key), bottom in county.bottoms.items():
+        counter_id = f"{collection}:{shelf}:{key}"
+        databases[service]["shelves"].update_one(
+            {"_id": counter_id}, {"$set": {"bottom": bottom}, "$setOnInsert": {"top": 0}}, upsert=True
+        )
+
+
 def store_views(databases: Mapping[str, Any], county: County) -> None:
     """Write dispatch's volunteer views with the id sets the loaded history gave them."""
     collection = databases["dispatch"]["volunteer_view"]
@@ -303,5 +357,6 @@ def grow(
 
     documents = store(databases, generate(templates, county, target, now, rng, per_day), progress)
     store_views(databases, county)
+    store_counters(databases, county)
     seconds = time.monotonic() - started
     return {"requests_added": county.loaded - before, "documents": documents, "seconds": round(seconds, 1)}
