@@ -14,7 +14,13 @@ import pytest
 from services.accounts.codes import domain as codes
 from services.accounts.live import domain as live
 from services.accounts.notifications import domain as notify
-from services.accounts.notifications.channels import AliyunSms, Outgoing, SmtpEmail, WeChatSubscribe, aliyun_signature
+from services.accounts.notifications.channels import (
+    AliyunSms,
+    Outgoing,
+    SmtpEmail,
+    WeChatSubscribe,
+    aliyun_signature,
+)
 from services.accounts.people import domain as people
 from services.accounts.sessions import domain as sessions
 from services.common import keyring
@@ -307,7 +313,9 @@ LIFETIME = timedelta(minutes=15)
 def test_rotation_keeps_the_old_key_published_until_its_last_token_expired():
     first = keyring.rotate(keyring.Keyring(), T0, lead=timedelta(0), token_lifetime=LIFETIME)
     old = first.signing_key(T0)
-    second = keyring.rotate(first, T0 + timedelta(days=30), lead=timedelta(minutes=5), token_lifetime=LIFETIME)
+    second = keyring.rotate(
+        first, T0 + timedelta(days=30), lead=timedelta(minutes=5), token_lifetime=LIFETIME
+    )
     new = second.keys[-1]
     switch = T0 + timedelta(days=30, minutes=5)
     # Published before it signs; the old one signs until the switch.
@@ -352,7 +360,9 @@ def test_tokens_of_both_keys_verify_during_the_switch_and_the_retired_ones_do_no
 def test_production_refuses_the_development_secret_and_other_algorithms():
     with pytest.raises(RuntimeError, match="local profiles only"):
         TokenVerifier(Settings(service="requests", jwt_secret="s" * 32, jwt_jwks_url="http://x"))
-    verifier = _verifier(keyring.rotate(keyring.Keyring(), T0, lead=timedelta(0), token_lifetime=LIFETIME), T0)
+    verifier = _verifier(
+        keyring.rotate(keyring.Keyring(), T0, lead=timedelta(0), token_lifetime=LIFETIME), T0
+    )
     hs256 = jwt.encode({"sub": "x", "role": "admin", "iss": "civicloop", "exp": 2**31}, "s" * 32)
     with pytest.raises(Unauthorized, match="HS256"):
         verifier.verify(hs256)

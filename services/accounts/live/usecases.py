@@ -3,6 +3,7 @@ consoles need, fanning "something changed" notices out to the streams entitled t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -46,10 +47,8 @@ class Subscriber:
                 self.notices.put_nowait(notice)
                 return
             except queue.Full:
-                try:
+                with contextlib.suppress(queue.Empty):
                     self.notices.get_nowait()
-                except queue.Empty:
-                    pass
 
 
 def resolve(facts: Facts) -> Facts:

@@ -168,7 +168,7 @@ def check() -> Response:
     """For the gateway (nginx auth_request), never routed to the public: 204 when the bearer token is
     valid and its session goes on, 401 otherwise; no token is the services' business (204)."""
     principal = g.get("principal")
-    if principal is not None and principal.session_id is not None:
-        if not usecases.session_active(principal.session_id):
-            raise Unauthorized("this session has ended; log in again")
+    ended = principal is not None and principal.session_id is not None
+    if ended and not usecases.session_active(principal.session_id):
+        raise Unauthorized("this session has ended; log in again")
     return make_response("", 204)
