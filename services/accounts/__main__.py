@@ -4,4 +4,5 @@ from services.accounts import SERVICE, create_app, worker_spec
 from services.common.runner import main
 
 if __name__ == "__main__":
-    main(SERVICE, create_app, worker_spec)
+    # Each open live stream holds a thread (docs/adr/0084); 48 streams a worker leave 16 for the rest.
+    main(SERVICE, create_app, worker_spec, web_threads=64)
