@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from civicloop.cli import main
 from civicloop.profiles import ROOT
+from services import SERVICES
 from tests.e2e.test_loop import (
     current_offer,
     register_volunteers,
@@ -55,9 +56,9 @@ def render_config(directory: Path) -> Path:
             service, kind = process.split("-")
             port = PROFILE[f"{service.upper()}_{'WEB' if kind == 'web' else 'WORKER_METRICS'}_PORT"]
             group["targets"] = [f"127.0.0.1:{port}"]
-    assert seen == {
-        f"{s}-{k}" for s in ("requests", "dispatch", "volunteers", "ratings") for k in ("web", "worker")
-    } | {"rabbitmq"}, "the committed scrape configuration must cover every process"
+    assert seen == {f"{s}-{k}" for s in SERVICES for k in ("web", "worker")} | {"rabbitmq"}, (
+        "the committed scrape configuration must cover every process"
+    )
     path = directory / "prometheus.yml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path
