@@ -74,7 +74,7 @@ def list_accounts(query: AccountQuery) -> AccountPage:
         limit=query.limit,
         before=query.before,
     )
-    return account_page(found, query.limit)
+    return account_page(found)
 
 
 @admin_api.get("/<account_id>", responses={200: AccountView})

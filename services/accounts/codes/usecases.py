@@ -65,7 +65,7 @@ def log_in_with_code(phone: str, code: str) -> Account:
 
 def codes_to_deliver(limit: int = 50) -> list[str]:
     """Phones whose new code the notifier has not taken yet."""
-    found = codes_store.collection.find({"delivery_pending": True}, {"_id": 1}).limit(limit)
+    found = codes_store.find_where({"delivery_pending": True}, limit=limit)
     return [item["_id"] for item in found]
 
 

@@ -18,7 +18,7 @@ from kombu.mixins import ConsumerMixin
 
 from services.accounts.live import domain
 from services.accounts.live.domain import Facts
-from services.accounts.notifications.models import RequestOwnerDocument
+from services.accounts.notifications.models import owners_store
 from services.accounts.people import usecases as people
 from services.common.auth import Principal
 from services.common.ids import new_id
@@ -54,8 +54,8 @@ class Subscriber:
 def resolve(facts: Facts) -> Facts:
     """Fill in what the event does not say: the request's resident, and a team offer's leader."""
     if facts.resident_id is None and facts.request_id:
-        owner = RequestOwnerDocument.objects(id=facts.request_id).only("resident_id").first()
-        facts.resident_id = owner.resident_id if owner is not None else None
+        owner = owners_store.get(facts.request_id)
+        facts.resident_id = owner.get("resident_id") if owner is not None else None
     return facts
 
 

@@ -63,7 +63,7 @@ def list_notices(query: NoticeQuery) -> NoticePage:
     found = usecases.list_notices(account.id, unread=query.unread, limit=query.limit, before=query.before)
     return NoticePage(
         items=[notice_view(notice) for notice in found],
-        next_before=found[-1]["_id"] if found and len(found) == query.limit else None,
+        next_before=found.next_before,
         unread=usecases.unread_count(account.id),
     )
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import mongoengine
 
-from services.common.store import AggregateDocument, AggregateStore
+from services.common.store import AggregateDocument, AggregateStore, DocumentStore, Shelf
+
+# A person's notices and an address's development inbox, walked newest first (services/common/shelves.py).
+ACCOUNT = Shelf("account", lambda d: d.get("account_id"))
+ADDRESS = Shelf("to", lambda d: d.get("to"))
 
 
 class NoticeDocument(mongoengine.Document):
@@ -13,7 +17,7 @@ class NoticeDocument(mongoengine.Document):
 
     meta = {
         "collection": "notices",
-        "indexes": ["account_id", {"fields": ["source"], "unique": True}],
+        "indexes": ["account_id", "unread_by", "account_shelf", {"fields": ["source"], "unique": True}],
     }
 
     id = mongoengine.StringField(primary_key=True)
@@ -27,6 +31,9 @@ class NoticeDocument(mongoengine.Document):
     task_id = mongoengine.StringField()
     created_at = mongoengine.DateTimeField()
     read_at = mongoengine.DateTimeField()
+    # The account id while the notice is unread, else None: the unread ones are found by equality.
+    unread_by = mongoengine.StringField()
+    account_shelf = mongoengine.StringField()
 
 
 class ChannelQueueDocument(AggregateDocument):
@@ -75,7 +82,7 @@ class RequestOwnerDocument(mongoengine.Document):
 class DevInboxDocument(mongoengine.Document):
     """What would have been sent on a channel that is switched off (local profiles only)."""
 
-    meta = {"collection": "dev_inbox", "indexes": ["to"]}
+    meta = {"collection": "dev_inbox", "indexes": ["to", "to_shelf"]}
 
     id = mongoengine.StringField(primary_key=True)
     channel = mongoengine.StringField()
@@ -84,7 +91,11 @@ class DevInboxDocument(mongoengine.Document):
     text = mongoengine.StringField()
     request = mongoengine.DictField()
     created_at = mongoengine.DateTimeField()
+    to_shelf = mongoengine.StringField()
 
 
+notices_store = DocumentStore(NoticeDocument, shelves=(ACCOUNT,))
+owners_store = DocumentStore(RequestOwnerDocument)
+dev_inbox_store = DocumentStore(DevInboxDocument, shelves=(ADDRESS,))
 queues_store = AggregateStore(ChannelQueueDocument)
 preferences_store = AggregateStore(PreferencesDocument)

@@ -7,17 +7,15 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from services.accounts.codes import usecases as codes
 from services.accounts.metrics import NOTIFICATIONS
 from services.accounts.notifications import domain
 from services.accounts.notifications.channels import ChannelAdapter, Outgoing, SendFailed, adapters
 from services.accounts.notifications.domain import Alert, ChannelQueue, Message, Preferences
 from services.accounts.notifications.models import (
-    DevInboxDocument,
-    NoticeDocument,
-    RequestOwnerDocument,
+    dev_inbox_store,
+    notices_store,
+    owners_store,
     preferences_store,
     queues_store,
 )
@@ -29,7 +27,7 @@ from services.common.domain import Missing
 from services.common.events import Envelope
 from services.common.ids import as_utc, new_id, utcnow
 from services.common.logs import get_logger
-from services.common.paging import newest_first
+from services.common.paging import Listed, listed_from
 from services.common.settings import Settings
 from services.common.store import AlreadyExists, ConcurrencyConflict, from_state, holding, to_state
 
@@ -81,7 +79,7 @@ def notify(envelope: Envelope, recipients: list[Account], alert: Alert, settings
     for account in {account.id: account for account in recipients}.values():
         preferences = preferences_of(account)
         try:
-            NoticeDocument._get_collection().insert_one(
+            notices_store.add(
                 {
                     "_id": new_id(),
                     "source": f"{envelope.id}:{account.id}",
@@ -94,10 +92,11 @@ def notify(envelope: Envelope, recipients: list[Account], alert: Alert, settings
                     "task_id": alert.task_id,
                     "created_at": now,
                     "read_at": None,
+                    "unread_by": account.id,
                 }
             )
             NOTIFICATIONS.labels("console", "stored").inc()
-        except DuplicateKeyError:
+        except AlreadyExists:
             pass  # stored by an earlier delivery of this event; its queues are guarded by `seen`
         for channel in preferences.channels.get(alert.topic, []):
             if channel == domain.Channel.CONSOLE:
@@ -167,17 +166,17 @@ def _queue_state(queue: ChannelQueue) -> dict[str, Any]:
 def resident_of(request_id: str, resident_id: str | None = None) -> list[Account]:
     """The resident who ordered a request, when they have an account."""
     if resident_id is None:
-        owner = RequestOwnerDocument.objects(id=request_id).first()
-        resident_id = owner.resident_id if owner is not None else None
+        owner = owners_store.get(request_id)
+        resident_id = owner.get("resident_id") if owner is not None else None
     return people.accounts_of_subject(resident_id) if resident_id else []
 
 
 def request_label(request_id: str) -> str:
     """How a resident knows their request: its code and title when known."""
-    owner = RequestOwnerDocument.objects(id=request_id).first()
-    if owner is None:
+    owner = owners_store.get(request_id)
+    if owner is None or not owner.get("code"):
         return "您的服务单"
-    return f"服务单 {owner.code}（{owner.title}）" if owner.code else "您的服务单"
+    return f"服务单 {owner['code']}（{owner.get('title')}）"
 
 
 def township_staff(township: str) -> list[Account]:
@@ -189,7 +188,7 @@ def township_staff(township: str) -> list[Account]:
 def record_in_dev_inbox(adapter: ChannelAdapter, message: Outgoing) -> None:
     """Keep what would have been sent (local profiles: the development inbox)."""
     built = adapter.build(message)
-    DevInboxDocument._get_collection().insert_one(
+    dev_inbox_store.add(
         {
             "_id": new_id(),
             "channel": message.channel,
@@ -264,7 +263,7 @@ def _finish(queue_id: str, message_id: str, sent: bool) -> None:
 def deliver_due(settings: Settings, channels: dict[str, ChannelAdapter]) -> int:
     """Send every message that is due now (each marked `sending` first, removed after)."""
     handed = 0
-    for item in queues_store.collection.find({"pending": True}, {"_id": 1}).limit(200):
+    for item in queues_store.find_where({"pending": True}, limit=200):
         try:
             queue, due = _claim_due(item["_id"], settings)
         except Missing:
@@ -292,56 +291,52 @@ class Sweeper:
 
 
 # --- reading ------------------------------------------------------------------------------------------
-def list_notices(account_id: str, *, unread: bool, limit: int, before: str | None) -> list[dict[str, Any]]:
-    """A person's notices, newest first."""
-    found = newest_first(
-        NoticeDocument._get_collection(), {"account_id": account_id}, limit=limit, before=before
-    )
-    return [notice for notice in found if not unread or notice.get("read_at") is None]
+def list_notices(account_id: str, *, unread: bool, limit: int, before: str | None) -> Listed[dict[str, Any]]:
+    """A person's notices, newest first: all of them shelf by shelf, or the unread ones by their flag."""
+    if unread:
+        return listed_from(notices_store.find(unread_by=account_id), limit=limit, before=before, build=dict)
+    walked = notices_store.page("account", account_id, limit=limit, before=before)
+    return Listed(walked.items, walked.next_before)
 
 
 def unread_count(account_id: str) -> int:
-    """How many of a person's notices are unread (a console badge)."""
-    return NoticeDocument._get_collection().count_documents({"account_id": account_id, "read_at": None})
+    """How many of a person's notices are unread (a console badge): only the unread are read."""
+    return notices_store.count(unread_by=account_id)
 
 
 def mark_read(account_id: str, notice_id: str) -> dict[str, Any]:
     """Mark one notice read (only one's own; others' are as good as unknown)."""
-    collection = NoticeDocument._get_collection()
-    notice = collection.find_one({"_id": notice_id})
+    notice = notices_store.get(notice_id)
     if notice is None or notice["account_id"] != account_id:
         raise Missing("no notice with that id")
     if notice.get("read_at") is None:
         notice["read_at"] = utcnow()
-        collection.update_one({"_id": notice_id}, {"$set": {"read_at": notice["read_at"]}})
+        notices_store.set(notice_id, {"read_at": notice["read_at"], "unread_by": None})
     return notice
 
 
 def mark_all_read(account_id: str) -> int:
     """Mark all of a person's notices read."""
-    collection = NoticeDocument._get_collection()
-    unread = [
-        n["_id"]
-        for n in collection.find({"account_id": account_id}, {"_id": 1, "read_at": 1})
-        if not n.get("read_at")
-    ]
+    unread = [notice["_id"] for notice in notices_store.find(unread_by=account_id)]
     now = utcnow()
     for notice_id in unread:
-        collection.update_one({"_id": notice_id}, {"$set": {"read_at": now}})
+        notices_store.set(notice_id, {"read_at": now, "unread_by": None})
     return len(unread)
 
 
 def dev_inbox(to: str, limit: int) -> list[dict[str, Any]]:
     """What would have been sent to an address, newest first (local profiles only)."""
-    return newest_first(DevInboxDocument._get_collection(), {"to": to}, limit=limit)
+    return dev_inbox_store.page("to", to, limit=limit).items
 
 
 def remember_owner(envelope: Envelope, data: contracts.RequestSubmitted) -> None:
     """Whose request this is (events after `request.submitted` do not say)."""
-    RequestOwnerDocument.objects(id=data.request_id).update_one(
-        set__resident_id=data.resident_id,
-        set__township=data.township,
-        set__code=data.code,
-        set__title=data.title[:60],
-        upsert=True,
+    owners_store.put(
+        data.request_id,
+        {
+            "resident_id": data.resident_id,
+            "township": data.township,
+            "code": data.code,
+            "title": data.title[:60],
+        },
     )

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import mongoengine
 
-from services.common.store import AggregateDocument, AggregateStore
+from services.common.store import AggregateDocument, AggregateStore, DocumentStore, Shelf
+
+# Lists of accounts, walked newest first (services/common/shelves.py): a township's staff and residents,
+# and the county's.
+TOWNSHIP = Shelf("township", lambda d: d.get("township_key"))
+COUNTY = Shelf("county", lambda d: "county")
 
 
 class AccountDocument(AggregateDocument):
@@ -18,6 +23,8 @@ class AccountDocument(AggregateDocument):
             "subject",
             ["township_key", "role"],
             "volunteer_id",
+            "township_shelf",
+            "county_shelf",
         ],
     }
 
@@ -34,6 +41,8 @@ class AccountDocument(AggregateDocument):
     active = mongoengine.BooleanField(default=True)
     created_at = mongoengine.DateTimeField()
     created_by = mongoengine.StringField()
+    township_shelf = mongoengine.StringField()
+    county_shelf = mongoengine.StringField()
 
 
 class LoginFailureDocument(AggregateDocument):
@@ -70,5 +79,7 @@ class KnownTeamDocument(mongoengine.Document):
     profile_version = mongoengine.IntField()
 
 
-accounts_store = AggregateStore(AccountDocument)
+accounts_store = AggregateStore(AccountDocument, shelves=(TOWNSHIP, COUNTY))
 failures_store = AggregateStore(LoginFailureDocument)
+known_volunteers_store = DocumentStore(KnownVolunteerDocument)
+known_teams_store = DocumentStore(KnownTeamDocument)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from services.accounts.people.domain import Account, Role
 from services.common.auth import mask_phone
-from services.common.paging import PageQuery
+from services.common.paging import Listed, PageQuery
 from services.common.schemas import Phone, StrictBody, View
 
 Password = str
@@ -84,9 +84,8 @@ def account_view(account: Account) -> AccountView:
     )
 
 
-def account_page(accounts: list[Account], limit: int) -> AccountPage:
-    """One page of accounts."""
+def account_page(accounts: Listed[Account]) -> AccountPage:
+    """One page of accounts (a short page may still have a cursor: services/common/paging.py)."""
     return AccountPage(
-        items=[account_view(account) for account in accounts],
-        next_before=accounts[-1].id if accounts and len(accounts) == limit else None,
+        items=[account_view(account) for account in accounts], next_before=accounts.next_before
     )

@@ -14,16 +14,16 @@ from services.accounts.people import domain
 from services.accounts.people.domain import Account, LoginFailures, NewAccount, Role
 from services.accounts.people.models import (
     AccountDocument,
-    KnownTeamDocument,
-    KnownVolunteerDocument,
     accounts_store,
     failures_store,
+    known_teams_store,
+    known_volunteers_store,
 )
 from services.common import contracts
 from services.common.domain import Missing
 from services.common.events import Envelope
 from services.common.ids import new_id, utcnow
-from services.common.paging import newest_first
+from services.common.paging import Listed
 from services.common.store import AlreadyExists, ConcurrencyConflict, from_state, holding, to_state
 
 # Argon2id with argon2-cffi's defaults (RFC 9106's second recommended option: 64 MiB, 3 passes).
@@ -63,18 +63,18 @@ def get_account(account_id: str) -> Account:
 
 def find_by_login(login: str) -> Account | None:
     """The account with this login name."""
-    return _load(accounts_store.collection.find_one({"login": login}, {"outbox": 0}))
+    return _load(accounts_store.find_one(login=login))
 
 
 def accounts_of_subject(subject: str) -> list[Account]:
     """Active accounts whose tokens name `subject` (a volunteer id may have one login)."""
-    found = accounts_store.collection.find({"subject": subject}, {"outbox": 0})
+    found = accounts_store.find(subject=subject)
     return [account for account in map(_load, found) if account is not None and account.active]
 
 
 def staff_of(township: str | None) -> list[Account]:
     """Active dispatchers and admins of a township (None: county-wide staff)."""
-    found = accounts_store.collection.find({"township_key": township or "county"}, {"outbox": 0})
+    found = accounts_store.find(township_key=township or "county")
     return [
         account
         for account in map(_load, found)
@@ -82,28 +82,28 @@ def staff_of(township: str | None) -> list[Account]:
     ]
 
 
-def list_accounts(*, role: str | None, township: str | None, limit: int, before: str | None) -> list[Account]:
-    """Accounts newest first, by role and township (a township key is the indexed equality)."""
-    query: dict = {}
-    if township:
-        query["township_key"] = township
-    if role:
-        query["role"] = role
-    documents = newest_first(
-        accounts_store.collection, query, limit=limit, before=before, projection={"outbox": 0}
-    )
-    return [account for account in map(_load, documents) if account is not None]
+def list_accounts(
+    *, role: str | None, township: str | None, limit: int, before: str | None
+) -> Listed[Account]:
+    """Accounts newest first, a township's or the county's list walked shelf by shelf, then by role."""
+    shelf, key = ("township", township) if township else ("county", "county")
+
+    def accept(document: dict) -> bool:
+        return not role or document.get("role") == role
+
+    walked = accounts_store.page(shelf, key, limit=limit, before=before, accept=accept)
+    return Listed([a for a in map(_load, walked.items) if a is not None], walked.next_before)
 
 
-def known_volunteer(volunteer_id: str) -> KnownVolunteerDocument | None:
+def known_volunteer(volunteer_id: str) -> dict | None:
     """The volunteer as last announced."""
-    return KnownVolunteerDocument.objects(id=volunteer_id).first()
+    return known_volunteers_store.get(volunteer_id)
 
 
 def create_account(new: NewAccount, password: str, created_by: str) -> Account:
     """An account for staff, a steward or a volunteer (volunteers: a known, active volunteer id)."""
     volunteer = known_volunteer(new.volunteer_id) if new.volunteer_id else None
-    domain.validate_new_account(new, known_volunteer=bool(volunteer and volunteer.active))
+    domain.validate_new_account(new, known_volunteer=bool(volunteer and volunteer.get("active")))
     domain.check_password(password, new.username)
     login = domain.normalise_username(new.username)
     account_id = new_id()
@@ -207,7 +207,7 @@ def _count_failure(login: str, now: object) -> domain.FailureOutcome:
 
 def unlock(login: str) -> None:
     """Forget a login name's wrong passwords (an administrator's unlock, or a correct password)."""
-    failures_store.collection.delete_one({"_id": login})
+    failures_store.remove(login)
 
 
 def authenticate(username: str, password: str) -> Account:
@@ -243,17 +243,19 @@ def authenticate(username: str, password: str) -> Account:
 # --- what the volunteers service announces ----------------------------------------------------------
 def on_volunteer(envelope: Envelope, data: contracts.VolunteerSnapshot) -> None:
     """Keep the volunteer's latest profile; a deactivated volunteer's login stops working."""
-    known = KnownVolunteerDocument.objects(id=data.volunteer_id).first()
-    if known is not None and (known.profile_version or 0) >= data.profile_version:
+    known = known_volunteers_store.get(data.volunteer_id)
+    if known is not None and (known.get("profile_version") or 0) >= data.profile_version:
         return
-    KnownVolunteerDocument.objects(id=data.volunteer_id).update_one(
-        set__name=data.name,
-        set__township=data.township,
-        set__active=data.active,
-        set__profile_version=data.profile_version,
-        upsert=True,
+    known_volunteers_store.put(
+        data.volunteer_id,
+        {
+            "name": data.name,
+            "township": data.township,
+            "active": data.active,
+            "profile_version": data.profile_version,
+        },
     )
-    for account in accounts_store.collection.find({"volunteer_id": data.volunteer_id}, {"_id": 1}):
+    for account in accounts_store.find(volunteer_id=data.volunteer_id):
         current = get_account(account["_id"])
         if current.active != data.active or current.township != data.township:
             change_account(current.id, active=data.active, township=data.township)
@@ -261,21 +263,23 @@ def on_volunteer(envelope: Envelope, data: contracts.VolunteerSnapshot) -> None:
 
 def on_team_updated(envelope: Envelope, data: contracts.TeamUpdated) -> None:
     """Keep the team's leader, who answers its offers."""
-    known = KnownTeamDocument.objects(id=data.team_id).first()
-    if known is not None and (known.profile_version or 0) >= data.profile_version:
+    known = known_teams_store.get(data.team_id)
+    if known is not None and (known.get("profile_version") or 0) >= data.profile_version:
         return
-    KnownTeamDocument.objects(id=data.team_id).update_one(
-        set__leader_id=data.leader_id,
-        set__member_ids=list(data.member_ids),
-        set__profile_version=data.profile_version,
-        upsert=True,
+    known_teams_store.put(
+        data.team_id,
+        {
+            "leader_id": data.leader_id,
+            "member_ids": list(data.member_ids),
+            "profile_version": data.profile_version,
+        },
     )
 
 
 def team_leader(team_id: str) -> str | None:
     """The volunteer id of a team's leader, if one is known."""
-    team = KnownTeamDocument.objects(id=team_id).first()
-    return team.leader_id if team is not None else None
+    team = known_teams_store.get(team_id)
+    return team.get("leader_id") if team is not None else None
 
 
 def all_documents() -> list[type]:

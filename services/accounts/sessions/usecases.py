@@ -134,7 +134,7 @@ def end_sessions_of(account_id: str, reason: str) -> int:
 
 def other_sessions(account_id: str, keep: str) -> list[str]:
     """The ids of an account's sessions still going, but `keep`."""
-    found = sessions_store.collection.find({"account_id": account_id}, {"_id": 1, "revoked_at": 1})
+    found = sessions_store.find(account_id=account_id)
     return [item["_id"] for item in found if item["_id"] != keep and item.get("revoked_at") is None]
 
 
