@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import amqp
@@ -11,7 +12,9 @@ from civicloop.profiles import ROOT
 
 pytestmark = pytest.mark.integration
 RABBITMQ = str(ROOT / "deploy" / "local" / "rabbitmq.sh")
-VHOST = "civicloop-reset-probe"
+# Its own vhost per run: every worktree's suite probes the shared node on 5672, and a fixed name let
+# one run's publish or drop land in another's count (2 == 1, 0 == 1).
+VHOST = f"civicloop-reset-probe-{os.getpid()}"
 
 
 def _vhosts() -> set[str]:
