@@ -32,12 +32,12 @@ stop: ## stop everything `make run` started
 status: ## what is running
 	@$(STACK) status run
 
-test: install ## install, start the infrastructure and run the whole suite
+test: install ## install, start the infrastructure and run the whole suite (the statement audit included)
 	@echo "==> ruff"
 	@$(BIN)/ruff check civicloop services tests deploy bench
 	@$(STACK) infra $(TEST_PROFILE)
 	@set -o pipefail; status=0; \
-	  CIVICLOOP_TEST_PROFILE=$(TEST_PROFILE) $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	  CIVICLOOP_STATEMENT_AUDIT=1 CIVICLOOP_TEST_PROFILE=$(TEST_PROFILE) $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	  $(STACK) down $(TEST_PROFILE)-faults >/dev/null 2>&1 || true; \
 	  $(STACK) down $(TEST_PROFILE); exit $$status
 

@@ -8,9 +8,9 @@ EXPLAINed with the parameters it really ran with, under the cluster's own settin
 scan of a large table (or a statement with no WHERE on one), or an index scan that selects more
 than 1,000 rows of one, is an offender: its cost grows with history.
 
-Opt-in while the services' own queries are being reshaped (issue 11, phase 2):
-`CIVICLOOP_STATEMENT_AUDIT=1 CIVICLOOP_TEST_PROFILE=... pytest tests/e2e/test_statements.py`.
-The offenders land in bench-results/statements.json; docs/storage-offenders.md lists them.
+`make test` runs it (CIVICLOOP_STATEMENT_AUDIT=1); other runs of tests/e2e skip it, since storing the
+history takes minutes: `CIVICLOOP_STATEMENT_AUDIT=1 CIVICLOOP_TEST_PROFILE=... pytest tests/e2e/test_statements.py`.
+The verdicts land in bench-results/statements.json; docs/storage-offenders.md lists phase 1's offenders.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from tests.support import PROFILE, TEST_PROFILE, postgres_url
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(
-        not os.environ.get("CIVICLOOP_STATEMENT_AUDIT"), reason="opt-in: CIVICLOOP_STATEMENT_AUDIT=1"
+        not os.environ.get("CIVICLOOP_STATEMENT_AUDIT"),
+        reason="make test runs it: CIVICLOOP_STATEMENT_AUDIT=1",
     ),
 ]
 REQUESTS_STORED = 100_000
@@ -324,6 +325,6 @@ def test_commons_own_statements_are_index_backed(audit):
 
 
 def test_every_statement_is_index_backed(audit):
-    """Phase 2 of issue 11 reshapes the services' queries until this passes (docs/storage-offenders.md)."""
+    """Every service's statements, not only common's: no scan of history (docs/adr/0071)."""
     found = offenders(audit["results"])
     assert not found, f"{len(found)} statement shapes scan a large table:\n" + describe(found)
