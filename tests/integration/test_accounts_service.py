@@ -78,7 +78,7 @@ def service() -> Iterator[Accounts]:
         smtp_port=port,
         notify_sweep_seconds=0.1,
         # Long enough that the escalations after a first mail arrive within its window.
-        digest_window_seconds=5,
+        digest_window_seconds=8,
     )
     drop_database(settings)
     delete_queues(settings.amqp_url, "accounts")
@@ -282,10 +282,10 @@ def test_escalations_reach_staff_by_email_folded_into_a_digest(service):
     # The first goes out alone; published together, the others could fold into it while it still
     # waits for the sweep (one mail of four), which is right but not what this test is about.
     publish(service.settings.amqp_url, escalations[0])
-    wait_until(lambda: len(service.mailbox.mails) >= before + 1, timeout=20, what="the first mail")
+    wait_until(lambda: len(service.mailbox.mails) >= before + 1, timeout=60, what="the first mail")
     for escalation in escalations[1:]:
         publish(service.settings.amqp_url, escalation)
-    wait_until(lambda: len(service.mailbox.mails) >= before + 2, timeout=20, what="the digest")
+    wait_until(lambda: len(service.mailbox.mails) >= before + 2, timeout=60, what="the digest")
     mails = service.mailbox.mails[before:]
     assert len(mails) == 2
     assert mails[0]["To"] == "disp@gutian.example.cn" and mails[0]["Message-ID"].endswith("@civicloop>")
