@@ -216,8 +216,10 @@ def _matches(document: Mapping[str, Any], where: Where) -> bool:
 class MemoryTable:
     """A collection kept in a dictionary; thread-safe, with MongoDB's semantics for what stores use."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, unique: Sequence[tuple[str, ...]] = ()) -> None:
         self.name = name
+        # The model's unique indexes besides `_id` (a notice's `source`): the server refuses a second.
+        self.unique = list(unique)
         self.documents: dict[str, dict[str, Any]] = {}
         self.lock = threading.RLock()
         # Statements by shape, so tests can see what a use case asked for.
@@ -249,6 +251,12 @@ class MemoryTable:
         with self.lock:
             if stored["_id"] in self.documents:
                 raise AlreadyExists(str(stored["_id"]))
+            for fields in self.unique:
+                key = [stored.get(name) for name in fields]
+                if all(value is None for value in key):
+                    continue  # documents without the key (tests store some without it) are not compared
+                if any(key == [d.get(name) for name in fields] for d in self.documents.values()):
+                    raise AlreadyExists(f"{self.name}: {dict(zip(fields, key, strict=True))}")
             self.documents[stored["_id"]] = stored
 
     def replace(self, document_id: str, document: Mapping[str, Any], *, upsert: bool = True) -> None:
@@ -309,7 +317,14 @@ class MemoryBackend:
     def table(self, document: type[mongoengine.Document]) -> MemoryTable:
         name = document._get_collection_name()
         with self.lock:
-            return self.tables.setdefault(name, MemoryTable(name))
+            if name not in self.tables:
+                unique = [
+                    tuple(field for field, _direction in spec["fields"])
+                    for spec in document._meta.get("index_specs") or []
+                    if spec.get("unique")
+                ]
+                self.tables[name] = MemoryTable(name, unique)
+            return self.tables[name]
 
 
 _backend: Backend = MongoBackend()

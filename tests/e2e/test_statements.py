@@ -8,8 +8,9 @@ EXPLAINed with the parameters it really ran with, under the cluster's own settin
 scan of a large table (or a statement with no WHERE on one), or an index scan that selects more
 than 1,000 rows of one, is an offender: its cost grows with history.
 
-`make test` runs it (CIVICLOOP_STATEMENT_AUDIT=1); other runs of tests/e2e skip it, since storing the
-history takes minutes: `CIVICLOOP_STATEMENT_AUDIT=1 CIVICLOOP_TEST_PROFILE=... pytest tests/e2e/test_statements.py`.
+`make test` runs it (CIVICLOOP_STATEMENT_AUDIT=1); other runs of tests/e2e skip it, since storing
+the history takes minutes:
+`CIVICLOOP_STATEMENT_AUDIT=1 CIVICLOOP_TEST_PROFILE=... pytest tests/e2e/test_statements.py`.
 The verdicts land in bench-results/statements.json; docs/storage-offenders.md lists phase 1's offenders.
 """
 
