@@ -202,9 +202,11 @@ def load_volunteers(
     profile, view = volunteer[("volunteers", "volunteers")], volunteer[("dispatch", "volunteer_view")]
     profiles, views = [], []
     registered = profile.get("registered_at") or datetime.now(UTC)
+    lists = shelves_of()
     for number in range(VOLUNTEERS):
         township = TOWNSHIPS[number % len(TOWNSHIPS)]
-        volunteer_id = _ulid(registered - timedelta(days=400 + number / 10), rng)
+        joined = registered - timedelta(days=400 + number / 10)
+        volunteer_id = _ulid(joined, rng)
         ids = {profile["_id"]: volunteer_id, profile["township"]: township}
         new_profile = _rewrite(profile, ids, timedelta(0))
         new_profile.update(name=f"志愿者{number:04d}", phone=f"139{number:08d}")
@@ -213,6 +215,10 @@ def load_volunteers(
         for key in ("opened_task_ids", "offered_task_ids", "closed_task_ids", "accepted_task_ids"):
             new_view[key] = []
         new_view["ratings"] = {}
+        if "profile_minute" in new_view:
+            # Their profiles last changed when they joined, not in the template's minute.
+            new_view["profile_minute"] = f"{joined:%Y-%m-%dT%H:%M}"
+        _shelve(county, "volunteers", "volunteers", new_profile, lists.get(("volunteers", "volunteers"), []))
         profiles.append(new_profile)
         views.append(new_view)
         county.volunteer_ids.append(volunteer_id)
