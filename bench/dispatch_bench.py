@@ -89,6 +89,8 @@ def county(
                 townships=[] if county_wide else [rng.choice(TOWNSHIPS)],
                 categories=rng.sample([CATEGORY_OF.get(s, s) for s in SKILLS], 3),
                 capacity=5,
+                leader_id=f"team{n:04d}-leader",
+                leader_active=True,
             )
         )
     return people, station_names

@@ -39,6 +39,8 @@ def person(vid, township="平湖镇", skills=("elder_care",), **kwargs):
 
 
 def team(tid, townships=("平湖镇",), categories=("elder_care",), kind="sub_team", **kwargs):
+    kwargs.setdefault("leader_id", f"{tid}-leader")
+    kwargs.setdefault("leader_active", True)
     return Candidate(
         id=tid,
         township="",
@@ -79,6 +81,8 @@ teams = st.builds(
     categories=st.lists(st.sampled_from(["elder_care", "legal_aid"]), min_size=1, max_size=2, unique=True),
     active=st.sampled_from([True, True, False]),
     capacity=st.integers(0, 3),
+    leader_id=st.sampled_from(["v-lead", "v-lead", None]),
+    leader_active=st.sampled_from([True, True, False]),
 )
 pools = st.tuples(
     st.lists(volunteers, max_size=14, unique_by=lambda c: c.id),
@@ -123,6 +127,7 @@ def test_cascade_invariants(candidates, request, answers):
             assert chosen.active and chosen.load < chosen.capacity
             if chosen.is_team:
                 assert job.category in chosen.categories
+                assert chosen.leader_id is not None and chosen.leader_active, "only a leader can answer"
             else:
                 assert set(request["skills"]) <= set(chosen.skills)
                 assert is_available(chosen, NOW)
@@ -246,6 +251,33 @@ def test_wishes_go_straight_to_the_pool():
     (event,) = domain.dispatch_next(job, [person("v")], task_id="t", now=NOW)
     assert isinstance(event, contracts.RequestPooled) and event.resident_id == "resident-1"
     assert job.status == JobStatus.POOLED and job.attempts == []
+
+
+def test_a_team_nobody_can_answer_is_passed_over():
+    """Issue 15 #1: no leader, or a leader who no longer serves: the cascade moves on to the next team."""
+    teams_only = Policy(station_attempts=0)
+    leaderless = team("a-leaderless", leader_id=None)
+    retired = team("b-retired", leader_active=False)
+    led = team("c-led")
+    job = new_job(policy=teams_only)
+    (event,) = domain.dispatch_next(job, [leaderless, retired, led], task_id="t", now=NOW, policy=teams_only)
+    assert event.team_id == "c-led" and event.level == "township"
+    assert job.attempts[-1].excluded == {"township: no active leader to answer the offer": 2}
+    job = new_job(policy=teams_only)
+    events = domain.dispatch_next(job, [leaderless, retired], task_id="t", now=NOW, policy=teams_only)
+    assert not any(isinstance(e, contracts.TaskOffered) for e in events)
+    assert any(isinstance(e, contracts.RequestPooled) for e in events), "the pool, not a dead inbox"
+
+
+def test_a_team_view_answers_only_through_its_active_leader():
+    """The read-model gives a team its leader's activity: unknown or inactive leaders answer nothing."""
+    view = {**readmodel.empty("t1", "team"), "profile_version": 1, "active": True, "leader_id": "v1"}
+    leader = {**readmodel.empty("v1", "volunteer"), "profile_version": 2, "active": True}
+    assert readmodel.to_candidate(view, leader=leader).answerable
+    assert not readmodel.to_candidate(view, leader=None).answerable, "a leader dispatch never heard of"
+    assert not readmodel.to_candidate(view, leader={**leader, "active": False}).answerable
+    assert not readmodel.to_candidate(view, leader={**leader, "_id": "v2"}).answerable
+    assert not readmodel.to_candidate({**view, "leader_id": None}, leader=leader).answerable
 
 
 # --- scoring ---------------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ class Candidate:
     rating_count: int = 0
     weekly: list[dict[str, Any]] = field(default_factory=list)
     exceptions: list[dict[str, Any]] = field(default_factory=list)
+    # Teams: a team's offer lands in its leader's inbox, so only a leader who is active can answer it.
+    leader_id: str | None = None
+    leader_active: bool = False
 
     @property
     def load(self) -> int:
@@ -50,6 +53,11 @@ class Candidate:
     def is_team(self) -> bool:
         """Whether the offer would go to a team's leader."""
         return self.kind == "team"
+
+    @property
+    def answerable(self) -> bool:
+        """Whether someone can answer an offer: the volunteer, or an active leader of the team."""
+        return not self.is_team or (self.leader_id is not None and self.leader_active)
 
     @property
     def county_wide(self) -> bool:
@@ -151,6 +159,8 @@ def why_not(
         return "already offered this request"
     if not candidate.active:
         return "inactive"
+    if not candidate.answerable:
+        return "no active leader to answer the offer"
     if not covers_skills(candidate, category, skills):
         return "skills do not cover the request"
     if not covers_place(candidate, township, level):
