@@ -134,6 +134,9 @@ def test_the_same_idempotency_key_files_one_report(harness):
     assert again.headers["Idempotent-Replayed"] == "true" and again.get_json()["id"] == first.get_json()["id"]
     assert PatrolReportDocument.objects(idempotency_scope="steward-it-1:patrol-key-1").count() == 1
     assert RequestDocument.objects(source_ref=first.get_json()["id"]).count() == 1
+    refused = patrol(harness, who=headers, **{**body, "description": "另一处问题"})
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "Idempotency-Key"
+    assert PatrolReportDocument.objects(idempotency_scope="steward-it-1:patrol-key-1").count() == 1
 
 
 def test_a_joint_consultation_gathers_meetings_then_closes(harness):

@@ -36,6 +36,8 @@ class RequestDocument(AggregateDocument):
     id = mongoengine.StringField(primary_key=True)
     code = mongoengine.StringField(required=True)
     idempotency_scope = mongoengine.StringField(required=True)
+    # The fingerprint of the body the key came with: the same key with another body is refused.
+    idempotency_fingerprint = mongoengine.StringField()
     resident_id = mongoengine.StringField(required=True)
     category = mongoengine.StringField(required=True)
     title = mongoengine.StringField(required=True)
