@@ -243,7 +243,7 @@ def load_demo(gateway_url: str, secret: str, *, volunteer_count: int, echo: Call
                 "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
                 "phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
                 "township": township,
-                "station": station["name"],
+                "station_id": station["id"],
                 "skills": sorted(
                     rng.sample(SKILLS, k=rng.randint(1, 3)) + (["elder_care"] if number % 3 == 0 else [])
                 ),

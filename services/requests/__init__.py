@@ -1,7 +1,8 @@
 """The requests stage (点单): residents' orders, their timeline, the catalogue, rollout statistics.
 
 Its feature packages, from the bottom up; each imports only packages listed before it:
-catalog, orders, the order sources (pairing, patrols, wishes, open311), stats, lifecycle.
+catalog, stations (a read-model of the organisation's stations), orders, the order sources
+(pairing, patrols, wishes, open311), stats, lifecycle.
 """
 
 from __future__ import annotations
@@ -40,14 +41,16 @@ def worker_spec() -> WorkerSpec:
     from services.requests.pairing import handlers as pairing
     from services.requests.patrols.models import PatrolReportDocument
     from services.requests.patrols.usecases import patrol_jobs
+    from services.requests.stations import handlers as stations
+    from services.requests.stations.models import KnownStation
     from services.requests.stats.models import RolloutFactDocument
     from services.requests.stats.usecases import measure_rollout_gauges
 
     return WorkerSpec(
         service=SERVICE,
-        handlers={**lifecycle.HANDLERS, **pairing.HANDLERS},
+        handlers={**lifecycle.HANDLERS, **pairing.HANDLERS, **stations.HANDLERS},
         outbox_documents=[RequestDocument],
-        other_documents=[DailyCounter, RolloutFactDocument, PatrolReportDocument],
+        other_documents=[DailyCounter, RolloutFactDocument, PatrolReportDocument, KnownStation],
         periodic=[
             PeriodicJob("open-requests-gauge", 15, measure_open_requests),
             PeriodicJob("rollout-gauges", 15, measure_rollout_gauges),

@@ -63,7 +63,7 @@ volunteers = st.builds(
     active=st.sampled_from([True, True, True, False]),
     capacity=st.sampled_from([0, 1, 2, 3, 3]),
     open_task_ids=st.lists(st.text("xyz", min_size=1, max_size=2), max_size=2, unique=True),
-    station=st.sampled_from(STATIONS),
+    station_id=st.sampled_from(STATIONS),
     rating_sum=st.floats(0, 50),
     rating_count=st.integers(0, 10),
     weekly=st.sampled_from(
@@ -236,7 +236,10 @@ def test_unavailable_volunteers_are_skipped_for_the_requested_window():
 def test_pairing_volunteers_win_when_eligible():
     job = new_job(preassigned_volunteer_ids=["paired"])
     (event,) = domain.dispatch_next(
-        job, [person("near", station="平湖村"), person("paired", township="大桥镇")], task_id="t", now=NOW
+        job,
+        [person("near", station_id="s-pinghu"), person("paired", township="大桥镇")],
+        task_id="t",
+        now=NOW,
     )
     assert event.volunteer_id == "paired" and event.level == "pairing"
     job = new_job(preassigned_volunteer_ids=["paired"])
@@ -288,9 +291,15 @@ def test_one_bad_rating_does_not_sink_a_volunteer():
 
 
 def test_proximity_and_distance():
-    near = person("near", station="s1", latitude=26.58, longitude=118.74)
-    far = person("far", station="s2", latitude=26.70, longitude=118.90)
-    kwargs = {"township": "平湖镇", "station": "s1", "point": (26.58, 118.74), "policy": POLICY, "now": NOW}
+    near = person("near", station_id="s1", latitude=26.58, longitude=118.74)
+    far = person("far", station_id="s2", latitude=26.70, longitude=118.90)
+    kwargs = {
+        "township": "平湖镇",
+        "station_id": "s1",
+        "point": (26.58, 118.74),
+        "policy": POLICY,
+        "now": NOW,
+    }
     a, b = score(near, **kwargs), score(far, **kwargs)
     assert a["proximity"] == "station" and b["proximity"] == "township"
     assert a["parts"]["distance"] == 1.0 and 0 < b["parts"]["distance"] < 0.5 and b["distance_km"] > 15
@@ -425,14 +434,29 @@ def test_the_read_model_is_the_same_after_a_replay_in_any_order_with_duplicates(
 
 
 def test_the_station_comes_before_the_rest_of_the_township():
-    job = new_job(village="平湖村")
-    at_station = person("here", station="平湖村", open_task_ids=["t1"], capacity=2, last_offered_at=NOW)
-    elsewhere = person("there", station="别的村")
+    job = new_job(village="平湖村", station_id="s-pinghu", station="平湖镇平湖村新时代文明实践站")
+    at_station = person("here", station_id="s-pinghu", open_task_ids=["t1"], capacity=2, last_offered_at=NOW)
+    elsewhere = person("there", station_id="s-other")
     (event,) = domain.dispatch_next(job, [elsewhere, at_station], task_id="t", now=NOW)
     assert event.volunteer_id == "here" and job.attempts[0].considered[0]["proximity"] == "station"
     domain.declined(job, "t", "here", "no")
     (event,) = domain.dispatch_next(job, [elsewhere, at_station], task_id="t2", now=NOW)
     assert event.volunteer_id == "there" and event.level == "station"  # the station is exhausted
+
+
+def test_stations_are_compared_by_id_never_by_name():
+    """Issue 15 #9: the order names its village, the volunteer the station's full name; the ids match."""
+    job = new_job(
+        township="杉洋镇", village="下洋村", station_id="s-xiayang", station="杉洋镇下洋村新时代文明实践站"
+    )
+    own = person("z-own", township="杉洋镇", station_id="s-xiayang")
+    other = person("a-other", township="杉洋镇", station_id="s-elsewhere")
+    (event,) = domain.dispatch_next(job, [other, own], task_id="t", now=NOW)
+    assert event.volunteer_id == "z-own" and job.attempts[0].considered[0]["proximity"] == "station"
+    # Without a station id (an order from before, or a village with no station) nobody is "at the station".
+    job = new_job(township="杉洋镇", village="s-xiayang")
+    (event,) = domain.dispatch_next(job, [other, own], task_id="t", now=NOW)
+    assert {c["proximity"] for c in job.attempts[0].considered} == {"township"}
 
 
 def test_an_expired_offer_moves_on_and_is_never_offered_again():

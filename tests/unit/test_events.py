@@ -28,6 +28,8 @@ DESIGN_CATALOGUE = {
     "request.rated",
     "rating.flagged",
     "followup.resolved",
+    # Beyond DESIGN.md's list: the organisation tree announces its stations (docs/adr/0091).
+    "station.updated",
 }
 
 

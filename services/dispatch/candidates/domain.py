@@ -95,7 +95,7 @@ def to_candidate(
         active=is_active(view),
         capacity=team_capacity if is_team else int(view.get("capacity") or 0),
         open_task_ids=open_task_ids(view),
-        station=view.get("station"),
+        station_id=view.get("station_id"),
         last_offered_at=view.get("last_offered_at"),
         team_kind=view.get("team_kind"),
         townships=view.get("townships") or [],

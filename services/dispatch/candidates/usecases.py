@@ -23,7 +23,15 @@ from services.dispatch.engine.index import CandidateIndex
 from services.dispatch.policy.domain import Policy
 
 INDEX_MAX_AGE_SECONDS = 5.0
-PROFILE_FIELDS = {"_id": 1, "kind": 1, "township": 1, "skills": 1, "active": 1, "profile_version": 1}
+PROFILE_FIELDS = {
+    "_id": 1,
+    "kind": 1,
+    "township": 1,
+    "station_id": 1,
+    "skills": 1,
+    "active": 1,
+    "profile_version": 1,
+}
 
 
 def _collection(kind: str) -> Any:
@@ -120,8 +128,8 @@ class FreshCandidates:
     def volunteers(self, township: str, skills: list[str]) -> list[Candidate]:
         return self._load("volunteer", [c.id for c in self.index.volunteers(township, skills)])
 
-    def volunteers_at(self, station: str, skills: list[str]) -> list[Candidate]:
-        return self._load("volunteer", [c.id for c in self.index.volunteers_at(station, skills)])
+    def volunteers_at(self, station_id: str, skills: list[str]) -> list[Candidate]:
+        return self._load("volunteer", [c.id for c in self.index.volunteers_at(station_id, skills)])
 
     def teams(self, township: str, category: str, level: str) -> list[Candidate]:
         query: dict[str, Any] = {"active": True, "categories": category}

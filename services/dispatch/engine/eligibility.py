@@ -26,7 +26,8 @@ class Candidate:
     active: bool = True
     capacity: int = 2
     open_task_ids: list[str] = field(default_factory=list)
-    station: str | None = None
+    # The station the volunteer belongs to, by its id (the organisation tree's identity, ADR 0091).
+    station_id: str | None = None
     last_offered_at: datetime | None = None
     kind: str = "volunteer"  # or "team"
     team_kind: str | None = None

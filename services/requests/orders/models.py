@@ -58,6 +58,7 @@ class RequestDocument(AggregateDocument):
     service_code = mongoengine.StringField()
     source = mongoengine.StringField(default="resident")
     source_ref = mongoengine.StringField()
+    station_id = mongoengine.StringField()
     station = mongoengine.StringField()
     latitude = mongoengine.FloatField()
     longitude = mongoengine.FloatField()
@@ -146,6 +147,7 @@ def from_document(document: dict[str, Any]) -> ServiceRequest:
         version=document.get("version", 1),
         source=document.get("source") or "resident",
         source_ref=document.get("source_ref"),
+        station_id=document.get("station_id"),
         station=document.get("station"),
         latitude=document.get("latitude"),
         longitude=document.get("longitude"),

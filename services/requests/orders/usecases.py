@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from services.requests.orders.models import (
     requests_store,
     to_document,
 )
+from services.requests.stations import usecases as stations
 
 PRODUCER = "requests"
 CODE_ATTEMPTS = 20
@@ -66,6 +68,8 @@ def submit_request(
     scope = f"{submission.resident_id}:{idempotency_key}" if idempotency_key else None
     if scope and (earlier := _earlier(scope, body_print)) is not None:
         return Submitted(earlier, created=False)
+    if (station := stations.station_serving(submission.township, submission.village)) is not None:
+        submission = dataclasses.replace(submission, station_id=station.id, station=station.name)
     now = utcnow()
     # A caller may fix the id beforehand (a patrol report names its order before it exists).
     request_id = request_id or new_id()

@@ -18,7 +18,7 @@ class VolunteerCreate(StrictBody):
     name: str = Field(min_length=1, max_length=50)
     phone: Phone | None = None
     township: Township
-    station: str | None = Field(None, max_length=50)
+    station_id: str | None = Field(None, max_length=64, description="a station of their township (its id)")
     skills: list[str] = Field(min_length=1, max_length=20)
     team_ids: list[str] = Field(default_factory=list, max_length=20)
     active: bool = True
@@ -33,7 +33,7 @@ class VolunteerPatch(StrictBody):
     name: str | None = Field(None, min_length=1, max_length=50)
     phone: Phone | None = None
     township: Township | None = None
-    station: str | None = Field(None, max_length=50)
+    station_id: str | None = Field(None, max_length=64, description="a station of their township (its id)")
     skills: list[str] | None = Field(None, min_length=1, max_length=20)
     team_ids: list[str] | None = Field(None, max_length=20)
     active: bool | None = None
@@ -61,7 +61,8 @@ class VolunteerView(View):
     name: str
     phone: str | None
     township: Township
-    station: str | None
+    station_id: str | None
+    station: str | None = Field(description="the station's name")
     skills: list[str]
     team_ids: list[str]
     active: bool
@@ -82,6 +83,7 @@ def volunteer_view(volunteer: Volunteer, viewer: Principal) -> VolunteerView:
         name=volunteer.name,
         phone=volunteer.phone if own_or_staff else mask_phone(volunteer.phone),
         township=volunteer.township,
+        station_id=volunteer.station_id,
         station=volunteer.station,
         skills=volunteer.skills,
         team_ids=volunteer.team_ids,
