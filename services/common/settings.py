@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     confirm_timeout_seconds: float = 10.0
     inbox_retention_hours: int = 168
     db_timeout_ms: int = 3000
+    # Each HTTP request's deadline (docs/adr/0094): below the gateway's 30 s proxy_read_timeout, so the
+    # app answers a 503 itself and frees the thread; every database call and lease wait stops there.
+    request_timeout_seconds: float = 20.0
     # Leases around read-modify-write (docs/adr/0005); off only on a server with atomic updates.
     document_locks: bool = True
     lock_ttl_seconds: float = 5.0

@@ -155,10 +155,11 @@ def test_a_station_is_one_identity_for_volunteers_teams_and_the_other_stages(har
     assert renamed.get_json()["village"] == "上洋村"
     again = harness.bus.wait_for("station.updated", station_id=station, station_version=2)
     assert again.data["village"] == "上洋村"
-    unchanged = harness.call(
-        "PATCH", f"/api/v1/stations/{station}", ADMIN, json={"name": None, "village": "上洋村"}
+    nulled = harness.call(
+        "PATCH", f"/api/v1/stations/{station}", ADMIN, json={"name": None, "village": "新村"}
     )
-    assert unchanged.status_code == 200 and unchanged.get_json()["name"] == "杉洋镇上洋村新时代文明实践站"
+    assert nulled.status_code == 422 and nulled.get_json()["errors"][0]["field"] == "name"
+    assert harness.call("GET", f"/api/v1/stations/{station}", ADMIN).get_json()["village"] == "上洋村"
 
 
 def accept(harness, volunteer_id, **offer):

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from services.common.county import Township
 from services.common.paging import PageQuery
-from services.common.schemas import Phone, StrictBody, View
+from services.common.schemas import Phone, StrictBody, View, refuse_null
 from services.volunteers.organisation.domain import (
     CENTRE,
     Institute,
@@ -39,6 +39,8 @@ class TeamPatch(StrictBody):
     categories: list[str] | None = Field(None, max_length=20)
     leader_id: str | None = Field(None, max_length=64)
     active: bool | None = None
+
+    _kept = refuse_null("name", "townships", "categories", "active")
 
 
 class TeamListQuery(PageQuery):

@@ -10,7 +10,7 @@ from services.common.auth import Principal, mask_phone
 from services.common.contracts import AvailabilityException, WeeklySlot
 from services.common.county import Township
 from services.common.paging import PageQuery
-from services.common.schemas import Phone, StrictBody, View
+from services.common.schemas import Phone, StrictBody, View, refuse_null
 from services.volunteers.people.domain import Volunteer
 
 
@@ -42,6 +42,17 @@ class VolunteerPatch(StrictBody):
     longitude: float | None = Field(None, ge=-180, le=180)
     weekly_availability: list[WeeklySlot] | None = Field(None, max_length=50)
     availability_exceptions: list[AvailabilityException] | None = Field(None, max_length=100)
+
+    _kept = refuse_null(
+        "name",
+        "township",
+        "skills",
+        "team_ids",
+        "active",
+        "capacity",
+        "weekly_availability",
+        "availability_exceptions",
+    )
 
 
 class VolunteerPath(BaseModel):

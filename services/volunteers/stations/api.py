@@ -56,6 +56,5 @@ def get_station(path: StationPath) -> StationView:
 def update_station(path: StationPath, body: StationPatch) -> StationView:
     """Rename a station, move it, change its kind or village (admin)."""
     require(Role.ADMIN)
-    # A null is "no change": a station always has a name, a township and a kind.
-    changes = body.model_dump(exclude_none=True)
+    changes = body.model_dump(exclude_unset=True)
     return station_view(usecases.update_station(path.station_id, changes, g.request_id))

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from services.common.county import Township
 from services.common.paging import PageQuery
-from services.common.schemas import StrictBody, View
+from services.common.schemas import StrictBody, View, refuse_null
 from services.volunteers.stations.domain import Station, StationKind
 
 VILLAGE_DESCRIPTION = (
@@ -27,6 +27,8 @@ class StationPatch(StrictBody):
     township: Township | None = None
     kind: StationKind | None = None
     village: str | None = Field(None, min_length=1, max_length=40, description=VILLAGE_DESCRIPTION)
+
+    _kept = refuse_null("name", "township", "kind")
 
 
 class StationListQuery(PageQuery):
