@@ -67,6 +67,23 @@ def test_a_patch_may_leave_a_field_out_but_never_null_what_must_have_a_value(har
     assert nulled.status_code == 422 and nulled.get_json()["errors"][0]["field"] == "townships"
 
 
+def test_township_staff_see_their_townships_volunteers_and_tasks_only(harness):
+    """Found by the authorization matrix: any dispatcher read any township's profiles, hours and tasks."""
+    here, there = register(harness, township="平湖镇"), register(harness, township="大桥镇")
+    offer = offer_to(harness, there["id"], township="大桥镇")
+    ours = bearer("dispatcher", "disp-pinghu", township="平湖镇")
+    for path in (f"/api/v1/volunteers/{there['id']}", f"/api/v1/volunteers/{there['id']}/hours"):
+        assert harness.call("GET", path, ours).status_code == 404, path
+        assert harness.call("GET", path, ADMIN).status_code == 200, path
+    assert harness.call("GET", f"/api/v1/volunteers/{here['id']}", ours).status_code == 200
+    assert harness.call("GET", f"/api/v1/tasks/{offer.task_id}", ours).status_code == 404
+    assert harness.call("GET", f"/api/v1/tasks?volunteer_id={there['id']}", ours).status_code == 404
+    listed = harness.call("GET", "/api/v1/volunteers", ours).get_json()["items"]
+    assert listed and {v["township"] for v in listed} == {"平湖镇"}
+    elsewhere = harness.call("GET", "/api/v1/volunteers?township=大桥镇", ours)
+    assert elsewhere.status_code == 403 and elsewhere.get_json()["errors"][0]["field"] == "township"
+
+
 def test_the_whole_task_life_and_the_hours_ledger(harness):
     volunteer = register(harness)
     me = bearer("volunteer", volunteer["id"])

@@ -42,6 +42,12 @@ def get_volunteer(volunteer_id: str) -> Volunteer:
     return from_state(Volunteer, document)
 
 
+def find_volunteer(volunteer_id: str) -> Volunteer | None:
+    """A stored volunteer, or None."""
+    document = volunteers_store.get(volunteer_id)
+    return from_state(Volunteer, document) if document is not None else None
+
+
 def is_registered(volunteer_id: str) -> bool:
     """Whether a volunteer with this id is registered."""
     return volunteers_store.get(volunteer_id) is not None
