@@ -5,10 +5,15 @@ callers themselves in this township (泮洋乡), one of other people in this tow
 people in another township (大甲镇) — orders served and rated, tasks of volunteers and of teams,
 hours, patrol reports, wishes, beneficiaries, pairings and their visits, follow-ups. Then every cell
 of the matrix is sent through the gateway and its answer compared with the table.
+
+The callers hold the tokens main's accounts service issues: each logged in (residents by a code to
+their phone, everyone else by password), RS256 with a session, so the session-bound routes of
+accounts are reached as a person would reach them.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Any
 
@@ -17,8 +22,9 @@ import pytest
 from services.common.ids import isoformat, new_id, utcnow
 from tests.authz import ROLES, Row, fill, load_matrix, matches
 from tests.e2e.conftest import Gateway
+from tests.e2e.test_accounts_flow import PASSWORD, create_account, resident_login
 from tests.e2e.test_loop import current_offer, service_code, wait_in_inbox
-from tests.support import PROFILE, bearer, wait_until
+from tests.support import PROFILE, wait_until
 
 pytestmark = pytest.mark.e2e
 HERE, THERE = "泮洋乡", "大甲镇"
@@ -89,16 +95,64 @@ def _people(build: Builder, spec: dict[str, str]) -> dict[str, Any]:
     build.post(f"/api/v1/teams/{team}/members", {"volunteer_id": member})
     led = build.gateway.call("PATCH", f"/api/v1/teams/{team}", build.admin, json={"leader_id": volunteer})
     assert led.status_code == 200, led.text
+    resident = resident_login(_fresh_phone())
+    steward = create_account(
+        build.gateway,
+        build.admin,
+        {
+            "username": f"az.steward.{new_id()[-10:].lower()}",
+            "role": "steward",
+            "display_name": f"{tag}管家",
+            "township": township,
+        },
+    )
+    volunteer_account = create_account(
+        build.gateway,
+        build.admin,
+        {
+            "username": f"az.vol.{new_id()[-10:].lower()}",
+            "role": "volunteer",
+            "display_name": f"{tag}志愿者",
+            "volunteer_id": volunteer,
+        },
+    )
+    # An account of this world that no caller logs in with: the target of admins' account changes.
+    target = create_account(
+        build.gateway,
+        build.admin,
+        {
+            "username": f"az.target.{new_id()[-10:].lower()}",
+            "role": "steward",
+            "display_name": f"{tag}目标",
+            "township": township,
+        },
+    )
     return {
         "township": township,
         "village": village,
+        "account_id": target["id"],
+        "steward_login": steward["username"],
+        "volunteer_login": volunteer_account["username"],
+        "resident_token": {"Authorization": f"Bearer {resident.token}"},
         "station_id": station["id"],
         "volunteer_id": volunteer,
         "member_id": member,
         "team_id": team,
-        "resident_sub": f"az-resident-{tag}-{new_id()}",
-        "steward_sub": f"az-steward-{tag}-{new_id()}",
+        "resident_sub": resident.call("GET", "/api/v1/auth/me").json()["account"]["subject"],
+        "steward_sub": steward["subject"],
     }
+
+
+def _fresh_phone() -> str:
+    """A mobile number no earlier run used (codes to one phone are throttled)."""
+    return f"139{random.randrange(10**8):08d}"
+
+
+def login(gateway: Gateway, username: str) -> dict[str, str]:
+    """The Authorization header of a password login, as the console holds it."""
+    answer = gateway.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def _order(build: Builder, world: dict[str, Any], category: str) -> str:
@@ -110,17 +164,17 @@ def _order(build: Builder, world: dict[str, Any], category: str) -> str:
         "village": world["village"],
         "contact_phone": "13700001111",
     }
-    return build.post("/api/v1/requests", body, bearer("resident", world["resident_sub"]))["id"]
+    return build.post("/api/v1/requests", body, world["resident_token"])["id"]
 
 
 def _records(build: Builder, world: dict[str, Any], spec: dict[str, str]) -> None:
     """The world's records: an order served and rated 1, hours, a patrol, a wish, a pairing and its visit."""
     gateway, admin = build.gateway, build.admin
-    resident = bearer("resident", world["resident_sub"])
+    resident = world["resident_token"]
     request_id = _order(build, world, spec["skill"])
     offered_to, task_id = current_offer(gateway, admin, request_id, 1)
     assert offered_to == world["volunteer_id"], "the world's volunteer is the only one who can serve it"
-    volunteer = bearer("volunteer", offered_to)
+    volunteer = login(gateway, world["volunteer_login"])
     wait_in_inbox(gateway, volunteer, task_id)
     assert gateway.post(f"/api/v1/tasks/{task_id}/accept", volunteer).status_code == 200
     code = service_code(gateway, resident, request_id)
@@ -135,7 +189,7 @@ def _records(build: Builder, world: dict[str, Any], spec: dict[str, str]) -> Non
         what="the rating",
     )
     entries = wait_until(lambda: build.get(f"/api/v1/volunteers/{offered_to}/hours")["entries"], what="hours")
-    steward = bearer("steward", world["steward_sub"], world["township"])
+    steward = login(gateway, world["steward_login"])
     report = build.post(
         "/api/v1/patrols",
         {
@@ -212,6 +266,13 @@ def _team_offer(build: Builder, world: dict[str, Any], spec: dict[str, str]) -> 
     world["team_task_id"] = attempt["task_id"]
 
 
+def _notice(build: Builder, world: dict[str, Any]) -> None:
+    """A notice of the world's volunteer (their offers): the record of the notices' row."""
+    volunteer = login(build.gateway, world["volunteer_login"])
+    notices = wait_until(lambda: build.get("/api/v1/notifications", volunteer)["items"], what="a notice")
+    world["notice_id"] = notices[0]["id"]
+
+
 def _visit(build: Builder, world: dict[str, Any]) -> None:
     def made() -> str | None:
         visits = build.get("/api/v1/visits", township=world["township"], limit=100)["items"]
@@ -233,23 +294,38 @@ def worlds(gateway: Gateway, admin: dict[str, str]) -> dict[str, dict[str, Any]]
     for name, world in made.items():
         _team_offer(build, world, WORLDS[name])
         _visit(build, world)
-    common = {"fmt": "json", "api_key": PROFILE["CIVICLOOP_OPEN311_API_KEY"], "category": "elder_care"}
+        _notice(build, world)
+    common = {
+        "fmt": "json",
+        "api_key": PROFILE["CIVICLOOP_OPEN311_API_KEY"],
+        "category": "elder_care",
+        "password": PASSWORD,
+    }
     for world in made.values():
         world.update(common)
     return made
 
 
-def principals(worlds: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
-    """Each role's Authorization header; the owners of the "own" world are the callers themselves."""
+def principals(
+    gateway: Gateway, admin: dict[str, str], worlds: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, str]]:
+    """Each role's Authorization header from a login; the owners of the "own" world are the callers."""
     own = worlds["own"]
+    staff = {}
+    for role, account, township in (
+        ("dispatcher", "dispatcher", HERE),
+        ("dispatcher_elsewhere", "dispatcher", THERE),
+        ("admin", "admin", None),
+    ):
+        body = {"username": f"az.{account}.{new_id()[-10:].lower()}", "role": account, "display_name": role}
+        made = create_account(gateway, admin, {**body, **({"township": township} if township else {})})
+        staff[role] = login(gateway, made["username"])
     return {
         "anonymous": {},
-        "resident": bearer("resident", own["resident_sub"]),
-        "volunteer": bearer("volunteer", own["volunteer_id"]),
-        "steward": bearer("steward", own["steward_sub"], HERE),
-        "dispatcher": bearer("dispatcher", f"az-dispatcher-{new_id()}", HERE),
-        "dispatcher_elsewhere": bearer("dispatcher", f"az-dispatcher-{new_id()}", THERE),
-        "admin": bearer("admin", f"az-admin-{new_id()}"),
+        "resident": own["resident_token"],
+        "volunteer": login(gateway, own["volunteer_login"]),
+        "steward": login(gateway, own["steward_login"]),
+        **staff,
     }
 
 
@@ -258,6 +334,7 @@ def _world_for(worlds: dict[str, dict[str, Any]], role: str, ownership: str | No
     if role == "steward" and ownership == "own":
         world["request_id"] = world["patrol_request_id"]  # a steward's own order is their report's
     world["unique"] = f"AZ-{new_id()}"
+    world["fresh_phone"] = _fresh_phone()
     return world
 
 
@@ -272,12 +349,14 @@ def _call(gateway: Gateway, row: Row, who: dict[str, str], world: dict[str, Any]
     return gateway.call(row.method, path, who, **kwargs).status_code
 
 
-def test_every_cell_of_the_matrix(gateway: Gateway, worlds: dict[str, dict[str, Any]]):
+def test_every_cell_of_the_matrix(gateway: Gateway, admin: dict[str, str], worlds: dict[str, dict[str, Any]]):
     """Every route × role × ownership answers as tests/authz_matrix.yaml says."""
-    who = principals(worlds)
+    who = principals(gateway, admin, worlds)
     assert set(who) == set(ROLES)
     wrong, cells = [], 0
-    for row in load_matrix().values():
+    # Logging out ends the callers' sessions: that row goes last.
+    rows = sorted(load_matrix().values(), key=lambda row: row.route == "POST /api/v1/auth/logout")
+    for row in rows:
         for cell in row.cells():
             status = _call(gateway, row, who[cell.role], _world_for(worlds, cell.role, cell.ownership))
             cells += 1

@@ -32,7 +32,9 @@ def client():
     def take(body: RatingBody) -> dict:
         return body.model_dump(mode="json")
 
-    settings = Settings(service="probe", mongo_url="mongodb://127.0.0.1:1/probe", jwt_secret="s" * 32)
+    settings = Settings(
+        service="probe", mongo_url="mongodb://127.0.0.1:1/probe", jwt_secret="s" * 32, environment="local"
+    )
     return create_service_app("probe", settings, [probe], description="probe").test_client()
 
 
