@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from services.common import auth, bodies, db, deadlines, domain, locks
+from services.common import auth, bodies, db, deadlines, domain, locks, personal
 from services.common.errors import (
     Conflict,
     Forbidden,
@@ -93,6 +93,7 @@ def create_service_app(
 ) -> ServiceApp:
     """A Flask app for `service` with the shared behaviour and the service's blueprints."""
     configure_logging(service, settings.process, settings.log_level)
+    personal.configure(settings)
     bodies.install()
     app = ServiceApp(
         f"civicloop.{service}",

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # A new signing key is published this long before it signs, so every verifier knows it first.
     key_publish_lead_seconds: int = 0
     log_level: str = "INFO"
+    # Fernet keys sealing personal fields at rest, newest first (docs/adr/0095); local profiles
+    # fall back to a development key, any other environment must set them.
+    personal_data_keys: str = ""
     # Check every HTTP answer against the service's OpenAPI document (test profiles): a status or
     # body the document does not declare becomes a 500 naming the mismatch (services/common/openapi.py).
     check_responses: bool = False

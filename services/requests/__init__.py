@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask_openapi3 import OpenAPI
 
+from services.common import personal
 from services.common.app import create_service_app
 from services.common.settings import Settings, load_settings
 from services.common.worker import PeriodicJob, WorkerSpec
@@ -25,9 +26,12 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     from services.requests.stats.api import stats_api
     from services.requests.wishes.api import wishes_api
 
+    settings = settings or load_settings(SERVICE)
+    # Residents' phones and addresses are sealed at rest (docs/adr/0095): no keys, no start.
+    personal.require_keys(settings)
     return create_service_app(
         SERVICE,
-        settings or load_settings(SERVICE),
+        settings,
         [requests_api, catalog_api, stats_api, patrols_api, wishes_api, open311_api],
         description="Residents order services; the request's status and timeline follow the whole loop.",
     )
