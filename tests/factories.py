@@ -315,7 +315,26 @@ def followup_resolved(**overrides: Any) -> contracts.FollowupResolved:
     )
 
 
+def audit_recorded(**overrides: Any) -> contracts.AuditRecorded:
+    return _build(
+        contracts.AuditRecorded,
+        {
+            "actor": "dispatcher-1",
+            "actor_role": "dispatcher",
+            "action": "dispatch.assigned_by_hand",
+            "subject_type": "request",
+            "subject_id": new_id(),
+            "township": "平湖镇",
+            "reason": None,
+            "details": {"volunteer_id": "vol-1"},
+            "at": NOW,
+        },
+        overrides,
+    )
+
+
 BUILDERS = {
+    "audit.recorded": audit_recorded,
     "request.submitted": request_submitted,
     "request.cancelled": request_cancelled,
     "request.closed": request_closed,

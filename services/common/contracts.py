@@ -299,3 +299,19 @@ class FollowupResolved(EventData):
     outcome: str
     township: str
     resolved_at: datetime
+
+
+# --- audit (any stage; the accounts service keeps the trail, docs/adr/0096) ------------------------
+class AuditRecorded(EventData):
+    """A staff action that changed someone else's record: who, what, on which record, when, why."""
+
+    actor: str
+    actor_role: str
+    action: str
+    subject_type: str
+    subject_id: str
+    # The township the record belongs to (township admins read their township's trail).
+    township: str | None = None
+    reason: str | None = None
+    details: dict[str, str] = Field(default_factory=dict)
+    at: datetime

@@ -56,6 +56,7 @@ CATALOGUE: dict[tuple[str, int], type[BaseModel]] = {
     ("request.rated", 1): contracts.RequestRated,
     ("rating.flagged", 1): contracts.RatingFlagged,
     ("followup.resolved", 1): contracts.FollowupResolved,
+    ("audit.recorded", 1): contracts.AuditRecorded,
 }
 
 _TYPE_OF_MODEL = {model: key for key, model in CATALOGUE.items()}

@@ -334,3 +334,48 @@ def test_a_disabled_account_ends_its_sessions(service):
     assert service.client.get("/internal/auth/check", headers=token).status_code == 401
     assert login(service.client, "leaving.it").status_code == 401
 
+
+def test_audit_entries_from_the_bus_are_kept_once_and_read_by_admins_of_their_township(service):
+    subject = "req-" + new_id()
+    entry = factories.audit_recorded(subject_id=subject, township="大甲镇", reason="nobody fits")
+    envelope = event(entry, producer="dispatch", correlation_id=subject)
+    publish(service.settings.amqp_url, envelope)
+    publish(service.settings.amqp_url, envelope)  # a redelivery: still one entry
+
+    def listed() -> list[dict]:
+        answer = service.client.get(f"/api/v1/audit?subject_id={subject}", headers=ADMIN)
+        return answer.get_json()["items"]
+
+    found = wait_until(listed, what="the audit entry")
+    time.sleep(0.5)
+    assert len(listed()) == 1
+    assert found[0]["id"] == envelope["id"] and found[0]["producer"] == "dispatch"
+    assert (found[0]["action"], found[0]["reason"], found[0]["township"]) == (
+        "dispatch.assigned_by_hand",
+        "nobody fits",
+        "大甲镇",
+    )
+    township_admin = bearer("admin", "it-dajia-admin", township="大甲镇")
+    mine = service.client.get("/api/v1/audit?limit=100", headers=township_admin).get_json()["items"]
+    assert envelope["id"] in {e["id"] for e in mine} and {e["township"] for e in mine} == {"大甲镇"}
+    elsewhere = bearer("admin", "it-pinghu-admin", township="平湖镇")
+    assert service.client.get("/api/v1/audit?township=大甲镇", headers=elsewhere).status_code == 403
+    assert not service.client.get(f"/api/v1/audit?subject_id={subject}", headers=elsewhere).get_json()[
+        "items"
+    ]
+    dispatcher = bearer("dispatcher", "it-dispatcher", township="大甲镇")
+    assert service.client.get("/api/v1/audit", headers=dispatcher).status_code == 403
+
+
+def test_an_admin_resetting_a_password_is_in_the_trail(service):
+    made = make_account(service.client, "audit.reset", "steward", township="城东街道")
+    reset = service.client.post(
+        f"/api/v1/accounts/{made['id']}/password", json={"password": "重设的-口令-2026"}, headers=ADMIN
+    )
+    assert reset.status_code == 204
+    trail = service.client.get(f"/api/v1/audit?subject_id={made['id']}", headers=ADMIN).get_json()["items"]
+    assert {(e["action"], e["actor"], e["producer"]) for e in trail} == {
+        ("account.password_reset", "it-admin", "accounts"),
+        ("account.created", "it-admin", "accounts"),
+    }
+    assert len(trail) == 2
