@@ -285,7 +285,7 @@ def test_escalations_reach_staff_by_email_folded_into_a_digest(service):
         folded = [re.search(r"(\d+) 条新提醒", mail["Subject"]) for mail in service.mailbox.mails[before:]]
         return sum(int(match.group(1)) if match else 1 for match in folded)
 
-    wait_until(lambda: alerts_mailed() >= 4, timeout=30, what="the four alerts by email")
+    wait_until(lambda: alerts_mailed() >= 4, timeout=60, what="the four alerts by email")
     mails = service.mailbox.mails[before:]
     # Which alerts share a mail depends on when the worker reaches each event (a busy machine may
     # take longer than one window over the four); that they fold, and all four arrive once, does not.
