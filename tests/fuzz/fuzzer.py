@@ -40,8 +40,9 @@ from services.common.auth import issue_token
 from services.common.ids import new_id
 
 CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
-# Paths only the services themselves serve (the gateway routes none of them).
-OPERATIONAL = ("/healthz", "/readyz", "/metrics", "/openapi.json")
+# Paths only the services themselves serve (the gateway routes none of them; /internal/ is the
+# accounts service's answer to the gateway's own auth_request).
+OPERATIONAL = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/internal/")
 TOWNSHIP, OTHER_TOWNSHIP = "平湖镇", "大桥镇"
 PASSWORD = "模糊-登录-2026"
 # Operations that end or lock the caller's login: each process sends them after all the others.
