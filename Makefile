@@ -46,6 +46,15 @@ faults: install ## only the fault suite (its own stack and RabbitMQ nodes, stopp
 	  CIVICLOOP_TEST_PROFILE=$(TEST_PROFILE) $(BIN)/pytest tests/faults $(PYTEST_ARGS) || status=$$?; \
 	  $(STACK) down $(TEST_PROFILE)-faults >/dev/null 2>&1 || true; exit $$status
 
+# A large fuzzing budget (tests/e2e/test_fuzz.py runs a small one in `make test`): the test stack is
+# started for it and stopped after; the counts are printed at the end and land in bench-results/fuzz.json.
+FUZZ_CASES ?= 10000
+fuzz: install ## fuzz every service's OpenAPI document through the gateway (schemathesis), FUZZ_CASES cases
+	@$(STACK) up $(TEST_PROFILE)
+	@set -o pipefail; status=0; \
+	  $(BIN)/python -m tests.fuzz --profile $(TEST_PROFILE) --cases $(FUZZ_CASES) || status=$$?; \
+	  $(STACK) down $(TEST_PROFILE); exit $$status
+
 unit: install ## only the unit tests (no servers)
 	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
@@ -77,4 +86,4 @@ GROWTH_ARGS ?=
 bench-growth: install ## stored history 1k → 1M: latencies and idle CPU per size (docs/bench/growth.md)
 	@$(BIN)/python bench/growth_bench.py --profile $(TEST_PROFILE) $(GROWTH_ARGS)
 
-.PHONY: help install run stop status test faults unit lint lock clean rules k8s bench bench-growth
+.PHONY: help install run stop status test faults fuzz unit lint lock clean rules k8s bench bench-growth

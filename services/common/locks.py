@@ -22,7 +22,7 @@ from datetime import timedelta
 import mongoengine
 from pymongo.errors import DuplicateKeyError
 
-from services.common import sweeps
+from services.common import deadlines, sweeps
 from services.common.ids import new_id, utcnow
 
 
@@ -91,6 +91,7 @@ def acquire(key: str) -> str:
                 continue
         if time.monotonic() > deadline:
             raise LockTimeout(f"{key} stayed locked for {config.wait_seconds}s")
+        deadlines.check()  # an HTTP request whose time is up stops waiting at once
         time.sleep(pause)
         pause = min(pause * 2, 0.05)
 

@@ -88,9 +88,14 @@ def processes(
                 "workers": workers,
                 "worker_class": "gthread",
                 "threads": threads,
+                # Restarts a worker whose main loop stalls; one request's bound is its deadline (ADR 0094).
                 "timeout": 30,
                 "graceful_timeout": 10,
                 "keepalive": 5,
+                # As long as the gateway lets through (8 KB request line and headers): the gateway's
+                # limit answers as the API does, gunicorn's 4 KB default answered with an HTML page.
+                "limit_request_line": 8190,
+                "limit_request_field_size": 8190,
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": "warning",

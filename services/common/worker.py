@@ -13,7 +13,7 @@ import mongoengine
 from kombu import Connection
 from prometheus_client import start_http_server
 
-from services.common import db, inbox, locks, sweeps
+from services.common import db, inbox, locks, personal, sweeps
 from services.common.consumer import EventConsumer, HandlerMap
 from services.common.logs import configure_logging, get_logger
 from services.common.metrics import DEAD_LETTERS, DEPENDENCY_UP
@@ -80,6 +80,7 @@ class Worker:
     def run(self, metrics_port: int | None = None, metrics_host: str = "127.0.0.1") -> None:
         """Start everything and block until stopped."""
         configure_logging(self.spec.service, "worker", self.settings.log_level)
+        personal.configure(self.settings)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)

@@ -1,6 +1,6 @@
 """The accepting stage (接单): volunteers, teams, stations, the task inbox, hours and pairing.
 
-Each feature is a package (people, organisation, pool, tasks, hours, pairing; README "Where things
+Each feature is a package (stations, people, organisation, pool, tasks, hours, pairing; README "Where things
 live"); this module puts their blueprints into the web app and their handlers into the worker.
 """
 
@@ -18,10 +18,11 @@ SERVICE = "volunteers"
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the accepting stage."""
     from services.volunteers.hours.api import hours_records_api, hours_tasks_api
-    from services.volunteers.organisation.api import organisation_api, stations_api, teams_api
+    from services.volunteers.organisation.api import organisation_api, teams_api
     from services.volunteers.pairing.api import beneficiaries_api, pairings_api, visits_api
     from services.volunteers.people.api import volunteers_api
     from services.volunteers.pool.api import pool_api
+    from services.volunteers.stations.api import stations_api
     from services.volunteers.tasks.api import pool_claims_api, tasks_api
 
     return create_service_app(
@@ -51,13 +52,14 @@ def worker_spec() -> WorkerSpec:
     from services.common.worker import PeriodicJob
     from services.volunteers.hours import handlers as hours
     from services.volunteers.hours.models import HoursEntry
-    from services.volunteers.organisation.models import InstituteDocument, StationDocument, TeamDocument
+    from services.volunteers.organisation.models import InstituteDocument, TeamDocument
     from services.volunteers.pairing import handlers as pairing
     from services.volunteers.pairing import usecases as pairing_usecases
     from services.volunteers.pairing.models import BeneficiaryDocument, PairingDocument, VisitDocument
     from services.volunteers.people.models import VolunteerDocument
     from services.volunteers.pool import handlers as pool
     from services.volunteers.pool.models import CancelledRequest, PoolClaim, PoolEntry
+    from services.volunteers.stations.models import StationDocument
     from services.volunteers.tasks import handlers as tasks
     from services.volunteers.tasks.models import TaskDocument
 
@@ -67,9 +69,15 @@ def worker_spec() -> WorkerSpec:
         # Order matters where two features consume one event: the pool records a cancellation
         # before tasks withdraw, and hours are credited before the pairing visit is closed.
         handlers=combine_handlers(pool.HANDLERS, tasks.HANDLERS, hours.HANDLERS, pairing.HANDLERS),
-        outbox_documents=[VolunteerDocument, TaskDocument, TeamDocument, VisitDocument, PairingDocument],
-        other_documents=[
+        outbox_documents=[
+            VolunteerDocument,
+            TaskDocument,
+            TeamDocument,
+            VisitDocument,
+            PairingDocument,
             StationDocument,
+        ],
+        other_documents=[
             InstituteDocument,
             HoursEntry,
             CancelledRequest,

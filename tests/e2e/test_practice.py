@@ -75,6 +75,13 @@ def test_coded_hours_a_low_score_follow_up_and_the_volunteers_record(gateway, ad
         json={"outcome": "resolved", "note": "已回访，重新维修"},
     )
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    trail = wait_until(
+        lambda: gateway.get("/api/v1/audit", admin, params={"subject_id": request_id}).json()["items"],
+        what="the follow-up's audit entry",
+    )
+    assert [(e["action"], e["actor"], e["reason"]) for e in trail] == [
+        ("followup.resolved", "e2e-fengpu-staff", "已回访，重新维修")
+    ]
     wait_until(
         lambda: total(scrape(ratings_worker), gauge, township=township) == 0, timeout=20, what="gauge down"
     )

@@ -25,8 +25,9 @@ def register_team(harness, team):
 def test_offers_decline_reoffer_and_escalation(harness):
     near = factories.volunteer_registered(township="鹤塘镇", skills=["repairs"])
     elsewhere = factories.volunteer_registered(township="凤埔乡", skills=["repairs", "culture"])
-    far = factories.team_updated(kind="county_corps", categories=["repairs"], leader_id="leader-1")
-    register(harness, near, elsewhere)
+    leader = factories.volunteer_registered(township="凤埔乡", skills=["culture"])
+    far = factories.team_updated(kind="county_corps", categories=["repairs"], leader_id=leader.volunteer_id)
+    register(harness, near, elsewhere, leader)
     register_team(harness, far)
     submitted = factories.request_submitted(
         category="repairs", skills_required=["repairs"], township="鹤塘镇"
@@ -57,7 +58,7 @@ def test_offers_decline_reoffer_and_escalation(harness):
             factories.task_declined(
                 task_id=second.data["task_id"],
                 request_id=submitted.request_id,
-                volunteer_id="leader-1",
+                volunteer_id=leader.volunteer_id,
                 team_id=far.team_id,
             )
         ),
@@ -75,6 +76,47 @@ def test_offers_decline_reoffer_and_escalation(harness):
     assert view["declined_by"] == [near.volunteer_id, far.team_id]
     assert view["attempts"][0]["considered"][0]["parts"]["proximity"] == 0.6
     assert VolunteerDocument.objects(id=near.volunteer_id).first().open_task_ids == []
+
+
+def test_the_cascade_passes_over_teams_nobody_can_answer(harness):
+    """Issue 15 #1: after the station declines, the next offer goes to a team whose leader can answer."""
+    carer = factories.volunteer_registered(township="平湖镇", skills=["elder_care"])
+    retired = factories.volunteer_registered(township="大甲镇", skills=["culture"], active=False)
+    leader = factories.volunteer_registered(township="大甲镇", skills=["culture"])
+    register(harness, carer, retired, leader)
+    # Created in this order, the leaderless team has the smallest id: it would win every tie.
+    leaderless = factories.team_updated(townships=["平湖镇"], categories=["elder_care"], leader_id=None)
+    unknown = factories.team_updated(
+        townships=["平湖镇"], categories=["elder_care"], leader_id="nobody-known"
+    )
+    inactive = factories.team_updated(
+        townships=["平湖镇"], categories=["elder_care"], leader_id=retired.volunteer_id
+    )
+    led = factories.team_updated(
+        townships=["平湖镇"], categories=["elder_care"], leader_id=leader.volunteer_id
+    )
+    for team in (leaderless, unknown, inactive, led):
+        register_team(harness, team)
+    submitted = factories.request_submitted(
+        category="elder_care", skills_required=["elder_care"], township="平湖镇"
+    )
+    publish(harness.settings.amqp_url, event(submitted))
+    first = harness.bus.wait_for("task.offered", request_id=submitted.request_id, attempt=1)
+    assert first.data["volunteer_id"] == carer.volunteer_id
+    publish(
+        harness.settings.amqp_url,
+        event(
+            factories.task_declined(
+                task_id=first.data["task_id"],
+                request_id=submitted.request_id,
+                volunteer_id=carer.volunteer_id,
+            )
+        ),
+    )
+    second = harness.bus.wait_for("task.offered", request_id=submitted.request_id, attempt=2)
+    assert (second.data["team_id"], second.data["level"]) == (led.team_id, "township")
+    view = harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}", STAFF).get_json()
+    assert view["attempts"][1]["excluded"]["township: no active leader to answer the offer"] == 3
 
 
 def test_accept_and_complete_free_the_volunteer(harness):

@@ -54,6 +54,37 @@ def test_the_same_idempotency_key_gives_the_same_request(harness):
     assert RequestDocument.objects(idempotency_scope="resident-it-1:key-42").count() == 1
 
 
+def test_the_same_idempotency_key_with_another_body_is_refused_and_the_first_order_stands(harness):
+    """Issue 15 #6: 422 naming Idempotency-Key (the IETF draft), not the first order for a new one."""
+    headers = {**RESIDENT, "Idempotency-Key": "key-43"}
+    first = submit(harness, headers=headers)
+    assert first.status_code == 201
+    # The relay may empty the outbox meanwhile; everything else must stay as it was.
+    unrelayed = {"outbox": 0, "outbox_pending": 0}
+    stored_before = RequestDocument._get_collection().find_one({"_id": first.get_json()["id"]}, unrelayed)
+    other = {**BODY, "title": "帮忙修水管", "category": "repairs"}
+    refused = submit(harness, body=other, headers=headers)
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    problem = refused.get_json()
+    assert problem["type"].endswith("/idempotency-key-reused")
+    assert problem["errors"] == [{"field": "Idempotency-Key", "detail": problem["detail"]}]
+    assert RequestDocument.objects(idempotency_scope="resident-it-1:key-43").count() == 1
+    assert (
+        RequestDocument._get_collection().find_one({"_id": first.get_json()["id"]}, unrelayed)
+        == stored_before
+    )
+    assert RequestDocument.objects(title="帮忙修水管", resident_id="resident-it-1").count() == 0
+    # The same body again, its fields in another order and with padding the API trims: the first order.
+    same = {key: BODY[key] for key in reversed(BODY)} | {"title": f"  {BODY['title']} "}
+    again = submit(harness, body=same, headers=headers)
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    # Another resident may use the same key for their own order: scopes are per caller.
+    theirs = submit(
+        harness, body=other, headers={**bearer("resident", "resident-it-3"), "Idempotency-Key": "key-43"}
+    )
+    assert theirs.status_code == 201
+
+
 def test_bad_input_is_a_problem_naming_the_field_and_stores_nothing(harness):
     before = RequestDocument.objects.count()
     body = {key: value for key, value in BODY.items() if key != "category"}

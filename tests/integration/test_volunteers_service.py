@@ -49,6 +49,41 @@ def test_registration_is_for_admins_and_checks_its_input(harness):
     assert {e["field"] for e in bad.get_json()["errors"]} == {"skills", "capacity"}
 
 
+def test_a_patch_may_leave_a_field_out_but_never_null_what_must_have_a_value(harness):
+    """Found by fuzzing: `"team_ids": null` answered 500; now 422 naming the field, nothing written."""
+    volunteer = register(harness)
+    path = f"/api/v1/volunteers/{volunteer['id']}"
+    for field in ("name", "township", "skills", "team_ids", "active", "capacity", "weekly_availability"):
+        refused = harness.call("PATCH", path, ADMIN, json={"phone": "13900009999", field: None})
+        assert refused.status_code == 422, (field, refused.get_json())
+        assert [e["field"] for e in refused.get_json()["errors"]] == [field]
+    assert harness.call("GET", path, ADMIN).get_json() == volunteer
+    cleared = harness.call("PATCH", path, ADMIN, json={"phone": None, "latitude": None})
+    assert cleared.status_code == 200 and cleared.get_json()["phone"] is None
+    team = harness.call(
+        "POST", "/api/v1/teams", ADMIN, json={"name": "队", "kind": "county_corps"}
+    ).get_json()
+    nulled = harness.call("PATCH", f"/api/v1/teams/{team['id']}", ADMIN, json={"townships": None})
+    assert nulled.status_code == 422 and nulled.get_json()["errors"][0]["field"] == "townships"
+
+
+def test_township_staff_see_their_townships_volunteers_and_tasks_only(harness):
+    """Found by the authorization matrix: any dispatcher read any township's profiles, hours and tasks."""
+    here, there = register(harness, township="平湖镇"), register(harness, township="大桥镇")
+    offer = offer_to(harness, there["id"], township="大桥镇")
+    ours = bearer("dispatcher", "disp-pinghu", township="平湖镇")
+    for path in (f"/api/v1/volunteers/{there['id']}", f"/api/v1/volunteers/{there['id']}/hours"):
+        assert harness.call("GET", path, ours).status_code == 404, path
+        assert harness.call("GET", path, ADMIN).status_code == 200, path
+    assert harness.call("GET", f"/api/v1/volunteers/{here['id']}", ours).status_code == 200
+    assert harness.call("GET", f"/api/v1/tasks/{offer.task_id}", ours).status_code == 404
+    assert harness.call("GET", f"/api/v1/tasks?volunteer_id={there['id']}", ours).status_code == 404
+    listed = harness.call("GET", "/api/v1/volunteers", ours).get_json()["items"]
+    assert listed and {v["township"] for v in listed} == {"平湖镇"}
+    elsewhere = harness.call("GET", "/api/v1/volunteers?township=大桥镇", ours)
+    assert elsewhere.status_code == 403 and elsewhere.get_json()["errors"][0]["field"] == "township"
+
+
 def test_the_whole_task_life_and_the_hours_ledger(harness):
     volunteer = register(harness)
     me = bearer("volunteer", volunteer["id"])

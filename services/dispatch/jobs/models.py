@@ -37,7 +37,7 @@ class JobDocument(AggregateDocument):
     expired_by = mongoengine.ListField(mongoengine.StringField())
     escalation_reason = mongoengine.StringField()
     source = mongoengine.StringField()
-    station = mongoengine.StringField()
+    station_id = mongoengine.StringField()
     latitude = mongoengine.FloatField()
     longitude = mongoengine.FloatField()
     preassigned_volunteer_ids = mongoengine.ListField(mongoengine.StringField())

@@ -36,7 +36,9 @@ def assign(path: JobPath, body: AssignBody) -> JobView:
     principal = require(*STAFF)
     covered_job(principal, path.request_id)
     candidate_id = body.volunteer_id or body.team_id or ""
-    return job_view(usecases.assign(path.request_id, candidate_id, principal.sub, g.request_id))
+    return job_view(
+        usecases.assign(path.request_id, candidate_id, principal.sub, g.request_id, principal.role.value)
+    )
 
 
 @staff_api.post("/<request_id>/review", responses={200: JobView, 409: Problem})
@@ -45,6 +47,11 @@ def review(path: JobPath, body: ReviewBody) -> JobView:
     principal = require(*STAFF)
     covered_job(principal, path.request_id)
     job = usecases.review(
-        path.request_id, body.decision == "approve", body.reason, principal.sub, g.request_id
+        path.request_id,
+        body.decision == "approve",
+        body.reason,
+        principal.sub,
+        g.request_id,
+        principal.role.value,
     )
     return job_view(job)

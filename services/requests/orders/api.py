@@ -6,6 +6,7 @@ from flask import g
 from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import STAFF, Role, require, require_owner_or_staff, township_scope
+from services.common.idempotency import fingerprint
 from services.common.schemas import ERROR_RESPONSES, Problem
 from services.requests.orders import domain, usecases
 from services.requests.orders.schemas import (
@@ -47,7 +48,9 @@ def create_request(body: RequestCreate, header: IdempotencyHeader) -> tuple[Requ
         window_end=body.window.end if body.window else None,
         contact_phone=body.contact_phone,
     )
-    result = usecases.submit_request(submission, header.idempotency_key, causation_id=g.request_id)
+    result = usecases.submit_request(
+        submission, header.idempotency_key, causation_id=g.request_id, body_print=fingerprint(body)
+    )
     view = request_view(result.request, principal, with_timeline=True)
     location = {"Location": f"/api/v1/requests/{result.request.id}"}
     if result.created:

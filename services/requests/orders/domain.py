@@ -111,6 +111,8 @@ class ServiceRequest:
     # Where the order came from (resident, patrol, pairing, wish, open311) and what it refers to.
     source: str = "resident"
     source_ref: str | None = None
+    # The station of the order's village: its id (the identity dispatch compares) and its name.
+    station_id: str | None = None
     station: str | None = None
     latitude: float | None = None
     longitude: float | None = None
@@ -164,6 +166,8 @@ class Submission:
     contact_phone: str | None = None
     source: str = "resident"
     source_ref: str | None = None
+    # Set by the use case from the stations it knows, never by a caller: the village's station.
+    station_id: str | None = None
     station: str | None = None
     latitude: float | None = None
     longitude: float | None = None
@@ -246,6 +250,7 @@ def submit(
         submitted_at=now,
         source=submission.source,
         source_ref=submission.source_ref,
+        station_id=submission.station_id,
         station=submission.station,
         latitude=submission.latitude,
         longitude=submission.longitude,

@@ -10,6 +10,7 @@ import mongoengine
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from services.common import personal
 from services.common.ids import as_utc
 from services.common.store import AggregateDocument, AggregateStore
 from services.requests.orders.domain import ServiceRequest, Status, TimelineEntry
@@ -36,6 +37,8 @@ class RequestDocument(AggregateDocument):
     id = mongoengine.StringField(primary_key=True)
     code = mongoengine.StringField(required=True)
     idempotency_scope = mongoengine.StringField(required=True)
+    # The fingerprint of the body the key came with: the same key with another body is refused.
+    idempotency_fingerprint = mongoengine.StringField()
     resident_id = mongoengine.StringField(required=True)
     category = mongoengine.StringField(required=True)
     title = mongoengine.StringField(required=True)
@@ -56,6 +59,7 @@ class RequestDocument(AggregateDocument):
     service_code = mongoengine.StringField()
     source = mongoengine.StringField(default="resident")
     source_ref = mongoengine.StringField()
+    station_id = mongoengine.StringField()
     station = mongoengine.StringField()
     latitude = mongoengine.FloatField()
     longitude = mongoengine.FloatField()
@@ -98,6 +102,9 @@ def to_document(request: ServiceRequest) -> dict[str, Any]:
     state.pop("id")
     state.pop("version")
     state["status"] = request.status.value
+    # Sealed at rest (docs/adr/0095): the resident's phone and street address.
+    state["contact_phone"] = personal.seal(request.contact_phone)
+    state["address"] = personal.seal(request.address)
     state["timeline"] = [
         {**asdict(entry), "status": entry.status.value if entry.status else None}
         for entry in request.timeline
@@ -132,11 +139,11 @@ def from_document(document: dict[str, Any]) -> ServiceRequest:
         township=document["township"],
         village=document["village"],
         submitted_at=as_utc(document["submitted_at"]),
-        address=document.get("address"),
+        address=personal.unseal(document.get("address")),
         urgency=document.get("urgency", "normal"),
         window_start=_maybe_utc(document.get("window_start")),
         window_end=_maybe_utc(document.get("window_end")),
-        contact_phone=document.get("contact_phone"),
+        contact_phone=personal.unseal(document.get("contact_phone")),
         timeline=timeline,
         volunteer_id=document.get("volunteer_id"),
         rating_score=document.get("rating_score"),
@@ -144,6 +151,7 @@ def from_document(document: dict[str, Any]) -> ServiceRequest:
         version=document.get("version", 1),
         source=document.get("source") or "resident",
         source_ref=document.get("source_ref"),
+        station_id=document.get("station_id"),
         station=document.get("station"),
         latitude=document.get("latitude"),
         longitude=document.get("longitude"),

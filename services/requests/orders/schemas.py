@@ -146,7 +146,8 @@ class RequestView(View):
     deadlines: RequestDeadlines
     source: str
     source_ref: str | None
-    station: str | None
+    station_id: str | None = Field(description="the station of the order's village, when one is known")
+    station: str | None = Field(description="that station's name")
     latitude: float | None
     longitude: float | None
     timeline: list[TimelineStep] | None
@@ -185,6 +186,7 @@ def request_view(item: ServiceRequest, viewer: Principal, *, with_timeline: bool
         deadlines=RequestDeadlines(respond_by=respond_by, complete_by=complete_by),
         source=item.source,
         source_ref=item.source_ref,
+        station_id=item.station_id,
         station=item.station,
         latitude=item.latitude,
         longitude=item.longitude,

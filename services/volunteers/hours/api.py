@@ -24,7 +24,6 @@ from services.volunteers.hours.schemas import (
     ledger_csv,
     ledger_view,
 )
-from services.volunteers.people import usecases as people
 from services.volunteers.people.api import self_or_staff
 from services.volunteers.people.schemas import VolunteerPath
 from services.volunteers.tasks.schemas import TaskPath, TaskView, task_view
@@ -64,9 +63,8 @@ def complete_task(path: TaskPath, body: CheckOutBody) -> TaskView:
 
 @hours_records_api.get("/<volunteer_id>/hours", responses={200: LedgerView})
 def volunteer_hours(path: VolunteerPath) -> LedgerView:
-    """A volunteer's hours ledger (themselves, or staff)."""
+    """A volunteer's hours ledger (themselves, or staff covering their township)."""
     self_or_staff(path.volunteer_id)
-    people.get_volunteer(path.volunteer_id)
     return ledger_view(usecases.ledger(path.volunteer_id))
 
 
@@ -82,9 +80,8 @@ def correct_hours(path: EntryPath, body: CorrectionBody) -> tuple[CorrectionView
 
 @hours_records_api.get("/<volunteer_id>/hours.csv", responses={200: LEDGER_CSV})
 def hours_csv(path: VolunteerPath) -> Response:
-    """The hours ledger as CSV (themselves, or staff)."""
+    """The hours ledger as CSV (themselves, or staff covering their township)."""
     self_or_staff(path.volunteer_id)
-    people.get_volunteer(path.volunteer_id)
     body = "\ufeff" + ledger_csv(usecases.ledger(path.volunteer_id))  # the BOM makes spreadsheets read UTF-8
     return Response(
         body.encode(),
@@ -95,9 +92,8 @@ def hours_csv(path: VolunteerPath) -> Response:
 
 @hours_records_api.get("/<volunteer_id>/certificate.pdf", responses={200: CERTIFICATE_PDF})
 def hours_certificate(path: VolunteerPath) -> Response:
-    """A printable certificate of the volunteer's hours (themselves, or staff)."""
-    self_or_staff(path.volunteer_id)
-    volunteer = people.get_volunteer(path.volunteer_id)
+    """A printable certificate of the volunteer's hours (themselves, or staff covering their township)."""
+    _, volunteer = self_or_staff(path.volunteer_id)
     pdf = certificate.render(volunteer, usecases.ledger(path.volunteer_id), utcnow())
     return Response(
         pdf,
