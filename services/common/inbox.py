@@ -8,7 +8,7 @@ from datetime import timedelta
 import mongoengine
 from pymongo.errors import DuplicateKeyError
 
-from services.common.ids import utcnow
+from services.common.ids import real_utcnow
 
 
 class ProcessedEvent(mongoengine.Document):
@@ -29,11 +29,11 @@ def already_handled(event_id: str) -> bool:
 def remember(event_id: str, event_type: str) -> None:
     """Record that the event was handled (idempotent)."""
     with contextlib.suppress(DuplicateKeyError):
-        document = {"_id": event_id, "type": event_type, "handled_at": utcnow()}
+        document = {"_id": event_id, "type": event_type, "handled_at": real_utcnow()}
         ProcessedEvent._get_collection().insert_one(document)
 
 
 def purge_older_than(hours: int) -> int:
     """Forget events handled more than `hours` ago; return how many were forgotten."""
-    cutoff = utcnow() - timedelta(hours=hours)
+    cutoff = real_utcnow() - timedelta(hours=hours)
     return ProcessedEvent._get_collection().delete_many({"handled_at": {"$lt": cutoff}}).deleted_count

@@ -22,7 +22,7 @@ from datetime import timedelta
 import mongoengine
 from pymongo.errors import DuplicateKeyError
 
-from services.common.ids import new_id, utcnow
+from services.common.ids import new_id, real_utcnow
 
 
 class DocumentLock(mongoengine.Document):
@@ -67,7 +67,8 @@ def acquire(key: str) -> str:
     deadline = time.monotonic() + config.wait_seconds
     pause = 0.001
     while True:
-        now = utcnow()
+        # Real time: a lease outlasts a slow call in real seconds, whatever the clock's speed.
+        now = real_utcnow()
         try:
             collection.insert_one(
                 {
