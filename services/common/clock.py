@@ -4,6 +4,10 @@ Simulated time = origin + speed × (real time − started_at) + offset. Every pr
 the same three settings and the machine's real time, so all of them agree without talking
 (docs/adr/0100). Without `CIVICLOOP_CLOCK_ORIGIN` the clock is the real one and nothing changes.
 
+The settings come from the environment or from the file `CIVICLOOP_CLOCK_FILE` names (the
+environment wins): a simulator can then set a new origin and restart the processes of a stack
+whose process manager keeps the environment it started with.
+
 Business time (deadlines, timers, sweeps, schedules, stats windows, event times) reads `now()`.
 Mechanisms that protect processes from each other in real seconds (leases, the inbox's retention,
 token lifetimes) read `real_now()`: a lease must outlast a slow database call, whatever the speed.
@@ -11,6 +15,7 @@ token lifetimes) read `real_now()`: a lease must outlast a slow database call, w
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -65,8 +70,13 @@ def _current() -> _State:
     if _state is None:
         with _lock:
             if _state is None:
-                _state = _State(ClockSettings())
+                _state = _State(_read_settings())
     return _state
+
+
+def _read_settings() -> ClockSettings:
+    file = os.environ.get("CIVICLOOP_CLOCK_FILE")
+    return ClockSettings(_env_file=file if file and os.path.isfile(file) else None)
 
 
 def configure(settings: ClockSettings | None = None) -> None:
@@ -74,7 +84,7 @@ def configure(settings: ClockSettings | None = None) -> None:
     global _state
     with _lock:
         process = _state.process if _state else ""
-        _state = _State(settings or ClockSettings(), process=process)
+        _state = _State(settings or _read_settings(), process=process)
 
 
 def name_process(name: str) -> None:

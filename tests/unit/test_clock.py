@@ -66,6 +66,21 @@ def test_the_environment_sets_the_clock(monkeypatch):
     assert clock.now() >= datetime(2026, 5, 31, 16, tzinfo=UTC)
 
 
+def test_a_clock_file_sets_the_clock_and_the_environment_wins(monkeypatch, tmp_path):
+    file = tmp_path / "clock.env"
+    started = datetime.now(UTC).isoformat()
+    file.write_text(
+        f"CIVICLOOP_CLOCK_ORIGIN=2026-03-01T00:00:00+00:00\nCIVICLOOP_CLOCK_STARTED_AT={started}\n"
+        "CIVICLOOP_CLOCK_SPEED=60\n"
+    )
+    monkeypatch.setenv("CIVICLOOP_CLOCK_FILE", str(file))
+    clock.configure()
+    assert clock.speed() == 60 and clock.now() < datetime(2026, 3, 2, tzinfo=UTC)
+    monkeypatch.setenv("CIVICLOOP_CLOCK_SPEED", "120")
+    clock.configure()
+    assert clock.speed() == 120
+
+
 @pytest.mark.parametrize(
     "settings",
     [
