@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from civicloop.simulate.gateway import Gateway
 from civicloop.simulate.people import expected_visits
 from civicloop.simulate.truth import Order, Truth
-from civicloop.simulate.world import ADMIN
+from civicloop.simulate.world import ADMIN, expiry_grace
 
 OPEN_STATUSES = frozenset(
     {"submitted", "in_review", "dispatched", "accepted", "in_service", "completed", "rated"}
@@ -31,6 +32,9 @@ class Accounting:
     visits_expected: int = 0
     visits_seen: int = 0
     details: dict[str, str] = field(default_factory=dict)
+    # Simulated seconds the platform took at two steps that are its own: a submitted request to its
+    # first offer, and an offer's deadline (plus grace) to the next offer after it lapsed.
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"first offer": [], "re-offer": []})
 
     @property
     def headline(self) -> str:
@@ -60,7 +64,7 @@ def classify(order: Order, request: dict[str, Any] | None, job: dict[str, Any] |
     if order.outcome == "cancelled":
         return f"stuck: cancelled by its resident, still {status}"
     if job is None:
-        submitted = order.submitted_at or now
+        submitted = now if order.submitted_at is None else order.submitted_at
         return (
             "stuck: dispatch never heard of it" if now - submitted > STUCK_MARGIN else "open: just submitted"
         )
@@ -83,6 +87,7 @@ def classify(order: Order, request: dict[str, Any] | None, job: dict[str, Any] |
 def reconcile(gateway: Gateway, truth: Truth, now: float, until: float) -> Accounting:
     """Ask the platform about every order the simulator started, and sort them."""
     accounting = Accounting()
+    grace = expiry_grace(truth.speed)
     for order in truth.orders.values():
         if order.kind == "patrol" and order.tier != "reported_to_community":
             if order.report_id is None:
@@ -98,6 +103,8 @@ def reconcile(gateway: Gateway, truth: Truth, now: float, until: float) -> Accou
             request = gateway.get_json(f"/api/v1/requests/{order.request_id}", ADMIN)
             job = gateway.get_json(f"/api/v1/dispatch/{order.request_id}", ADMIN)
             outcome = classify(order, request, job, now)
+            if job is not None:
+                _measure(accounting, job, grace)
         accounting.outcomes[outcome.split(":")[0]] += 1
         if outcome != outcome.split(":")[0]:
             accounting.details[order.key] = outcome
@@ -111,6 +118,36 @@ def reconcile(gateway: Gateway, truth: Truth, now: float, until: float) -> Accou
     accounting.visits_expected = expected_visits(truth, until)
     accounting.visits_seen = len(truth.visits_seen)
     return accounting
+
+
+def _measure(accounting: Accounting, job: dict[str, Any], grace: float) -> None:
+    attempts = job["attempts"]
+    automatic = [a for a in attempts if a["level"] in ("pairing", "station", "township", "county")]
+    if automatic and job.get("review") is None:
+        first = _time(automatic[0]["offered_at"])
+        submitted = _time(job["submitted_at"])
+        if first is not None and submitted is not None:
+            accounting.latencies["first offer"].append(first - submitted)
+    for earlier, later in pairwise(attempts):
+        if earlier["status"] == "expired" and earlier["deadline"] and later["level"] in automatic_levels():
+            lag = (_time(later["offered_at"]) or 0) - (_time(earlier["deadline"]) or 0) - grace
+            accounting.latencies["re-offer"].append(max(0.0, lag))
+
+
+def automatic_levels() -> tuple[str, ...]:
+    return ("pairing", "station", "township", "county")
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50, p90 and the largest of a list (zeros when empty)."""
+    if not values:
+        return {"p50": 0.0, "p90": 0.0, "max": 0.0, "n": 0}
+    ordered = sorted(values)
+
+    def pick(share: float) -> float:
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+    return {"p50": pick(0.5), "p90": pick(0.9), "max": ordered[-1], "n": len(ordered)}
 
 
 # --- the ground truth's figures, as the rollout report counts them ------------------------------------
@@ -138,7 +175,7 @@ def truth_figures(truth: Truth, township: str | None = None) -> dict[str, float]
             continue
         if order.kind == "patrol" and order.report_id:
             figures[order.tier or ""] = figures.get(order.tier or "", 0) + 1
-        if order.request_id and order.submitted_at:
+        if order.request_id and order.submitted_at is not None:
             figures["submitted"] += 1
         if order.completions:
             figures["activities"] += 1

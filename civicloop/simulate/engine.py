@@ -35,6 +35,7 @@ class Counters:
     steps: int = 0
     errors: int = 0
     last_error: str = ""
+    printed: float = 0.0
 
 
 def orderer_of(arrival: Arrival, county: County) -> tuple[str, str]:
@@ -193,6 +194,13 @@ class Run:
         closed = sum(1 for o in orders if o.outcome == "closed")
         real = self.truth.real_seconds + time.monotonic() - self.counters.started
         day = min(self.truth.days, int((now - self.truth.origin) // 86400) + 1)
+        if not progress.console.is_terminal and time.monotonic() - self.counters.printed > 60:
+            # A log (CI, a file) gets a plain line a minute instead of a bar.
+            self.counters.printed = time.monotonic()
+            progress.console.print(
+                f"day {day}/{self.truth.days}: {submitted} orders, {closed} loops closed, "
+                f"{self.counters.errors} errors, {len(self.truth.faults)} faults, {real:.0f} s"
+            )
         progress.update(
             task,
             completed=min(now - self.truth.origin, self.truth.days * 86400),

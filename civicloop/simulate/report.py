@@ -110,6 +110,23 @@ def markdown(
         why = Counter(accounting.details.values())
         lines += [f"- {reason}: {count}" for reason, count in why.most_common()]
         lines.append("")
+    from civicloop.simulate.accounting import percentiles
+
+    lines += [
+        "## Where the platform took its time",
+        "",
+        "Simulated time the platform itself took (and the real seconds it means at this speed):",
+        "",
+        "| step | orders | p50 | p90 | max |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for step, values in accounting.latencies.items():
+        found = percentiles(values)
+        cells = [
+            f"{found[q] / 60:.0f} min ({found[q] / truth.speed:.1f} s real)" for q in ("p50", "p90", "max")
+        ]
+        lines.append(f"| {step} | {found['n']} | " + " | ".join(cells) + " |")
+    lines.append("")
     total = rollout["total"]
     lines += [
         "## The three rates",
