@@ -29,6 +29,8 @@ PAUSE_SECONDS = (8.0, 15.0)
 # Erlang notices a silent peer after net_ticktime (60 s) give or take a quarter: partitions outlast it.
 PARTITION_SECONDS = (80.0, 100.0)
 BETWEEN_FAULTS_SECONDS = (6.0, 14.0)
+# After a broker node comes back, its quorum queue members catch up before another node may fail.
+BROKER_RECOVERY_SECONDS = 45.0
 RULE_COMMENT = "civicloop-sim-chaos"
 
 
@@ -146,9 +148,13 @@ class Saboteur(threading.Thread):
             try:
                 self.stack.script(NODES, "start-node", self.stack.name, str(node), timeout=180)
             finally:
-                self.broker_busy = False
+                self._recovered_later()
 
         self.later(self.rng.uniform(10, 25), f"start node {node}", restart)
+
+    def _recovered_later(self) -> None:
+        """The next broker fault waits until the queues have caught up on the node that came back."""
+        self.later(BROKER_RECOVERY_SECONDS, "broker recovered", lambda: setattr(self, "broker_busy", False))
 
     def _dist_port(self, node: int) -> int:
         return int(self.values["RABBITMQ_DIST_PORT_BASE"]) + node - 1
@@ -178,7 +184,7 @@ class Saboteur(threading.Thread):
                 for rule in rules:
                     _iptables("-D", rule, self.comment)
             finally:
-                self.broker_busy = False
+                self._recovered_later()
 
         self.later(seconds, f"heal node {node}", heal)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -107,6 +108,7 @@ def simulate(
 
         signal.signal(signal.SIGINT, stop)
         ended_pairings = False
+        stopper: list[threading.Thread] = []
 
         def at_end(now: float) -> None:
             nonlocal ended_pairings
@@ -115,12 +117,18 @@ def simulate(
             if now >= run.end and not ended_pairings:
                 ended_pairings = True
                 _end_pairings(gateway, truth)
+                if saboteur is not None:
+                    # The faults end with the period: the drain after it is the platform's time to recover.
+                    stopper.append(threading.Thread(target=saboteur.stop, name="chaos-stop", daemon=True))
+                    stopper[0].start()
 
         try:
             run.run(on_tick=at_end, show=show)
         finally:
             signal.signal(signal.SIGINT, previous)
-            if saboteur is not None:
+            if stopper:
+                stopper[0].join()
+            elif saboteur is not None:
                 saboteur.stop()
         outcome = Outcome(truth)
         if not truth.finished:
@@ -143,20 +151,45 @@ def _end_pairings(gateway: Gateway, truth: Truth) -> None:
         gateway.call("POST", f"/api/v1/pairings/{pairing['id']}/end", ADMIN)
 
 
-def _settled_rollout(gateway: Gateway, start: str, county: County | None = None) -> dict[str, Any]:
-    """The report once two reads a few seconds apart agree (the last events have landed)."""
+def outbox_backlog(stack: SimStack) -> float | None:
+    """Events every worker still holds unconfirmed (their /metrics), or None when one does not answer."""
+    import requests
+
+    from services import SERVICES
+
+    total = 0.0
+    for service in SERVICES:
+        port = stack.values[f"{service.upper()}_WORKER_METRICS_PORT"]
+        try:
+            text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        except requests.RequestException:
+            return None
+        total += sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("civicloop_outbox_backlog{")
+        )
+    return total
+
+
+def _settled_rollout(
+    gateway: Gateway, stack: SimStack, start: str, county: County, echo: Any, patience: float = 600
+) -> dict[str, Any]:
+    """The report once every outbox is empty and two reads a few seconds apart agree."""
     previous = None
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + patience
     while True:
-        if county is not None:
-            county.staff_round()
+        county.staff_round()
+        backlog = outbox_backlog(stack)
         current = gateway.get_json("/api/v1/stats/rollout", ADMIN, **{"from": start})
         assert current is not None
         comparable = json.dumps({k: v for k, v in current.items() if k != "generated_at"}, sort_keys=True)
-        if comparable == previous or time.monotonic() > deadline:
+        if (comparable == previous and backlog == 0) or time.monotonic() > deadline:
+            if backlog:
+                echo(f"the outboxes still held {backlog:g} events after {patience:.0f} s")
             return current
         previous = comparable
-        time.sleep(5)
+        time.sleep(6)
 
 
 def _account(
@@ -166,7 +199,7 @@ def _account(
     county = County(
         gateway, scenario, truth, lambda: clock.now().timestamp(), POLL_REAL_SECONDS * truth.speed
     )
-    rollout = _settled_rollout(gateway, start, county)
+    rollout = _settled_rollout(gateway, stack, start, county, echo)
     for order in county.take_new_orders():
         truth.orders[order.key] = order
     ended = truth.origin + truth.days * 86400

@@ -242,9 +242,10 @@ def draw_charts(truth: Truth, scenario: Scenario, rollout: dict[str, Any], folde
     weeks: dict[str, Counter] = {}
     tiers: dict[str, Counter] = {}
     for order in truth.orders.values():
-        if not order.submitted_at:
+        if not order.submitted_at or order.kind == "visit":
             continue
-        moment = datetime.fromtimestamp(order.submitted_at, UTC) + timedelta(hours=8)
+        # When the person wanted it (demand), not when the platform took it.
+        moment = datetime.fromtimestamp(order.planned_at, UTC) + timedelta(hours=8)
         if order.kind == "patrol":
             tiers.setdefault(order.tier or "", Counter())[moment.strftime("%Y-%m")] += 1
         else:
@@ -328,10 +329,11 @@ def write_pdf(text: str, charts: dict[str, Path], path: Path) -> Path:
         elif line.startswith("|"):
             cells = [cell.strip().replace("**", "") for cell in line.strip("|").split("|")]
             pdf.set_font(family, size=6.5 if len(cells) > 8 else 8.5)
-            width = (pdf.w - pdf.l_margin - pdf.r_margin) / len(cells)
-            widths = [width] * len(cells)
+            page = pdf.w - pdf.l_margin - pdf.r_margin
+            widths = [page / len(cells)] * len(cells)
             if len(cells) <= 5:
-                widths = [width * 2.2, *([width * (len(cells) - 2.2) / (len(cells) - 1)] * (len(cells) - 1))]
+                # A label column and a few numbers: the label gets two fifths of the width.
+                widths = [page * 0.4, *([page * 0.6 / (len(cells) - 1)] * (len(cells) - 1))]
             for cell, cell_width in zip(cells, widths, strict=True):
                 pdf.cell(cell_width, 5, cell[:60], border=1)
             pdf.ln(5)

@@ -12,7 +12,7 @@ from flask import Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
 from pydantic import BaseModel, ValidationError
-from pymongo.errors import ServerSelectionTimeoutError
+from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from services.common import auth, bodies, db, domain
@@ -207,6 +207,15 @@ def _install_error_handlers(app: OpenAPI) -> None:
                 "repeat it (an order with the same Idempotency-Key)"
             )
         return ServiceUnavailable(detail).response(request.path)
+
+    @app.errorhandler(OperationFailure)
+    def on_operation_failure(error: OperationFailure) -> Response:
+        if not db.backend_unavailable(error):
+            return on_unexpected(error)
+        # The server answered that its storage is away: the command was not run.
+        log.warning("database.unavailable", error=str(error)[:200])
+        db.mark_unavailable()
+        return ServiceUnavailable(NOT_WRITTEN).response(request.path)
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Response:
