@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 TEST_PROFILE ?= test
 
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/civicloop: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) is needed"; exit 1; }
@@ -83,4 +83,10 @@ simulate-chaos: install ## a simulated month under chaos (kills, pauses, partiti
 bench: install ## dispatch benchmark: indexed vs naive decisions/s, batch vs greedy (docs/bench/dispatch.md)
 	@$(BIN)/python bench/dispatch_bench.py --summary
 
-.PHONY: help install run stop status test faults unit lint lock clean rules k8s bench simulate simulate-chaos
+# Sizes and loops of bench-growth, e.g. GROWTH_ARGS='--sizes 1000,10000 --loops 10'.
+GROWTH_ARGS ?=
+
+bench-growth: install ## stored history 1k → 1M: latencies and idle CPU per size (docs/bench/growth.md)
+	@$(BIN)/python bench/growth_bench.py --profile $(TEST_PROFILE) $(GROWTH_ARGS)
+
+.PHONY: help install run stop status test faults unit lint lock clean rules k8s bench bench-growth simulate simulate-chaos

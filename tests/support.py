@@ -40,6 +40,7 @@ def integration_settings(service: str, **overrides: Any) -> Settings:
         "service": service,
         "process": "test",
         "mongo_url": f"mongodb://127.0.0.1:{port}/it_{service}",
+        "postgres_url": postgres_url(service),
         "amqp_url": INTEGRATION_AMQP_URL,
         "jwt_secret": SECRET,
         "retry_delays": [0.1, 0.2, 0.3],
@@ -50,6 +51,11 @@ def integration_settings(service: str, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+def postgres_url(service: str) -> str:
+    """The PostgreSQL database behind the service's wire server in the test profile."""
+    return f"postgresql://postgres@127.0.0.1:{PROFILE['PG_PORT']}/ferretdb_{service}"
 
 
 def bearer(role: str, sub: str, township: str | None = None, secret: str = SECRET) -> dict[str, str]:

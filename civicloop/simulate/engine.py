@@ -174,6 +174,8 @@ class Run:
         )
 
     def _step(self, order: Order) -> None:
+        # How late the person acts (the simulator's own lag behind the clock), in simulated seconds.
+        self.truth.lateness.append(round(max(0.0, clock.now().timestamp() - order.next_at), 1))
         self._guarded(lambda: self.county.step(order), order)
 
     def _guarded(self, action: Callable[[], None], order: Order | None = None) -> None:

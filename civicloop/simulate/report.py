@@ -126,7 +126,15 @@ def markdown(
             f"{found[q] / 60:.0f} min ({found[q] / truth.speed:.1f} s real)" for q in ("p50", "p90", "max")
         ]
         lines.append(f"| {step} | {found['n']} | " + " | ".join(cells) + " |")
-    lines.append("")
+    found = percentiles(truth.lateness)
+    lines += [
+        f"| the simulator itself: a step's lag behind its moment | {found['n']} | "
+        + " | ".join(
+            f"{found[q] / 60:.0f} min ({found[q] / truth.speed:.1f} s real)" for q in ("p50", "p90", "max")
+        )
+        + " |",
+        "",
+    ]
     total = rollout["total"]
     lines += [
         "## The three rates",

@@ -72,6 +72,7 @@ class Truth:
     followups_resolved: int = 0
     visits_seen: list[str] = field(default_factory=list)
     real_seconds: float = 0.0
+    lateness: list[float] = field(default_factory=list)
     finished: bool = False
 
     def save(self, path: Path) -> None:

@@ -43,6 +43,9 @@ load_profile() {
     upper="${svc^^}"
     local port_var="${upper}_DB_PORT"
     export "${upper}_MONGO_URL=mongodb://127.0.0.1:${!port_var}/${CIVICLOOP_DB_PREFIX}_${svc}"
+    # The PostgreSQL database behind that wire server: workers turn the models' declared indexes
+    # into indexes FerretDB's SQL can use there (docs/adr/0070).
+    export "${upper}_POSTGRES_URL=postgresql://postgres@127.0.0.1:${PG_PORT}/ferretdb_${svc}"
   done
 }
 

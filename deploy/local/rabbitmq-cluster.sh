@@ -55,8 +55,10 @@ launch_node() {
   chown -R rabbitmq:rabbitmq "$(nodes_dir)"
   say "starting RabbitMQ node $(node_name "$n") on 127.0.0.1:$(node_port "$n")"
   # shellcheck disable=SC2046
+  # The hard limit of open descriptors, not the soft 1024 that PAM gives the user (rabbitmq.sh says why).
   (cd /var/lib/rabbitmq && runuser -u rabbitmq -- env $(node_env "$n") \
-    /usr/lib/rabbitmq/bin/rabbitmq-server -detached >>"$dir/log/startup.log" 2>&1) || true
+    sh -c 'ulimit -n "$(ulimit -Hn)"; exec /usr/lib/rabbitmq/bin/rabbitmq-server -detached' \
+    >>"$dir/log/startup.log" 2>&1) || true
 }
 
 await_node() {

@@ -30,7 +30,11 @@ start() {
     apt_install rabbitmq-server
     say "starting RabbitMQ"
     mkdir -p "$(dirname "$MARK")"
-    rabbitmq-server -detached >/dev/null 2>&1 || true
+    # Every checkout on the machine connects here. Debian's wrapper switches to the rabbitmq user
+    # through PAM, which sets the soft limit of open descriptors to 1024: the node ran out, stopped
+    # accepting, and every suite on the machine failed. So switch users here and take the hard limit.
+    (cd /var/lib/rabbitmq && runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq \
+      sh -c 'ulimit -n "$(ulimit -Hn)"; exec /usr/lib/rabbitmq/bin/rabbitmq-server -detached' >/dev/null 2>&1) || true
     touch "$MARK"
     wait_for_broker
   fi

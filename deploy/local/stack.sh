@@ -72,14 +72,40 @@ init_postgres() {
   chmod 700 "$data"
   runuser -u postgres -- "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null \
     || die "initdb failed"
-  cat >>"$data/postgresql.conf" <<'CONF'
-# civicloop local cluster: disposable data, so it trades durability across OS crashes for speed.
-# A killed server process still loses nothing: committed WAL is in the page cache.
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-max_connections = 200
-CONF
+}
+
+# The project's server settings (deploy/local/postgresql-civicloop.conf), for new and existing
+# clusters alike: copied in, included once from postgresql.conf; a running server reloads them.
+configure_postgres() {
+  local data="$CIVICLOOP_RUN_DIR/postgres"
+  install -o postgres -g postgres -m 0644 "$CIVICLOOP_ROOT/deploy/local/postgresql-civicloop.conf" "$data/civicloop.conf"
+  if ! grep -qx "include = 'civicloop.conf'" "$data/postgresql.conf"; then
+    printf "\n# civicloop's settings (deploy/local/postgresql-civicloop.conf)\ninclude = 'civicloop.conf'\n" \
+      >>"$data/postgresql.conf"
+  fi
+}
+
+# apply_postgres_settings: reload; restart when a setting needs it and no database server uses it yet.
+apply_postgres_settings() {
+  psql_q -c "SELECT pg_reload_conf()" >/dev/null || die "PostgreSQL did not reload its settings"
+  sleep 0.2
+  local pending
+  pending=$(psql_q -tAc "SELECT string_agg(name, ',') FROM pg_settings WHERE pending_restart")
+  [[ -z "$pending" ]] && return 0
+  if ctl status "infra:*" 2>/dev/null | grep -q "ferretdb-.*RUNNING"; then
+    warn "PostgreSQL needs a restart for $pending; it happens at the next 'stack.sh infra' with the database servers stopped"
+    return 0
+  fi
+  say "restarting PostgreSQL for $pending"
+  ctl restart infra:postgres >/dev/null || die "PostgreSQL did not restart"
+  wait_for_postgres
+}
+
+wait_for_postgres() {
+  wait_for_port "$PG_PORT" PostgreSQL 30
+  local i
+  for ((i = 0; i < 50; i++)); do psql_q -c "SELECT 1" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  die "PostgreSQL did not answer on port $PG_PORT"
 }
 
 create_databases() {
@@ -111,10 +137,10 @@ infra() {
   for svc in "${SERVICES[@]}"; do mkdir -p "$CIVICLOOP_RUN_DIR/data/$svc"; done
   start_supervisor
   say "starting PostgreSQL and the database servers (FerretDB $FERRETDB_VERSION)"
+  configure_postgres
   start_program infra:postgres
-  wait_for_port "$PG_PORT" PostgreSQL 30
-  local i
-  for ((i = 0; i < 50; i++)); do psql_q -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
+  wait_for_postgres
+  apply_postgres_settings
   create_databases
   for svc in "${SERVICES[@]}"; do start_program "infra:ferretdb-$svc"; done
   for svc in "${SERVICES[@]}"; do

@@ -8,7 +8,10 @@ import mongoengine
 from pymongo.errors import ConnectionFailure, OperationFailure
 
 from services.common import locks
+from services.common.logs import get_logger
 from services.common.settings import Settings
+
+log = get_logger(__name__)
 
 # Raised by pymongo while the database server is away: a reason to wait or answer 503, never a 500.
 DatabaseUnavailable = ConnectionFailure
@@ -88,7 +91,23 @@ def ping() -> None:
     mongoengine.get_db().client.admin.command("ping")
 
 
-def ensure_indexes(*documents: type[mongoengine.Document]) -> None:
-    """Create the indexes the models declare (idempotent)."""
+def ensure_indexes(*documents: type[mongoengine.Document], settings: Settings | None = None) -> None:
+    """Create the indexes the models declare (idempotent), also as indexes FerretDB's SQL can use."""
     for document in documents:
         document.ensure_indexes()
+    # Only where a profile names the PostgreSQL database behind the wire server (docs/adr/0070);
+    # on MongoDB the declared indexes are all there is.
+    if settings is None or not settings.postgres_url:
+        return
+    from services.common import pgindexes
+
+    names = [d._get_collection_name() for d in documents if not d._meta.get("abstract")]
+    pgindexes.ensure_collections(mongoengine.get_db(), names)
+    try:
+        report = pgindexes.sync(settings.postgres_url, settings.database_name, documents)
+    except pgindexes.psycopg.Error as error:
+        # The service works without them, only slower: say so loudly and carry on.
+        log.warning("indexes.not_synced", error=str(error)[:300])
+        return
+    if report.created or report.dropped:
+        log.info("indexes.synced", created=report.created, dropped=report.dropped)

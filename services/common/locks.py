@@ -22,18 +22,21 @@ from datetime import timedelta
 import mongoengine
 from pymongo.errors import DuplicateKeyError
 
+from services.common import sweeps
 from services.common.ids import new_id, real_utcnow
 
 
 class DocumentLock(mongoengine.Document):
     """A lease on one document: held by `owner` until released or until `expires_at`."""
 
-    meta = {"collection": "locks", "indexes": ["expires_at"]}
+    meta = {"collection": "locks", "indexes": ["expires_minute"]}
 
     id = mongoengine.StringField(primary_key=True)
     lease = mongoengine.StringField(required=True)
     owner = mongoengine.StringField()
     expires_at = mongoengine.DateTimeField(required=True)
+    # Leases of killed processes are swept by the minute they expired in (services/common/sweeps.py).
+    expires_minute = mongoengine.StringField()
 
 
 class LockTimeout(Exception):
@@ -69,13 +72,15 @@ def acquire(key: str) -> str:
     while True:
         # Real time: a lease outlasts a slow call in real seconds, whatever the clock's speed.
         now = real_utcnow()
+        expires_at = now + timedelta(seconds=config.ttl_seconds)
         try:
             collection.insert_one(
                 {
                     "_id": key,
                     "lease": lease,
                     "owner": _owner(),
-                    "expires_at": now + timedelta(seconds=config.ttl_seconds),
+                    "expires_at": expires_at,
+                    "expires_minute": sweeps.bucket(expires_at),
                 }
             )
             return lease
@@ -94,6 +99,11 @@ def acquire(key: str) -> str:
 def release(key: str, lease: str) -> None:
     """Give the lease back (only ours: an expired one may have passed to someone else)."""
     DocumentLock._get_collection().delete_one({"_id": key, "lease": lease})
+
+
+def sweep_expired() -> int:
+    """Delete leases that expired at least a minute ago (their holders died); return how many."""
+    return sweeps.sweep(DocumentLock, "expires_minute", before=real_utcnow() - sweeps.MINUTE)
 
 
 @contextmanager

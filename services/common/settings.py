@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     service: str = ""
     process: str = "web"
     mongo_url: str = ""
+    # The PostgreSQL database behind the wire server (FerretDB), from `<SERVICE>_POSTGRES_URL`; set
+    # only by local and test profiles, where declared indexes also become indexes FerretDB's SQL
+    # can use (docs/adr/0070). Empty on MongoDB.
+    postgres_url: str = ""
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/civicloop"
     # 30 s heartbeats notice a dead broker within a minute without flooding a busy one.
     amqp_heartbeat: int = 30
@@ -71,4 +75,5 @@ def load_settings(service: str) -> Settings:
         raise ValueError(f"unknown service {service!r}")
     default_url = f"mongodb://127.0.0.1:27017/civicloop_{service}"
     mongo_url = os.environ.get(f"{service.upper()}_MONGO_URL", default_url)
-    return Settings(service=service, mongo_url=mongo_url)
+    postgres_url = os.environ.get(f"{service.upper()}_POSTGRES_URL", "")
+    return Settings(service=service, mongo_url=mongo_url, postgres_url=postgres_url)

@@ -13,7 +13,7 @@ import mongoengine
 from kombu import Connection
 from prometheus_client import start_http_server
 
-from services.common import clock, db, inbox, locks
+from services.common import clock, db, inbox, locks, sweeps
 from services.common.consumer import EventConsumer, HandlerMap
 from services.common.logs import configure_logging, get_logger
 from services.common.metrics import DEAD_LETTERS, DEPENDENCY_UP
@@ -24,6 +24,12 @@ from services.common.store import AggregateDocument
 from services.common.topology import dead_queue_name
 
 log = get_logger(__name__)
+# Documents every service's database holds besides its own.
+COMMON_DOCUMENTS: tuple[type[mongoengine.Document], ...] = (
+    inbox.ProcessedEvent,
+    locks.DocumentLock,
+    sweeps.SweepCursor,
+)
 
 
 # The periodic loop's tick: no job runs more often than this, whatever the clock's speed.
@@ -60,6 +66,11 @@ class WorkerSpec:
     other_documents: Sequence[type[mongoengine.Document]] = ()
     periodic: Sequence[PeriodicJob] = field(default_factory=list)
 
+    @property
+    def documents(self) -> list[type[mongoengine.Document]]:
+        """Every document kind the service stores, common's inbox and leases included."""
+        return [*self.outbox_documents, *self.other_documents, *COMMON_DOCUMENTS]
+
 
 def broker_connection(settings: Settings) -> Connection:
     """A kombu connection with heartbeats and publisher confirms on every publish."""
@@ -91,9 +102,7 @@ class Worker:
             start_http_server(metrics_port, addr=metrics_host)
         db.connect_database(self.settings)
         self._wait_for_database()
-        db.ensure_indexes(
-            *self.spec.outbox_documents, *self.spec.other_documents, inbox.ProcessedEvent, locks.DocumentLock
-        )
+        db.ensure_indexes(*self.spec.documents, settings=self.settings)
 
         connection = broker_connection(self.settings)
         self.consumer = EventConsumer(connection, self.spec.service, self.spec.handlers, self.settings)
@@ -116,6 +125,7 @@ class Worker:
             PeriodicJob(
                 "inbox-purge", 600, lambda: inbox.purge_older_than(self.settings.inbox_retention_hours)
             ),
+            PeriodicJob("lease-sweep", 60, locks.sweep_expired),
             *self.spec.periodic,
         ]
         threads = [

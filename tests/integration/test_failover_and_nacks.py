@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import amqp
 import pytest
 
@@ -12,7 +14,12 @@ from services.common.topology import EVENTS_EXCHANGE
 from tests.support import INTEGRATION_AMQP_URL, delete_queues, integration_settings
 
 pytestmark = pytest.mark.integration
-NOWHERE = INTEGRATION_AMQP_URL.replace(":5672/", ":9/")  # a node that is down
+# The same node on port 9, where nothing listens (whatever port the profile's broker has).
+NOWHERE = urlunsplit(
+    urlsplit(INTEGRATION_AMQP_URL)._replace(
+        netloc=urlsplit(INTEGRATION_AMQP_URL).netloc.rsplit(":", 1)[0] + ":9"
+    )
+)
 FULL_QUEUE = "nacktest.full"
 
 

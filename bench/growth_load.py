@@ -1,0 +1,307 @@
+"""Years of the county's history stored straight into the four databases, in the services' own shapes.
+
+The shapes are not written out here: a few real loops are driven through the gateway first, and
+the documents they left in every database (request, rollout facts, dispatch job, tasks, hours,
+rating, follow-up, inbox entries) are the templates. Each stored loop is a copy of a template with
+new ids (ULIDs at its own time), its own resident, volunteers, township, request code and times, so
+what is loaded is exactly what the services write, and stays so when they change their models.
+
+History runs backwards from the end of yesterday at the county's pace (about 300,000 people served
+a year, ~820 requests a day), so a larger size adds older years and the last week stays the same:
+inbox entries exist only for the last `INBOX_RETENTION` (the inbox forgets older ones). 50,000
+residents and 3,000 volunteers make up the county. Used by `make bench-growth`
+(bench/growth_bench.py) and by the statement audit (tests/e2e/test_statements.py).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import MongoClient
+from ulid import ULID
+
+from services.common.county import TOWNSHIPS
+
+SERVICES = ("requests", "dispatch", "volunteers", "ratings")
+REQUESTS_PER_DAY = 820
+RESIDENTS = 50_000
+VOLUNTEERS = 3_000
+INBOX_RETENTION = timedelta(days=7)
+BATCH = 1000
+# Where a loop's documents are, and how to find them by its request id.
+LOOP_DOCUMENTS: dict[tuple[str, str], str] = {
+    ("requests", "requests"): "_id",
+    ("requests", "rollout_facts"): "_id",
+    ("dispatch", "jobs"): "_id",
+    ("volunteers", "tasks"): "request_id",
+    ("volunteers", "hours"): "request_id",
+    ("ratings", "ratings"): "_id",
+    ("ratings", "followups"): "_id",
+}
+Docs = dict[tuple[str, str], list[dict[str, Any]]]
+
+
+def log(message: str) -> None:
+    """Progress on stderr."""
+    import sys
+
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Template:
+    """One real loop's documents in every database, and the ids and values that make it this loop."""
+
+    docs: Docs
+    request_id: str
+    submitted_at: datetime
+    resident_id: str
+    township: str
+    code: str
+    volunteer_ids: list[str]
+    other_ids: list[str]
+
+
+@dataclass
+class County:
+    """The stored county: the template volunteers copied into the loaded pool, and what they did."""
+
+    volunteer_ids: list[str] = field(default_factory=list)
+    by_township: dict[str, list[str]] = field(default_factory=dict)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    loaded: int = 0
+    codes_per_day: dict[str, int] = field(default_factory=dict)
+    # A uniform sample of the stored loops: (request id, resident id).
+    samples: list[tuple[str, str]] = field(default_factory=list)
+
+
+def clients(ports: Mapping[str, int | str]) -> dict[str, MongoClient]:
+    """A client per service's wire server."""
+    return {
+        service: MongoClient(f"mongodb://127.0.0.1:{ports[service]}/", tz_aware=True) for service in SERVICES
+    }
+
+
+def capture(databases: Mapping[str, Any], request_ids: list[str]) -> list[Template]:
+    """The documents the given (closed) loops left behind, as templates."""
+    templates = []
+    for request_id in request_ids:
+        docs: Docs = {}
+        for (service, collection), key in LOOP_DOCUMENTS.items():
+            found = list(databases[service][collection].find({key: request_id}))
+            if found:
+                docs[(service, collection)] = found
+        request = docs[("requests", "requests")][0]
+        event_ids = [entry["event_id"] for entry in request.get("timeline", [])]
+        for service in SERVICES:
+            entries = [databases[service]["inbox"].find_one({"_id": event_id}) for event_id in event_ids]
+            docs[(service, "inbox")] = [entry for entry in entries if entry]
+        tasks = docs.get(("volunteers", "tasks"), [])
+        volunteer_ids = sorted({t["volunteer_id"] for t in tasks if t.get("volunteer_id")})
+        rating_ids = [r["rating_id"] for r in docs.get(("ratings", "ratings"), []) if r.get("rating_id")]
+        templates.append(
+            Template(
+                docs=docs,
+                request_id=request_id,
+                submitted_at=request["submitted_at"],
+                resident_id=request["resident_id"],
+                township=request["township"],
+                code=request["code"],
+                volunteer_ids=volunteer_ids,
+                other_ids=[*(t["_id"] for t in tasks), *event_ids, *rating_ids],
+            )
+        )
+    return templates
+
+
+def capture_volunteer(databases: Mapping[str, Any], volunteer_id: str) -> dict[tuple[str, str], dict]:
+    """A registered volunteer's profile (volunteers) and read-model view (dispatch), as a template."""
+    return {
+        ("volunteers", "volunteers"): databases["volunteers"]["volunteers"].find_one({"_id": volunteer_id}),
+        ("dispatch", "volunteer_view"): databases["dispatch"]["volunteer_view"].find_one(
+            {"_id": volunteer_id}
+        ),
+    }
+
+
+def _rewrite(value: Any, ids: Mapping[str, str], shift: timedelta) -> Any:
+    """`value` with every id of `ids` replaced and every time moved by `shift`."""
+    if isinstance(value, str):
+        if value in ids:
+            return ids[value]
+        if ":" in value:
+            return ":".join(ids.get(part, part) for part in value.split(":"))
+        return value
+    if isinstance(value, datetime):
+        return value + shift
+    if isinstance(value, dict):
+        return {ids.get(key, key): _rewrite(item, ids, shift) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rewrite(item, ids, shift) for item in value]
+    return value
+
+
+def _ulid(moment: datetime, rng: random.Random) -> str:
+    return str(ULID.from_timestamp(moment.timestamp() + rng.random() / 1000))
+
+
+def load_volunteers(
+    databases: Mapping[str, Any],
+    volunteer: Mapping[tuple[str, str], dict],
+    county: County,
+    rng: random.Random,
+) -> None:
+    """Store the county's volunteers (profile and dispatch view), spread over the townships."""
+    profile, view = volunteer[("volunteers", "volunteers")], volunteer[("dispatch", "volunteer_view")]
+    profiles, views = [], []
+    registered = profile.get("registered_at") or datetime.now(UTC)
+    for number in range(VOLUNTEERS):
+        township = TOWNSHIPS[number % len(TOWNSHIPS)]
+        volunteer_id = _ulid(registered - timedelta(days=400 + number / 10), rng)
+        ids = {profile["_id"]: volunteer_id, profile["township"]: township}
+        new_profile = _rewrite(profile, ids, timedelta(0))
+        new_profile.update(name=f"志愿者{number:04d}", phone=f"139{number:08d}")
+        new_view = _rewrite(view, ids, timedelta(0))
+        new_view["name"] = new_profile["name"]
+        for key in ("opened_task_ids", "offered_task_ids", "closed_task_ids", "accepted_task_ids"):
+            new_view[key] = []
+        new_view["ratings"] = {}
+        profiles.append(new_profile)
+        views.append(new_view)
+        county.volunteer_ids.append(volunteer_id)
+        county.by_township.setdefault(township, []).append(volunteer_id)
+        county.views[volunteer_id] = new_view
+    databases["volunteers"]["volunteers"].insert_many(profiles, ordered=False)
+    databases["dispatch"]["volunteer_view"].insert_many(views, ordered=False)
+
+
+def history_end(now: datetime) -> datetime:
+    """Loaded history ends a minute before today (UTC) began, so today's request codes stay free."""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(minutes=1)
+
+
+def generate(
+    templates: list[Template],
+    county: County,
+    target: int,
+    now: datetime,
+    rng: random.Random,
+    per_day: float = REQUESTS_PER_DAY,
+) -> Iterator[Docs]:
+    """Batches of documents for loops number `county.loaded` … `target - 1` (older as they go)."""
+    end = history_end(now)
+    batch: Docs = {}
+    count = 0
+    for index in range(county.loaded, target):
+        submitted_at = end - timedelta(days=index / per_day) - timedelta(seconds=rng.random() * 60)
+        template = rng.choice(templates)
+        shift = submitted_at - template.submitted_at
+        township = rng.choice(TOWNSHIPS)
+        pool = county.by_township[township]
+        day = f"{submitted_at:%Y%m%d}"
+        county.codes_per_day[day] = county.codes_per_day.get(day, 0) + 1
+        request_id = _ulid(submitted_at, rng)
+        ids = {
+            template.request_id: request_id,
+            template.resident_id: f"resident-{rng.randrange(RESIDENTS):05d}",
+            template.township: township,
+            template.code: f"GT-{day}-{county.codes_per_day[day]:04d}",
+        }
+        volunteers = rng.sample(pool, len(template.volunteer_ids))
+        ids.update(zip(template.volunteer_ids, volunteers, strict=True))
+        ids.update({old: _ulid(submitted_at, rng) for old in template.other_ids})
+        recent = now - submitted_at < INBOX_RETENTION
+        for (service, collection), docs in template.docs.items():
+            if collection == "inbox" and not recent:
+                continue
+            for doc in docs:
+                new = _rewrite(doc, ids, shift)
+                if collection == "inbox":
+                    new["handled_minute"] = f"{new['handled_at']:%Y-%m-%dT%H:%M}"
+                if collection == "requests":
+                    new["idempotency_scope"] = request_id
+                batch.setdefault((service, collection), []).append(new)
+        _remember_in_views(county, template, ids, rng)
+        _sample(county, index, (request_id, ids[template.resident_id]), rng)
+        count += 1
+        if count % BATCH == 0:
+            yield batch
+            batch = {}
+    county.loaded = max(county.loaded, target)
+    if batch:
+        yield batch
+
+
+def _sample(county: County, index: int, loop: tuple[str, str], rng: random.Random, size: int = 200) -> None:
+    """Reservoir sampling: every stored loop equally likely to be among the samples."""
+    if len(county.samples) < size:
+        county.samples.append(loop)
+    elif (slot := rng.randrange(index + 1)) < size:
+        county.samples[slot] = loop
+
+
+def _remember_in_views(
+    county: County, template: Template, ids: Mapping[str, str], rng: random.Random
+) -> None:
+    """What dispatch's read-model keeps per volunteer for this loop (its id sets grow with history)."""
+    tasks = template.docs.get(("volunteers", "tasks"), [])
+    for task in tasks:
+        view = county.views.get(ids.get(task.get("volunteer_id") or "", ""))
+        if view is None:
+            continue
+        task_id = ids[task["_id"]]
+        view["offered_task_ids"].append(task_id)
+        view["opened_task_ids"].append(task_id)
+        view["closed_task_ids"].append(task_id)
+        if task.get("status") == "completed":
+            view["accepted_task_ids"].append(task_id)
+            view["ratings"][_ulid(datetime.now(UTC), rng)] = rng.choice((3, 4, 5, 5, 5))
+
+
+def store(databases: Mapping[str, Any], batches: Iterator[Docs], progress: Callable[[int], None]) -> int:
+    """Insert the batches; return how many documents went in."""
+    stored = 0
+    for batch in batches:
+        for (service, collection), docs in batch.items():
+            databases[service][collection].insert_many(docs, ordered=False)
+            stored += len(docs)
+        progress(stored)
+    return stored
+
+
+def store_views(databases: Mapping[str, Any], county: County) -> None:
+    """Write dispatch's volunteer views with the id sets the loaded history gave them."""
+    collection = databases["dispatch"]["volunteer_view"]
+    for volunteer_id, view in county.views.items():
+        collection.replace_one({"_id": volunteer_id}, view)
+
+
+def grow(
+    databases: Mapping[str, Any],
+    templates: list[Template],
+    county: County,
+    target: int,
+    now: datetime,
+    rng: random.Random,
+    per_day: float = REQUESTS_PER_DAY,
+) -> dict[str, float]:
+    """Store loops until `target` requests are stored (`per_day` of them a day); return counts, timings."""
+    started = time.monotonic()
+    before = county.loaded
+    last = [started]
+
+    def progress(stored: int) -> None:
+        if time.monotonic() - last[0] > 10:
+            last[0] = time.monotonic()
+            rate = stored / (last[0] - started)
+            log(f"  loading toward {target:,} requests: {stored:,} documents stored ({rate:,.0f}/s)")
+
+    documents = store(databases, generate(templates, county, target, now, rng, per_day), progress)
+    store_views(databases, county)
+    seconds = time.monotonic() - started
+    return {"requests_added": county.loaded - before, "documents": documents, "seconds": round(seconds, 1)}
