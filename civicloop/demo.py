@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import click
 
+from civicloop.demo_accounts import load_accounts, logins_text
 from civicloop.demo_loader import Gateway, load_demo
 from civicloop.profiles import Profile, profile_option
 from services import SERVICES
@@ -25,6 +26,10 @@ def demo_load(gateway: str | None, volunteers: int, profile: Profile) -> None:
     """Stations, teams and volunteers of Gutian County (skipped when already there)."""
     secret = profile.need("CIVICLOOP_JWT_SECRET")
     load_demo(profile.gateway(gateway), secret, volunteer_count=volunteers, echo=click.echo)
+    # Logins for every role (made again only if missing: an existing name answers 409).
+    load_accounts(
+        Gateway(profile.gateway(gateway), issue_token(secret, sub="demo-loader", role="admin")), click.echo
+    )
 
 
 @demo.command("hello")
@@ -79,6 +84,10 @@ def hello(gateway_url: str, profile: Profile) -> str:
                 ("logs", f".run/{profile_name}/logs/  (JSON lines; grep a request id across all four)"),
             ]
         ),
+        "",
+        f"The console: {gateway_url}/  (its pages come with issue 13; its API is live now: "
+        "/api/v1/auth, /api/v1/notifications, /api/v1/live/stream)",
+        *logins_text(gateway_url),
         "",
         "Try a loop:",
         f"  RESIDENT=$({token} --role resident --sub resident-0001)",

@@ -29,7 +29,7 @@ SECRET = _profile.need("CIVICLOOP_JWT_SECRET")  # fails naming the profile's fil
 PROFILE = _profile.values()
 # Services whose answers the integration tests check against their OpenAPI documents
 # (services/common/openapi.py); each joins once all its routes declare their models.
-RESPONSE_CHECKED: frozenset[str] = frozenset({"requests", "volunteers", "dispatch", "ratings"})
+RESPONSE_CHECKED: frozenset[str] = frozenset({"requests", "volunteers", "dispatch", "ratings", "accounts"})
 INTEGRATION_AMQP_URL = PROFILE.get("CIVICLOOP_IT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/civicloop-it")
 
 
@@ -43,6 +43,7 @@ def integration_settings(service: str, **overrides: Any) -> Settings:
         "postgres_url": postgres_url(service),
         "amqp_url": INTEGRATION_AMQP_URL,
         "jwt_secret": SECRET,
+        "environment": "local",
         "retry_delays": [0.1, 0.2, 0.3],
         "outbox_poll_seconds": 0.05,
         "db_timeout_ms": 2000,

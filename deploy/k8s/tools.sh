@@ -70,6 +70,11 @@ render() {
   local overlay="${1:-gutian}" bin
   [[ -d "$K8S_DIR/overlays/$overlay" ]] || die "no overlay $K8S_DIR/overlays/$overlay"
   bin=$(kustomize_bin)
+  local keys="$K8S_DIR/overlays/$overlay/jwt-keys.json"
+  if [[ "$overlay" == local && ! -f "$keys" ]]; then
+    # The local overlay's signing keyring: made here, never committed (.gitignore).
+    "$VENV/bin/civicloop" keys init --file "$keys" >/dev/null || die "cannot make $keys"
+  fi
   "$bin" build "$K8S_DIR/overlays/$overlay"
 }
 

@@ -47,6 +47,10 @@ load_profile() {
     # into indexes FerretDB's SQL can use there (docs/adr/0070).
     export "${upper}_POSTGRES_URL=postgresql://postgres@127.0.0.1:${PG_PORT}/ferretdb_${svc}"
   done
+  # RS256 (docs/adr/0081): the accounts service signs with the profile's keyring, generated into its
+  # run directory (never committed); every service verifies through the accounts service's JWKS.
+  export CIVICLOOP_JWT_KEYS_FILE="${CIVICLOOP_JWT_KEYS_FILE:-$CIVICLOOP_RUN_DIR/keys/jwt-keys.json}"
+  export CIVICLOOP_JWT_JWKS_URL="${CIVICLOOP_JWT_JWKS_URL:-http://127.0.0.1:$ACCOUNTS_WEB_PORT/.well-known/jwks.json}"
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

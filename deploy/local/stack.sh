@@ -152,8 +152,8 @@ infra() {
 render_gateway() {
   apt_install nginx
   local out="$CIVICLOOP_RUN_DIR/nginx" svc port_var
-  mkdir -p "$out/tmp"
-  chmod 0777 "$out/tmp"
+  mkdir -p "$out/tmp" "$out/cache"
+  chmod 0777 "$out/tmp" "$out/cache"
   (
     # The template names each service's upstream as <SERVICE>_UPSTREAM: its web process here.
     for svc in "${SERVICES[@]}"; do
@@ -172,6 +172,9 @@ render_gateway() {
 up() {
   infra
   render_gateway
+  # The accounts service's signing keys: made once per profile, rotated with `civicloop keys rotate`.
+  "$VENV/bin/civicloop" keys init --file "$CIVICLOOP_JWT_KEYS_FILE" >/dev/null \
+    || die "cannot make the signing keys in $CIVICLOOP_JWT_KEYS_FILE"
   local svc port_var
   # Stale multiprocess metric files would add a dead worker's counts to the live ones.
   for svc in "${SERVICES[@]}"; do

@@ -84,6 +84,7 @@ def create_service_app(
     blueprints: Sequence[APIBlueprint],
     *,
     description: str,
+    verifier: auth.TokenVerifier | None = None,
 ) -> ServiceApp:
     """A Flask app for `service` with the shared behaviour and the service's blueprints."""
     configure_logging(service, settings.process, settings.log_level)
@@ -98,7 +99,7 @@ def create_service_app(
     )
     app.json = JSONProvider(app)
     app.config["CIVICLOOP_SETTINGS"] = settings
-    app.extensions["civicloop.auth"] = auth.TokenVerifier(settings)
+    app.extensions["civicloop.auth"] = verifier or auth.TokenVerifier(settings)
     db.connect_database(settings)
     for blueprint in blueprints:
         app.register_api(blueprint)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import enum
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import jwt
 from flask import current_app, g, request
 
-from services.common.errors import Forbidden, NotFound, Unauthorized
+from services.common.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
 from services.common.ids import real_utcnow
 from services.common.settings import Settings
 
@@ -32,6 +36,8 @@ class Principal:
     sub: str
     role: Role
     township: str | None = None
+    # The login session behind an access token (none for operators' `civicloop token` tokens).
+    session_id: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -43,39 +49,104 @@ class Principal:
         return self.is_staff and (self.township is None or self.township == township)
 
 
-class TokenVerifier:
-    """Checks signatures (HS256 with the local secret, or RS256 through a JWKS URL) and claims."""
+# Looks up the public key of a `kid`; raises Unauthorized when no published key has that id.
+KeyLookup = Callable[[str], Any]
 
-    def __init__(self, settings: Settings) -> None:
-        self.secret = settings.jwt_secret
-        self.issuer = settings.jwt_issuer
-        self.jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True) if settings.jwt_jwks_url else None
-        if not self.secret and self.jwks is None:
-            raise RuntimeError("set CIVICLOOP_JWT_SECRET or CIVICLOOP_JWT_JWKS_URL")
 
-    def verify(self, token: str) -> Principal:
-        """The principal of a valid token; `Unauthorized` otherwise."""
+class JwksKeys:
+    """Public keys from a JWKS URL: cached for `cache_seconds`, refetched early for an unknown `kid`.
+
+    An unknown `kid` refetches at most every `min_refresh_seconds`, so tokens with made-up key ids
+    cannot turn each call into a fetch. A retired key leaves the cache within `cache_seconds`.
+    """
+
+    def __init__(self, url: str, cache_seconds: float = 60.0, min_refresh_seconds: float = 5.0) -> None:
+        # cache_keys=False: PyJWT's per-kid cache never forgets a key, and a retired key must go.
+        self.client = jwt.PyJWKClient(url, cache_keys=False, lifespan=max(cache_seconds, 1), timeout=5)
+        self.min_refresh_seconds = min_refresh_seconds
+        self._refreshed = 0.0
+        self._lock = threading.Lock()
+
+    def _find(self, kid: str, refresh: bool) -> Any:
         try:
-            if self.jwks is not None:
-                key = self.jwks.get_signing_key_from_jwt(token).key
-                claims = jwt.decode(token, key, algorithms=["RS256"], options={"require": ["sub", "exp"]})
-            else:
-                claims = jwt.decode(
-                    token,
-                    self.secret,
-                    algorithms=["HS256"],
-                    issuer=self.issuer,
-                    options={"require": ["sub", "exp", "role"]},
-                )
+            keys = self.client.get_jwk_set(refresh=refresh).keys
+        except jwt.PyJWKClientError as error:
+            raise ServiceUnavailable(f"the signing keys cannot be fetched now: {error}") from None
+        return next((key.key for key in keys if key.key_id == kid), None)
+
+    def __call__(self, kid: str) -> Any:
+        key = self._find(kid, refresh=False)
+        if key is None:
+            with self._lock:
+                if time.monotonic() - self._refreshed >= self.min_refresh_seconds:
+                    self._refreshed = time.monotonic()
+                    key = self._find(kid, refresh=True)
+        if key is None:
+            raise Unauthorized("the token's signing key is not published (retired, or never ours)")
+        return key
+
+
+class TokenVerifier:
+    """Checks signatures — RS256 against the published keys, HS256 with the local secret — and claims.
+
+    RS256 is the normal path (tokens from the accounts service). The HS256 development secret is
+    accepted only in local profiles (`civicloop token`, tests); elsewhere a process given one refuses
+    to start, so a development secret cannot open a deployment.
+    """
+
+    def __init__(self, settings: Settings, keys: KeyLookup | None = None) -> None:
+        self.issuer = settings.jwt_issuer
+        if settings.jwt_secret and not settings.is_local:
+            raise RuntimeError(
+                "CIVICLOOP_JWT_SECRET is a development secret for local profiles only; "
+                "verify RS256 tokens through CIVICLOOP_JWT_JWKS_URL"
+            )
+        self.secret = settings.jwt_secret
+        if keys is None and settings.jwt_jwks_url:
+            keys = JwksKeys(settings.jwt_jwks_url, settings.jwks_cache_seconds)
+        self.keys = keys
+        if not self.secret and self.keys is None:
+            raise RuntimeError("set CIVICLOOP_JWT_JWKS_URL (or, in a local profile, CIVICLOOP_JWT_SECRET)")
+
+    def claims(self, token: str) -> dict[str, Any]:
+        """The claims of a valid token; `Unauthorized` otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"the token is not valid: {error}") from None
+        algorithm = header.get("alg")
+        if algorithm == "RS256" and self.keys is not None:
+            key, algorithms = self.keys(str(header.get("kid") or "")), ["RS256"]
+        elif algorithm == "HS256" and self.secret:
+            key, algorithms = self.secret, ["HS256"]
+        else:
+            raise Unauthorized(f"tokens signed with {algorithm!r} are not accepted here")
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                issuer=self.issuer,
+                options={"require": ["sub", "exp", "role"]},
+            )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("the token has expired") from None
         except jwt.PyJWTError as error:
             raise Unauthorized(f"the token is not valid: {error}") from None
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a valid token; `Unauthorized` otherwise."""
+        claims = self.claims(token)
         try:
             role = Role(claims.get("role"))
         except ValueError:
             raise Unauthorized(f"unknown role {claims.get('role')!r}") from None
-        return Principal(sub=str(claims["sub"]), role=role, township=claims.get("township") or None)
+        return Principal(
+            sub=str(claims["sub"]),
+            role=role,
+            township=claims.get("township") or None,
+            session_id=claims.get("sid") or None,
+        )
 
 
 def issue_token(

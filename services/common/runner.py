@@ -51,13 +51,21 @@ class _Gunicorn(BaseApplication):
         return self.app_factory()
 
 
-def main(service: str, app_factory: Callable[[], Flask], worker_spec: Callable[[], WorkerSpec]) -> None:
+def main(
+    service: str,
+    app_factory: Callable[[], Flask],
+    worker_spec: Callable[[], WorkerSpec],
+    web_threads: int = 4,
+) -> None:
     """Run the web or the worker process of `service`, as the command line says."""
-    processes(service, app_factory, worker_spec)(prog_name=f"python -m services.{service}")
+    processes(service, app_factory, worker_spec, web_threads)(prog_name=f"python -m services.{service}")
 
 
 def processes(
-    service: str, app_factory: Callable[[], Flask], worker_spec: Callable[[], WorkerSpec]
+    service: str,
+    app_factory: Callable[[], Flask],
+    worker_spec: Callable[[], WorkerSpec],
+    web_threads: int = 4,
 ) -> click.Group:
     """The command line of a service: `web` and `worker`."""
 
@@ -69,7 +77,8 @@ def processes(
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", type=int, required=True)
     @click.option("--workers", type=int, default=2, show_default=True)
-    @click.option("--threads", type=int, default=4, show_default=True)
+    # A service holding long connections (the accounts service's live streams) asks for more.
+    @click.option("--threads", type=int, default=web_threads, show_default=True)
     def web(host: str, port: int, workers: int, threads: int) -> None:
         """Serve the HTTP API with gunicorn."""
         os.environ.setdefault("CIVICLOOP_PROCESS", "web")

@@ -41,9 +41,23 @@ class Settings(BaseSettings):
     # Leases around read-modify-write (docs/adr/0005); off only on a server with atomic updates.
     document_locks: bool = True
     lock_ttl_seconds: float = 5.0
+    # "local" (the profiles of deploy/local) allows the HS256 development secret; anything else refuses it.
+    environment: str = "production"
+    # HS256 with this secret: `civicloop token` and the tests, in local profiles only (docs/adr/0081).
     jwt_secret: str = ""
+    # RS256: the public keys every service verifies with, published by the accounts service.
     jwt_jwks_url: str = ""
+    # How long a fetched key set is trusted; an unknown `kid` refetches sooner (at most every 5 s).
+    jwks_cache_seconds: float = 60.0
     jwt_issuer: str = "civicloop"
+    # The accounts service's signing keys: the keyring as JSON, or the file holding it (docs/adr/0081).
+    jwt_keys: str = ""
+    jwt_keys_file: str = ""
+    # Access tokens live this long; the refresh session behind them much longer (docs/adr/0080).
+    access_token_seconds: int = 900
+    session_days: int = 14
+    # A new signing key is published this long before it signs, so every verifier knows it first.
+    key_publish_lead_seconds: int = 0
     log_level: str = "INFO"
     # Check every HTTP answer against the service's OpenAPI document (test profiles): a status or
     # body the document does not declare becomes a 500 naming the mismatch (services/common/openapi.py).
@@ -53,6 +67,34 @@ class Settings(BaseSettings):
     pairing_sweep_seconds: float = 10.0
     # Follow-ups (docs/adr/0052): the share of completed requests the township staff call back anyway.
     followup_sample_percent: float = 10.0
+
+    # Notifications (docs/adr/0083): real sending is off unless switched on; off, messages go to the
+    # development inbox (local profiles only).
+    sms_enabled: bool = False
+    sms_access_key_id: str = ""
+    sms_access_key_secret: str = ""
+    sms_sign_name: str = "古田县文明实践"
+    # The provider's approved templates: one for login codes (${code}), one for notices (${title}).
+    sms_code_template: str = "SMS_CODE_TEMPLATE"
+    sms_notice_template: str = "SMS_NOTICE_TEMPLATE"
+    wechat_enabled: bool = False
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_template_id: str = "WECHAT_NOTICE_TEMPLATE"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "civicloop@localhost"
+    notify_sweep_seconds: float = 1.0
+    digest_window_seconds: int = 600
+    # Live streams (docs/adr/0084): at most this many per web process, so logins and the gateway's
+    # session checks always find a free thread; a comment line every heartbeat keeps proxies open.
+    live_max_streams: int = 48
+    live_heartbeat_seconds: float = 15.0
+
+    @property
+    def is_local(self) -> bool:
+        """A local profile (make run, make test): development secrets and the dev inbox allowed."""
+        return self.environment == "local"
 
     @field_validator("retry_delays", mode="before")
     @classmethod

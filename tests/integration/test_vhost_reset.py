@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import uuid
 
 import amqp
 import pytest
@@ -11,7 +12,8 @@ from civicloop.profiles import ROOT
 
 pytestmark = pytest.mark.integration
 RABBITMQ = str(ROOT / "deploy" / "local" / "rabbitmq.sh")
-VHOST = "civicloop-reset-probe"
+# One vhost per run: engineers' suites share the node, and a fixed name let one run count another's message.
+VHOST = f"civicloop-reset-probe-{uuid.uuid4().hex[:12]}"
 
 
 def _vhosts() -> set[str]:
@@ -21,12 +23,14 @@ def _vhosts() -> set[str]:
 
 def test_drop_vhosts_removes_the_vhost_with_its_queued_messages():
     subprocess.run([RABBITMQ, "start", VHOST], check=True, capture_output=True)
-    connection = amqp.Connection(host="127.0.0.1:5672", userid="guest", password="guest", virtual_host=VHOST)
+    # confirm_publish makes basic_publish wait for the broker's ack, so the queue holds it when counted.
+    connection = amqp.Connection(
+        host="127.0.0.1:5672", userid="guest", password="guest", virtual_host=VHOST, confirm_publish=True
+    )
     connection.connect()
     try:
         channel = connection.channel()
         channel.queue_declare("dispatch.events", durable=True, auto_delete=False)
-        channel.confirm_select()
         channel.basic_publish(amqp.Message(b'{"stale": true}'), exchange="", routing_key="dispatch.events")
         _, waiting, _ = channel.queue_declare("dispatch.events", passive=True)
         assert waiting == 1

@@ -32,7 +32,9 @@ def client():
     def take(body: RatingBody) -> dict:
         return body.model_dump(mode="json")
 
-    settings = Settings(service="probe", mongo_url="mongodb://127.0.0.1:1/probe", jwt_secret="s" * 32)
+    settings = Settings(
+        service="probe", mongo_url="mongodb://127.0.0.1:1/probe", jwt_secret="s" * 32, environment="local"
+    )
     return create_service_app("probe", settings, [probe], description="probe").test_client()
 
 
@@ -130,7 +132,9 @@ def test_a_database_whose_storage_is_away_answers_503_not_500():
     def bug() -> dict:
         raise broken
 
-    settings = Settings(service="probe", mongo_url="mongodb://127.0.0.1:1/probe", jwt_secret="s" * 32)
+    settings = Settings(
+        service="probe", mongo_url="mongodb://127.0.0.1:1/probe", jwt_secret="s" * 32, environment="local"
+    )
     client = create_service_app("probe", settings, [probe], description="probe").test_client()
     answer = client.get("/away/storage")
     assert answer.status_code == 503 and answer.headers["Content-Type"].startswith("application/problem+json")

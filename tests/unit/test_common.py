@@ -22,7 +22,7 @@ SECRET = "unit-test-secret-0123456789-abcdefghij"
 
 
 def verifier():
-    return auth.TokenVerifier(Settings(service="requests", jwt_secret=SECRET))
+    return auth.TokenVerifier(Settings(service="requests", jwt_secret=SECRET, environment="local"))
 
 
 def test_tokens_carry_role_and_township():

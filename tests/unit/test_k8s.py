@@ -287,9 +287,17 @@ def test_the_county_overlay_holds_no_secret_and_the_local_one_replaces_them():
     assert county and all(value == "" for values in county.values() for value in values.values())
     local = secret_values("local")
     assert all(value for values in local.values() for value in values.values())
-    jwt_secret = next(name for name in local if name.startswith("civicloop-jwt-"))
-    web = container(by_kind("local", "Deployment")["requests-web"])
-    assert {"secretRef": {"name": jwt_secret}} in web["envFrom"]
+    keys_secret = next(name for name in local if name.startswith("civicloop-jwt-keys-"))
+    # A keyring with an RSA key, made at render time (never committed), mounted where the accounts
+    # web process reads it; the other services verify through its key set.
+    assert '"private_key": "-----BEGIN PRIVATE KEY-----' in local[keys_secret]["jwt-keys.json"]
+    accounts_pod = by_kind("local", "Deployment")["accounts-web"]["spec"]["template"]["spec"]
+    assert {"name": "jwt-keys", "secret": {"secretName": keys_secret, "defaultMode": 0o400}} in accounts_pod[
+        "volumes"
+    ]
+    assert {"name": "CIVICLOOP_JWT_KEYS_FILE", "value": "/keys/jwt-keys.json"} in container(
+        by_kind("local", "Deployment")["accounts-web"]
+    )["env"]
 
 
 # --- deploy/compose.yaml runs the same ---------------------------------------------------------------

@@ -10,6 +10,7 @@ from importlinter.cli import lint_imports
 
 from services import SERVICES
 from services.common.settings import Settings
+from tests.keys import keyring_json
 
 ROOT = Path(__file__).resolve().parents[2]
 # Open311 GeoReport v2 refuses in its own error format (a list of {code, description}) in the format
@@ -30,7 +31,9 @@ def documents() -> dict[str, dict]:
         module = import_module(f"services.{service}")
         # Settings of its own rather than a secret left in the environment, where it would sign the
         # `civicloop` command's tokens for the rest of the session.
-        settings = Settings(service=service, jwt_secret="layout-test-secret")
+        settings = Settings(
+            service=service, jwt_secret="layout-test-secret", environment="local", jwt_keys=keyring_json()
+        )
         found[service] = module.create_app(settings).api_doc
     return found
 

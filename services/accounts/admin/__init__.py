@@ -1,0 +1,1 @@
+"""What administrators do with accounts: make them, change them, reset passwords, unlock, disable."""

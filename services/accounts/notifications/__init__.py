@@ -1,0 +1,1 @@
+"""The notifier: lifecycle events become notices in the console and messages on people's channels."""

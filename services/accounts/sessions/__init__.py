@@ -1,0 +1,1 @@
+"""Login sessions: password logins, access tokens, the refresh cookie, logout, the gateway's check."""
