@@ -28,7 +28,9 @@ class SimStack:
         self.run_dir = ROOT / ".run" / self.name
         self.clock_file = ROOT / self.values.get("CIVICLOOP_CLOCK_FILE", f".run/{self.name}/clock.env")
         self.offset_dir = self.run_dir / "clock"
-        self.allowance = RESTART_ALLOWANCE_SECONDS
+        # A busy machine restarts slowly: start from what the last restart of this stack took.
+        self.allowance_file = self.run_dir / "restart-seconds"
+        self.allowance = max(RESTART_ALLOWANCE_SECONDS, _read_seconds(self.allowance_file))
 
     @property
     def gateway_url(self) -> str:
@@ -108,6 +110,7 @@ class SimStack:
                 # Nothing happens before the agreed moment: every process then counts from the origin.
                 time.sleep(max(0.0, (started - datetime.now(UTC)).total_seconds()))
                 self.allowance = max(RESTART_ALLOWANCE_SECONDS, took * 1.5)
+                self.allowance_file.write_text(f"{self.allowance:.1f}\n", encoding="utf-8")
                 return settings
             allowance = max(allowance, took) * 2
         raise RuntimeError(f"the services of '{self.name}' took too long to restart ({allowance:.0f} s)")
@@ -130,3 +133,10 @@ class SimStack:
 
     def stop(self) -> None:
         self.stack("down", check=False)
+
+
+def _read_seconds(path: Path) -> float:
+    try:
+        return float(path.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return 0.0
