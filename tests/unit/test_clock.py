@@ -134,3 +134,18 @@ def test_sweeps_follow_the_clock_and_gauges_do_not():
     assert sweep.period_seconds == PERIODIC_TICK_SECONDS
     assert clock.simulated(timedelta(seconds=5)) == timedelta(seconds=500_000)
     assert clock.real_seconds(timedelta(hours=1)) == pytest.approx(0.036)
+
+
+def test_the_accounts_keys_sign_in_real_time_and_its_sweep_follows_the_clock():
+    import services.accounts as accounts
+    from services.common.keyring import KeyringSource
+    from services.common.settings import Settings
+    from tests.keys import keyring_json
+
+    source = KeyringSource(keyring_json())
+    simulate(speed=100_000, started_ago=60)  # business time is months before the key was made
+    key = source.signing_key()  # a business-time lookup would find no key active yet
+    assert source.current().find(key.kid, real_utcnow()) is not None
+    settings = Settings(service="accounts", mongo_url="mongodb://127.0.0.1:1/x", notify_sweep_seconds=60)
+    (sweep,) = accounts.worker_spec(settings).periodic
+    assert sweep.follows_clock and sweep.period_seconds == PERIODIC_TICK_SECONDS
