@@ -171,7 +171,8 @@ def markdown(
             f"| {LABELS.get(name, name)} | {_number(reported)} | {_number(round(prorated))} | "
             f"{yearly:,} | {ratio} |"
         )
-    lines += [f"- {note}" for note in scenario.published.notes]
+    if scenario.published.notes:
+        lines += ["", *(f"- {note}" for note in scenario.published.notes)]
     expected = truth_figures(truth)
     from civicloop.simulate.accounting import report_figures
 
