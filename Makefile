@@ -39,6 +39,7 @@ test: install ## install, start the infrastructure and run the whole suite
 	@set -o pipefail; status=0; \
 	  CIVICLOOP_TEST_PROFILE=$(TEST_PROFILE) $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	  $(STACK) down $(TEST_PROFILE)-faults >/dev/null 2>&1 || true; \
+	  $(STACK) down $(TEST_PROFILE)-sim >/dev/null 2>&1 || true; \
 	  $(STACK) down $(TEST_PROFILE); exit $$status
 
 faults: install ## only the fault suite (its own stack and RabbitMQ nodes, stopped at the end)
@@ -77,6 +78,17 @@ clean: ## stop both profiles and remove their data
 k8s: ## render deploy/k8s for Gutian County to stdout (kustomize built from its Go module into .tools/ once)
 	@deploy/k8s/tools.sh render gutian
 
+# The county simulator (civicloop/simulate): a year of Gutian, and a month under chaos, each on a stack of
+# its own (profiles sim and sim-chaos), stopped at the end. SIM_ARGS adds options, e.g. --resume.
+SIM_DAYS ?= 365
+SIM_SPEED ?= 1440
+SIM_ARGS ?=
+simulate: install ## a simulated year of Gutian County through the real stack, then its report (~6 h)
+	@$(BIN)/civicloop simulate --scenario gutian --days $(SIM_DAYS) --speed $(SIM_SPEED) $(SIM_ARGS)
+
+simulate-chaos: install ## a simulated month under chaos (kills, pauses, partitions, clock jumps); counts lost/doubled/stuck
+	@$(BIN)/civicloop simulate --scenario gutian --days 30 --speed $(SIM_SPEED) --chaos $(SIM_ARGS)
+
 bench: install ## dispatch benchmark: indexed vs naive decisions/s, batch vs greedy (docs/bench/dispatch.md)
 	@$(BIN)/python bench/dispatch_bench.py --summary
 
@@ -86,4 +98,4 @@ GROWTH_ARGS ?=
 bench-growth: install ## stored history 1k → 1M: latencies and idle CPU per size (docs/bench/growth.md)
 	@$(BIN)/python bench/growth_bench.py --profile $(TEST_PROFILE) $(GROWTH_ARGS)
 
-.PHONY: help install run stop status test faults fuzz unit lint lock clean rules k8s bench bench-growth
+.PHONY: help install run stop status test faults fuzz unit lint lock clean rules k8s bench bench-growth simulate simulate-chaos

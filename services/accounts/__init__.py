@@ -116,5 +116,9 @@ def worker_spec(settings: Settings | None = None) -> WorkerSpec:
         handlers=combine_handlers(directory, notifier_handlers(settings)),
         outbox_documents=[],
         other_documents=_documents(),
-        periodic=[PeriodicJob("deliver-notifications", settings.notify_sweep_seconds, Sweeper(settings))],
+        periodic=[
+            PeriodicJob(
+                "deliver-notifications", settings.notify_sweep_seconds, Sweeper(settings), follows_clock=True
+            )
+        ],
     )

@@ -13,7 +13,7 @@ from flask import Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
 from pydantic import BaseModel, ValidationError
-from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import OperationFailure, PyMongoError, ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from services.common import auth, bodies, db, deadlines, domain, locks, personal
@@ -236,6 +236,15 @@ def _install_error_handlers(app: OpenAPI) -> None:
             return on_unexpected(error)
         log.warning("http.out_of_time", error=str(error)[:200])
         return ServiceUnavailable(OUT_OF_TIME).response(request.path)
+
+    @app.errorhandler(OperationFailure)
+    def on_operation_failure(error: OperationFailure) -> Response:
+        if not db.backend_unavailable(error):
+            return on_database_error(error)
+        # The server answered that its storage is away: the command was not run.
+        log.warning("database.unavailable", error=str(error)[:200])
+        db.mark_unavailable()
+        return ServiceUnavailable(NOT_WRITTEN).response(request.path)
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Response:

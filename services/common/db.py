@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import mongoengine
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, OperationFailure
 
 from services.common import locks
 from services.common.logs import get_logger
@@ -15,6 +15,28 @@ log = get_logger(__name__)
 
 # Raised by pymongo while the database server is away: a reason to wait or answer 503, never a 500.
 DatabaseUnavailable = ConnectionFailure
+
+
+# What a MongoDB-wire server answers when the storage behind it is away (FerretDB with PostgreSQL
+# stopped or still recovering): the command was not run, exactly as if the server had not answered.
+BACKEND_AWAY = (
+    "failed to connect to",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is not yet accepting connections",
+    "SQLSTATE 57P03",
+    "connection refused",
+)
+
+
+def backend_unavailable(error: BaseException) -> bool:
+    """Whether an error means the database's own storage is away (wait or answer 503, never 500)."""
+    if isinstance(error, ConnectionFailure):
+        return True
+    if not isinstance(error, OperationFailure):
+        return False
+    text = str(error)
+    return any(marker in text for marker in BACKEND_AWAY)
 
 
 _connected_to: tuple[str, str] | None = None

@@ -23,7 +23,7 @@ import mongoengine
 from pymongo.errors import DuplicateKeyError
 
 from services.common import deadlines, sweeps
-from services.common.ids import new_id, utcnow
+from services.common.ids import new_id, real_utcnow
 
 
 class DocumentLock(mongoengine.Document):
@@ -70,7 +70,8 @@ def acquire(key: str) -> str:
     deadline = time.monotonic() + config.wait_seconds
     pause = 0.001
     while True:
-        now = utcnow()
+        # Real time: a lease outlasts a slow call in real seconds, whatever the clock's speed.
+        now = real_utcnow()
         expires_at = now + timedelta(seconds=config.ttl_seconds)
         try:
             collection.insert_one(
@@ -103,7 +104,7 @@ def release(key: str, lease: str) -> None:
 
 def sweep_expired() -> int:
     """Delete leases that expired at least a minute ago (their holders died); return how many."""
-    return sweeps.sweep(DocumentLock, "expires_minute", before=utcnow() - sweeps.MINUTE)
+    return sweeps.sweep(DocumentLock, "expires_minute", before=real_utcnow() - sweeps.MINUTE)
 
 
 @contextmanager

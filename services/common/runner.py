@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from services.common import clock
 from services.common.settings import load_settings
 from services.common.worker import Worker, WorkerSpec
 
@@ -81,6 +82,7 @@ def processes(
     def web(host: str, port: int, workers: int, threads: int) -> None:
         """Serve the HTTP API with gunicorn."""
         os.environ.setdefault("CIVICLOOP_PROCESS", "web")
+        clock.name_process(f"{service}-web")
         _Gunicorn(
             app_factory,
             {
@@ -112,6 +114,7 @@ def processes(
     def worker(metrics_port: int, metrics_host: str) -> None:
         """Consume events, relay the outbox, run the periodic jobs."""
         os.environ.setdefault("CIVICLOOP_PROCESS", "worker")
+        clock.name_process(f"{service}-worker")
         Worker(worker_spec(), load_settings(service)).run(
             metrics_port=metrics_port or None, metrics_host=metrics_host
         )

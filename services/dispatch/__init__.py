@@ -42,7 +42,7 @@ def worker_spec() -> WorkerSpec:
         outbox_documents=[JobDocument],
         other_documents=[VolunteerDocument, TeamDocument, PolicyDocument],
         periodic=[
-            PeriodicJob("offer-deadlines", 1, sweep_deadlines),
-            PeriodicJob("batch-assign", 1, run_batch),
+            PeriodicJob("offer-deadlines", 1, sweep_deadlines, follows_clock=True),
+            PeriodicJob("batch-assign", 1, run_batch, follows_clock=True),
         ],
     )

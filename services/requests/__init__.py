@@ -58,6 +58,6 @@ def worker_spec() -> WorkerSpec:
         periodic=[
             PeriodicJob("open-requests-gauge", 15, measure_open_requests),
             PeriodicJob("rollout-gauges", 15, measure_rollout_gauges),
-            PeriodicJob("patrol-reports", 5, patrol_jobs),
+            PeriodicJob("patrol-reports", 5, patrol_jobs, follows_clock=True),
         ],
     )

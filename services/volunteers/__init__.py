@@ -85,5 +85,9 @@ def worker_spec() -> WorkerSpec:
             PoolClaim,
             BeneficiaryDocument,
         ],
-        periodic=[PeriodicJob("pairing-visits", settings.pairing_sweep_seconds, pairing_usecases.sweep)],
+        periodic=[
+            PeriodicJob(
+                "pairing-visits", settings.pairing_sweep_seconds, pairing_usecases.sweep, follows_clock=True
+            )
+        ],
     )

@@ -78,8 +78,7 @@ def service() -> Iterator[Accounts]:
         smtp_host="127.0.0.1",
         smtp_port=port,
         notify_sweep_seconds=0.1,
-        # Long enough that the four escalations of the digest test fall in one window even here.
-        digest_window_seconds=4,
+        digest_window_seconds=4,  # long enough to publish three more after the first mail
     )
     drop_database(settings)
     delete_queues(settings.amqp_url, "accounts")
@@ -276,9 +275,15 @@ def test_escalations_reach_staff_by_email_folded_into_a_digest(service):
         "/api/v1/notifications/preferences", json={"email": "disp@gutian.example.cn"}, headers=token
     )
     before = len(service.mailbox.mails)
-    for number in range(4):
-        escalated = factories.request_escalated(township="凤都镇", reason=f"no one fits ({number})")
-        publish(service.settings.amqp_url, event(escalated))
+    escalations = [
+        event(factories.request_escalated(township="凤都镇", reason=f"no one fits ({number})"))
+        for number in range(4)
+    ]
+    # The first alert goes out alone; until it is sent, later ones fold into it, so wait for it.
+    publish(service.settings.amqp_url, escalations[0])
+    wait_until(lambda: len(service.mailbox.mails) >= before + 1, timeout=60, what="the first mail")
+    for escalated in escalations[1:]:
+        publish(service.settings.amqp_url, escalated)
 
     def alerts_mailed() -> int:
         # A digest says how many it folds; any other mail carries one alert.

@@ -31,6 +31,15 @@ def test_the_happy_path_emits_each_step_once():
     assert task.status == TaskStatus.COMPLETED
     assert completed.participants == [contracts.Participant(volunteer_id="v1", hours=2.25)]
     assert completed.resident_id == "resident-1"
+    assert completed.people_served == 1  # one household, unless the volunteer says otherwise
+
+
+def test_a_lecture_reports_its_audience_as_people_served():
+    task = offered_task(category="policy_lecture")
+    domain.accept(task, "v1", NOW)
+    domain.check_in(task, "v1", NOW)
+    (completed,) = hours.check_out(task, "v1", LATER, [], None, people_served=140)
+    assert completed.people_served == 140
 
 
 @pytest.mark.parametrize("action", ["accept", "decline", "check_in"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.common import idempotency
+from services.common import clock, idempotency
 from services.common.domain import Missing
 from services.common.ids import as_utc, new_id, utcnow
 from services.common.logs import get_logger
@@ -25,7 +25,8 @@ from services.requests.patrols.models import PatrolReportDocument, patrol_store
 
 log = get_logger(__name__)
 
-# A community report whose order is still missing this long after it was filed is finished by the sweep.
+# A community report whose order is still missing this long (real time: its web request may still
+# be creating the order) after it was filed is finished by the sweep.
 SWEEP_AFTER = timedelta(seconds=5)
 
 
@@ -99,7 +100,7 @@ def _enter_loop(report: patrols.PatrolReport, causation_id: str) -> None:
 
 def sweep_unlinked_reports(now: datetime | None = None) -> int:
     """Finish community reports whose order was never created (a periodic job of the worker)."""
-    cutoff = (now or utcnow()) - SWEEP_AFTER
+    cutoff = (now or utcnow()) - clock.simulated(SWEEP_AFTER)
     found = PatrolReportDocument._get_collection().find(
         {"tier": patrols.Tier.REPORTED_TO_COMMUNITY.value, "request_created": False}
     )

@@ -49,7 +49,9 @@ def check_in_task(path: TaskPath, body: CodeBody) -> TaskView:
 def check_out_task(path: TaskPath, body: CheckOutBody) -> TaskView:
     """End the service with the resident's code; hours = check-out − check-in, for every participant."""
     principal = require(Role.VOLUNTEER)
-    task = usecases.check_out(path.task_id, principal.sub, body.code, body.participant_ids, g.request_id)
+    task = usecases.check_out(
+        path.task_id, principal.sub, body.code, body.participant_ids, g.request_id, body.people_served
+    )
     return task_view(task)
 
 
@@ -57,7 +59,9 @@ def check_out_task(path: TaskPath, body: CheckOutBody) -> TaskView:
 def complete_task(path: TaskPath, body: CheckOutBody) -> TaskView:
     """Finish the service: the same as check-out (hours come from the coded check-in and check-out)."""
     principal = require(Role.VOLUNTEER)
-    task = usecases.check_out(path.task_id, principal.sub, body.code, body.participant_ids, g.request_id)
+    task = usecases.check_out(
+        path.task_id, principal.sub, body.code, body.participant_ids, g.request_id, body.people_served
+    )
     return task_view(task)
 
 

@@ -44,7 +44,12 @@ def check_in(task_id: str, volunteer_id: str, code: str, causation_id: str) -> T
 
 @holding(tasks_store, lambda task_id, *_args, **_kwargs: task_id)
 def check_out(
-    task_id: str, volunteer_id: str, code: str, participant_ids: list[str], causation_id: str
+    task_id: str,
+    volunteer_id: str,
+    code: str,
+    participant_ids: list[str],
+    causation_id: str,
+    people_served: int = 1,
 ) -> Task:
     """End the service once the resident's code matches; credit everyone who served."""
     task = tasks.assigned_task(task_id, volunteer_id)
@@ -59,7 +64,8 @@ def check_out(
         members = list(team.member_ids) if team else []
     now = utcnow()
     _verify_code(task, code, now)
-    tasks.save(task, domain.check_out(task, volunteer_id, now, participant_ids, members), causation_id)
+    events = domain.check_out(task, volunteer_id, now, participant_ids, members, people_served)
+    tasks.save(task, events, causation_id)
     return task
 
 
