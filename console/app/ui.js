@@ -29,15 +29,21 @@ export function useLoad(loader, deps = [], relevant = null) {
   }, deps);
   useEffect(() => {
     if (!relevant) return undefined;
-    let timer = null;
+    let soon = null;
+    let later = null;
     const stop = onChange((change) => {
       if (!relevant(change)) return;
-      clearTimeout(timer);
-      timer = setTimeout(load, 300);
+      clearTimeout(soon);
+      clearTimeout(later);
+      // Read at once, and once more a moment later: the notice comes from the accounts service,
+      // and the service this page reads may apply the same event a little after it.
+      soon = setTimeout(load, 300);
+      later = setTimeout(load, 2500);
     });
     return () => {
       stop();
-      clearTimeout(timer);
+      clearTimeout(soon);
+      clearTimeout(later);
     };
   }, deps);
   return { ...state, reload: load };

@@ -250,15 +250,21 @@ reset() {
   say "removed $CIVICLOOP_RUN_DIR"
 }
 
+# What the browser tests drive: Debian's Chromium (and its driver), and a CJK font to draw the pages with.
+browser() {
+  apt_install chromium chromium-driver fonts-wqy-microhei
+}
+
 cmd=${1:-}
 profile=${2:-run}
 load_profile "$profile"
 case "$cmd" in
   up) up ;;
   infra) infra ;;
+  browser) browser ;;
   down) down ;;
   status) status ;;
   reset) reset ;;
   ctl) shift 2; ctl "$@" ;;
-  *) die "usage: $0 up|infra|down|status|reset|ctl PROFILE" ;;
+  *) die "usage: $0 up|infra|browser|down|status|reset|ctl PROFILE" ;;
 esac

@@ -30,7 +30,7 @@ function ResidentLogin({ hasInbox }) {
       <${ErrorBox} error=${asking.error || verifying.error} />
       <div class="actions">
         ${sent
-          ? html`<${Button} busy=${verifying.busy} type="submit">${tr('登录', 'Log in')}<//>
+          ? html`<${Button} busy=${verifying.busy} type="submit">${tr('用验证码登录', 'Log in with the code')}<//>
               <${Button} kind="secondary" type="button" busy=${asking.busy} onClick=${() => asking.run()}>${tr('重新发送', 'Send again')}<//>`
           : html`<${Button} busy=${asking.busy} type="submit">${tr('获取验证码', 'Send me a code')}<//>`}
       </div>

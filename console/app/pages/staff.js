@@ -101,7 +101,7 @@ export function Rates({ session }) {
           <span class="figure-value">${percent(total.rates[name])}</span>
           <span class="figure-label">${tr(zh, en)}<small>${tr(howZh, howEn)}</small></span></div>`)}
       </div>
-      <p class="meta" data-counts="total">${tr(`提交 ${total.counts.submitted} · 完成 ${total.counts.completed} · 派单 ${total.counts.offers}（按时接 ${total.counts.offers_accepted_in_time}）· 评价 ${total.counts.ratings}`,
+      <p class="meta" data-counts="total" data-completed=${total.counts.completed} data-ratings=${total.counts.ratings}>${tr(`提交 ${total.counts.submitted} · 完成 ${total.counts.completed} · 派单 ${total.counts.offers}（按时接 ${total.counts.offers_accepted_in_time}）· 评价 ${total.counts.ratings}`,
         `${total.counts.submitted} submitted · ${total.counts.completed} completed · ${total.counts.offers} offers (${total.counts.offers_accepted_in_time} accepted in time) · ${total.counts.ratings} ratings`)}</p>
       <h2>${tr('全县实践数据', 'What the county did')}</h2>
       <div class="figures small">

@@ -11,7 +11,8 @@ import {
   useAction, useLoad,
 } from '../ui.js';
 
-const aboutTasks = (change) => Boolean(change.task_id) || change.type?.startsWith('task.');
+const aboutTasks = (change) =>
+  Boolean(change.task_id) || change.type?.startsWith('task.') || ['request.rated', 'request.closed', 'request.cancelled'].includes(change.type);
 const volunteerId = (session) => session.account.volunteer_id || session.account.subject;
 
 function TaskFacts({ task }) {
