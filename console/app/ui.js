@@ -118,9 +118,9 @@ export function Select({ label, hint, error, value, onChange: change, options, n
 }
 
 /** A radio group drawn as large choices (urgency, tier, outcome): one tab stop, arrows move. */
-export function Choices({ legend, name, value, onChange: change, options, error, columns }) {
+export function Choices({ legend, name, value, onChange: change, options, error, columns, cards }) {
   const errorId = useId('choices-error');
-  return html`<fieldset class=${`choices${columns ? ` cols-${columns}` : ''}${error ? ' has-error' : ''}`}
+  return html`<fieldset class=${`choices${columns ? ` cols-${columns}` : ''}${cards ? ' cards-like' : ''}${error ? ' has-error' : ''}`}
       aria-describedby=${error ? errorId : undefined}>
     <legend>${legend}</legend>
     ${options.map(

@@ -175,8 +175,9 @@ def test_a_dispatcher_assigns_an_escalated_request_by_hand(api, people, shots):
     waiting.click()
     candidate = board.locator(f"article[data-candidate='{repairer}']")
     expect(candidate.locator(".score-parts")).to_contain_text("口碑")
+    expect(candidate).to_contain_text("陈建国")
     shots.page(board, "dispatcher-job")
-    candidate.get_by_role("button", name="指派给他").click()
+    candidate.get_by_role("button", name="指派 陈建国").click()
     expect(board.get_by_role("status").filter(has_text="已处理")).to_be_visible()
     expect(board.locator("ol.attempts")).to_contain_text(f"人工 → {repairer}")
     record = api.call("GET", f"/api/v1/dispatch/{ordered['id']}").json()
@@ -218,7 +219,7 @@ def test_every_other_page_of_each_role_in_both_languages(api, people, shots):
     assert api.call("POST", "/api/v1/pairings", json=pairing).status_code == 201
     # A request nobody near can take goes to the claim pool.
     order_by_api(
-        api, "browser-pool", category="study_help", title="辅导孩子数学", township="大甲镇", village="坑里村"
+        api, "browser-pool", category="culture", title="教孩子们唱山歌", township="大甲镇", village="坑里村"
     )
 
     resident = people("resident")
@@ -240,7 +241,7 @@ def test_every_other_page_of_each_role_in_both_languages(api, people, shots):
     volunteer = people("volunteer")
     volunteer.log_in("browser.zhuoyang")
     pool = volunteer.open("pool")
-    expect(pool.get_by_role("heading", name="辅导孩子数学")).to_be_visible(timeout=30_000)
+    expect(pool.get_by_role("heading", name="教孩子们唱山歌")).to_be_visible(timeout=30_000)
     shots.page(pool, "volunteer-pool")
     hours = volunteer.open("hours")
     expect(hours.get_by_role("button", name="下载时长证明（PDF）")).to_be_visible()

@@ -96,8 +96,21 @@ function ScoreBars({ parts }) {
   </dl>`;
 }
 
+/** Candidates with their names: dispatch keeps scores, the volunteers service keeps who people are. */
+async function namedCandidates(requestId) {
+  const found = await get(`/api/v1/dispatch/${requestId}/candidates`, { limit: 20 });
+  const names = await Promise.all(
+    found.items.map((item) =>
+      get(item.kind === 'team' ? `/api/v1/teams/${item.candidate_id}` : `/api/v1/volunteers/${item.candidate_id}`)
+        .then((holder) => holder.name)
+        .catch(() => null),
+    ),
+  );
+  return { items: found.items.map((item, index) => ({ ...item, name: names[index] })) };
+}
+
 function Candidates({ job, onAssigned }) {
-  const state = useLoad(() => get(`/api/v1/dispatch/${job.request_id}/candidates`, { limit: 20 }), [job.request_id, job.attempts.length]);
+  const state = useLoad(() => namedCandidates(job.request_id), [job.request_id, job.attempts.length]);
   const [manual, setManual] = useState('');
   const assign = useAction(async (item) => {
     const body = item.team_id ? { team_id: item.team_id } : { volunteer_id: item.volunteer_id };
@@ -113,7 +126,8 @@ function Candidates({ job, onAssigned }) {
     <ul class="cards">
       ${(state.data?.items || []).map(
         (item) => html`<li><${Card} data-candidate=${item.candidate_id}>
-          <div class="card-top"><strong>${item.kind === 'team' ? tr('服务队 ', 'Team ') : tr('志愿者 ', 'Volunteer ')}${item.candidate_id}</strong>
+          <div class="card-top"><strong>${item.kind === 'team' ? tr('服务队 ', 'Team ') : tr('志愿者 ', 'Volunteer ')}${item.name || ''}
+            <span class="meta id"> ${item.candidate_id}</span></strong>
             <span class="score">${tr('综合 ', 'Total ')}${item.total.toFixed(3)}</span></div>
           <p class="meta">${levelWord(item.level)} · ${tr(`在手 ${item.load}/${item.capacity}`, `load ${item.load}/${item.capacity}`)}
             ${item.distance_km !== null ? ` · ${item.distance_km} km` : ''} · ${tr('口碑 ', 'rated ')}${item.reputation_mean.toFixed(2)}</p>
@@ -121,7 +135,7 @@ function Candidates({ job, onAssigned }) {
           ${item.declined && html`<${Badge} tone="stop">${tr('已婉拒过', 'Declined before')}<//>`}
           ${item.lapsed && html`<${Badge} tone="stop">${tr('曾超时未回', 'Let it lapse')}<//>`}
           <div class="actions"><${Button} busy=${assign.busy} disabled=${item.declined || item.lapsed} onClick=${() => assign.run(item)}>
-            ${tr('指派给他', 'Assign')}<span class="sr-only"> ${item.candidate_id}</span><//></div>
+            ${tr('指派', 'Assign')}<span class="sr-only"> ${item.name || item.candidate_id}</span><//></div>
         <//></li>`,
       )}
     </ul>

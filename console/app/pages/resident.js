@@ -79,7 +79,7 @@ export function Order({ session }) {
       submit.run();
     }}>
       <${Choices} legend=${tr('需要什么服务？', 'What do you need?')} name="category" value=${form.category}
-        onChange=${set('category')} columns=${2} error=${submit.fieldError('category')}
+        onChange=${set('category')} columns=${2} cards error=${submit.fieldError('category')}
         options=${catalog.data.items.map((item) => [item.code, bi(item.name), bi(item.description), item.code])} />
       ${chosen?.needs_review && html`<p class="alert info">${tr('这类服务需要先审核，审核通过后再派单。', 'This service is reviewed before it is dispatched.')}</p>`}
       <div class="grid-2">

@@ -126,7 +126,7 @@ export function Rates({ session }) {
           ${RATES.map(([, zh, en]) => html`<th scope="col">${tr(zh, en)}</th>`)}<th scope="col">${tr('提交/完成', 'Sub./done')}</th></tr></thead>
         <tbody>${ranked.map((row, index) => html`<tr data-township=${row.township}>
           <td>${index + 1}</td><th scope="row">${row.township}</th>
-          ${RATES.map(([name]) => html`<td><span class="bar" style=${`--w:${Math.round((row.rates[name] ?? 0) * 100)}%`} aria-hidden="true"></span>${percent(row.rates[name])}</td>`)}
+          ${RATES.map(([name]) => html`<td><span class="bar" style=${`--w:${Math.round((row.rates[name] ?? 0) * 100)}%`} data-none=${row.rates[name] === null ? '' : undefined} aria-hidden="true"></span>${percent(row.rates[name])}</td>`)}
           <td>${row.counts.submitted}/${row.counts.completed}</td></tr>`)}</tbody>
       </table></div>
     `}
