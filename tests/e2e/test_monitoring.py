@@ -270,7 +270,8 @@ def test_prometheus_rates_equal_the_loops_and_the_report(gateway, admin, prometh
     assert followed.exit_code == 0, followed.output
     lines = [json.loads(line) for line in followed.stdout.splitlines()]
     workers = {line["service"] for line in lines if line.get("process") == "worker"}
-    assert workers == {"requests", "dispatch", "volunteers", "ratings"}
+    # Every stage's worker; the accounts worker, when it notified someone about it, may add its lines.
+    assert {"requests", "dispatch", "volunteers", "ratings"} <= workers <= set(SERVICES)
     assert any(
         line.get("method") == "POST" and line.get("path") == "/api/v1/requests" and line["status"] == 201
         for line in lines

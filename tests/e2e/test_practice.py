@@ -59,7 +59,8 @@ def test_coded_hours_a_low_score_follow_up_and_the_volunteers_record(gateway, ad
         lambda: [f for f in gateway.get("/api/v1/followups", staff).json()["items"] if f["id"] == request_id],
         what="the follow-up",
     )
-    assert listed[0]["reasons"][-1] == "low_score" and listed[0]["volunteer_id"] == volunteer_id
+    # The sample may be drawn before or after the rating lands (one handler each), so order is free.
+    assert "low_score" in listed[0]["reasons"] and listed[0]["volunteer_id"] == volunteer_id
     assert request_id not in [f["id"] for f in gateway.get("/api/v1/followups", elsewhere).json()["items"]]
     gauge = "civicloop_followups_open"
     ratings_worker = PROFILE["RATINGS_WORKER_METRICS_PORT"]

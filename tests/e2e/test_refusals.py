@@ -7,14 +7,18 @@ e2e stack's services, so the limits can be met without slowing the other tests.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 
+from services import SERVICES
 from tests.e2e.conftest import ROOT, Gateway
 from tests.support import PROFILE, bearer
 
@@ -34,11 +38,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def strict_gateway(gateway: Gateway, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def strict_gateway(gateway: Gateway) -> Iterator[str]:
     """A gateway allowing 2 requests/s (burst 3) per address and 1/s (burst 2) per token."""
-    run_dir = tmp_path_factory.mktemp("strict-gateway")
+    # nginx's workers run as nobody: pytest's own temporary tree (0700, root's) is closed to them, and
+    # the session cache in front of the accounts service would fail every token's check with a 503.
+    run_dir = Path(tempfile.mkdtemp(prefix="civicloop-strict-gateway-"))
+    run_dir.chmod(0o755)
     (run_dir / "logs").mkdir()
-    (run_dir / "nginx" / "tmp").mkdir(parents=True)
+    for directory in ("tmp", "cache"):
+        (run_dir / "nginx" / directory).mkdir(parents=True)
+        (run_dir / "nginx" / directory).chmod(0o777)
     port = _free_port()
     env = {
         **os.environ,
@@ -46,7 +55,7 @@ def strict_gateway(gateway: Gateway, tmp_path_factory: pytest.TempPathFactory) -
         "LISTEN": f"127.0.0.1:{port}",
         **{
             f"{service}_UPSTREAM": f"127.0.0.1:{PROFILE[f'{service}_WEB_PORT']}"
-            for service in ("REQUESTS", "DISPATCH", "VOLUNTEERS", "RATINGS")
+            for service in (name.upper() for name in SERVICES)
         },
         "RATE_PER_SECOND": "2",
         "RATE_BURST": "3",
@@ -69,6 +78,7 @@ def strict_gateway(gateway: Gateway, tmp_path_factory: pytest.TempPathFactory) -
         yield base
     finally:
         subprocess.run([*nginx, "-s", "quit"], check=False)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _assert_problem(response: requests.Response, status: int) -> dict:

@@ -21,12 +21,14 @@ def _vhosts() -> set[str]:
 
 def test_drop_vhosts_removes_the_vhost_with_its_queued_messages():
     subprocess.run([RABBITMQ, "start", VHOST], check=True, capture_output=True)
-    connection = amqp.Connection(host="127.0.0.1:5672", userid="guest", password="guest", virtual_host=VHOST)
+    # confirm_publish makes basic_publish wait for the broker's ack, so the queue holds it when counted.
+    connection = amqp.Connection(
+        host="127.0.0.1:5672", userid="guest", password="guest", virtual_host=VHOST, confirm_publish=True
+    )
     connection.connect()
     try:
         channel = connection.channel()
         channel.queue_declare("dispatch.events", durable=True, auto_delete=False)
-        channel.confirm_select()
         channel.basic_publish(amqp.Message(b'{"stale": true}'), exchange="", routing_key="dispatch.events")
         _, waiting, _ = channel.queue_declare("dispatch.events", passive=True)
         assert waiting == 1
