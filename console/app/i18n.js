@@ -68,3 +68,17 @@ export const URGENCY = {
   urgent: ['紧急', 'Urgent'],
 };
 export const urgencyWord = (urgency) => tr(...(URGENCY[urgency] || [urgency, urgency]));
+
+// The dispatch engine's own reasons are fixed English sentences; a person's reason (a decline, a
+// rejection) is shown as they wrote it.
+const REASONS = {
+  'this category is reviewed before dispatch': '这类服务需先审核',
+  'micro-wishes are open for volunteers to claim': '微心愿开放给志愿者认领',
+  'everyone eligible declined or let the offer expire': '符合条件的志愿者都婉拒了或超时未回',
+  'no active volunteer or team has the skills, the time and room': '暂无有相应技能、时间和余力的志愿者或服务队',
+  'no answer before the deadline': '期限内没有回复',
+  'the volunteer a dispatcher chose did not take it': '调度员指派的志愿者没有接单',
+  'claimed from the pool by someone else': '已被其他人从抢单池认领',
+  'accepted after the deadline': '过了期限才接单',
+};
+export const reasonWord = (reason) => (reason && lang !== 'en' && REASONS[reason]) || reason || '';

@@ -44,6 +44,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
 PASSWORD = "古田-浏览器-2026"
 BLOCKING = {"serious", "critical"}
+NEXT_FRAME = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 AXE = Axe()
 
 
@@ -124,7 +125,14 @@ class Shots:
         size = page.viewport_size
         for label, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
             page.set_viewport_size(viewport)
-            page.wait_for_timeout(150)
+            # The first frame drawn at the new size (the layout has answered the resize).
+            page.evaluate(NEXT_FRAME)
+            # The whole page as on a screen tall enough to hold it: the phone's tab bar, which sticks
+            # to the bottom of the screen, is drawn at the end and not across the middle of the page.
+            height = page.evaluate("() => document.documentElement.scrollHeight")
+            if height > viewport["height"]:
+                page.set_viewport_size({"width": viewport["width"], "height": height})
+                page.evaluate(NEXT_FRAME)
             path = SHOTS / f"{name}-{label}.png"
             page.screenshot(path=str(path), full_page=True)
             self.taken.append(path.name)

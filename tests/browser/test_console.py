@@ -134,6 +134,10 @@ def test_a_resident_orders_a_volunteer_serves_the_resident_rates_and_both_screen
     expect(closed).to_contain_text("已办结", timeout=30_000)
     expect(closed.get_by_role("img", name="5 星")).to_be_visible()
     shots.page(tasks, "volunteer-closed")
+    hours = volunteer.open("hours")
+    expect(hours.locator("table tbody tr").first).to_contain_text(LOOP_TOWNSHIP)
+    expect(hours.locator(".figure-value").nth(1)).to_have_text("1")
+    shots.page(hours, "volunteer-hours")
 
     mine = resident.open("requests")
     expect(mine.locator(f"[data-request='{request_id}'] .badge")).to_have_attribute("data-status", "closed")
@@ -153,6 +157,7 @@ def test_a_dispatcher_assigns_an_escalated_request_by_hand(api, people, shots):
         "browser-hand",
         category="repairs",
         title="屋顶漏雨要修",
+        description="下雨天屋顶漏水，需要有人上去补瓦",
         township=HAND_TOWNSHIP,
         village="岭头村",
     )
@@ -249,7 +254,6 @@ def test_every_other_page_of_each_role_in_both_languages(api, people, shots):
         hours.get_by_role("button", name="下载时长证明（PDF）").click()
     assert downloaded.value.suggested_filename.endswith(".pdf")
     assert Path(downloaded.value.path()).read_bytes()[:5] == b"%PDF-"
-    shots.page(hours, "volunteer-hours")
     visits = volunteer.open("visits")
     expect(visits.locator("article.card")).to_contain_text("每周陪聊天、量血压")
     shots.page(visits, "volunteer-visits")
@@ -281,6 +285,90 @@ def test_every_other_page_of_each_role_in_both_languages(api, people, shots):
         expect(shown.get_by_role("heading", name=heading, level=1)).to_be_visible()
         shots.page(shown, name)
     expect(admin.page.locator("[data-audit]")).to_be_visible()
-    notices = volunteer.open("notices")
-    expect(notices.locator("button.notice").first).to_be_visible(timeout=30_000)
-    shots.page(notices, "volunteer-notices")
+
+
+def test_a_volunteer_declines_with_a_reason_and_a_team_leader_names_who_serves(api, people, shots):
+    township = "黄田镇"
+    decliner = api.volunteer("郑美玲", township, ["repairs"])
+    api.account("browser.huangtian", "volunteer", "郑美玲", volunteer_id=decliner)
+    ordered = order_by_api(
+        api,
+        "browser-team",
+        category="repairs",
+        title="厨房水管漏水",
+        description="厨房水管接头漏水，地上都是水",
+        township=township,
+        village="黄田村",
+    )
+
+    volunteer = people("decliner")
+    volunteer.log_in("browser.huangtian")
+    tasks = volunteer.page
+    offer = card(tasks, "厨房水管漏水")
+    expect(offer.get_by_role("timer")).to_contain_text("回复剩余", timeout=30_000)
+    # The offer also arrived as a notice (the in-console channel), with the bell counting it.
+    tasks.get_by_role("link", name=re.compile(r"^通知，[1-9]\d* 条未读$")).click()
+    expect(tasks.locator("button.notice").first).to_contain_text("厨房水管漏水")
+    shots.page(tasks, "volunteer-notices")
+    volunteer.open("tasks")
+    offer.get_by_role("button", name="婉拒").click()
+    offer.get_by_label("婉拒原因（必填）").fill("这周在外地，赶不回来")
+    shots.page(tasks, "volunteer-decline")
+    offer.get_by_role("button", name="确认婉拒").click()
+    expect(card(tasks, "厨房水管漏水")).to_have_count(0)
+    wait_until(
+        lambda: api.call("GET", f"/api/v1/requests/{ordered['id']}").json()["status"] == "escalated",
+        timeout=30,
+        what="the declined request to wait for a dispatcher",
+    )
+    first = api.call("GET", f"/api/v1/dispatch/{ordered['id']}").json()["attempts"][0]
+    assert first["volunteer_id"] == decliner
+    assert (first["status"], first["reason"]) == ("declined", "这周在外地，赶不回来")
+
+    # A repair team forms; a dispatcher sends it the request, and its leader names who goes.
+    leader = api.volunteer("吴志强", township, ["repairs"])
+    member = api.volunteer("刘海燕", township, ["repairs"])
+    api.account("browser.leader", "volunteer", "吴志强", volunteer_id=leader)
+    api.account("browser.member", "volunteer", "刘海燕", volunteer_id=member)
+    team = {
+        "name": "古田县水电维修志愿服务队",
+        "kind": "county_corps",
+        "townships": [township],
+        "categories": ["repairs"],
+        "leader_id": leader,
+    }
+    created = api.call("POST", "/api/v1/teams", json=team)
+    assert created.status_code == 201, created.text
+    team_id = created.json()["id"]
+    # Members join as an admin adds them (member_ids given at creation do not reach /members).
+    joined = api.call("POST", f"/api/v1/teams/{team_id}/members", json={"volunteer_id": member})
+    assert joined.status_code == 201, joined.text
+
+    serving = people("member")
+    serving.log_in("browser.member")
+    member_tasks = serving.page
+    expect(member_tasks.get_by_role("heading", name="进行中")).to_be_visible()
+    expect(card(member_tasks, "厨房水管漏水")).to_have_count(0)
+
+    wait_until(
+        lambda: api.call("POST", f"/api/v1/dispatch/{ordered['id']}/assign", json={"team_id": team_id}).ok,
+        timeout=30,
+        what="dispatch to know the team and send it the request",
+    )
+    head = people("leader")
+    head.log_in("browser.leader")
+    inbox = head.page
+    expect(inbox.get_by_role("heading", name="服务队的任务（队长）")).to_be_visible(timeout=30_000)
+    team_offer = card(inbox, "厨房水管漏水")
+    expect(team_offer.get_by_role("timer")).to_contain_text("回复剩余")
+    team_offer.get_by_label("派谁去？").select_option(label="刘海燕")
+    shots.page(inbox, "volunteer-team-offer")
+    team_offer.get_by_role("button", name="代队接单").click()
+    expect(card(inbox, "厨房水管漏水")).to_have_count(0)
+
+    # The member's open page shows the task under way, ready for the resident's code, without reloading.
+    under_way = card(member_tasks, "厨房水管漏水")
+    expect(under_way.get_by_label("到达后请居民念服务码")).to_be_visible(timeout=30_000)
+    task = api.call("GET", f"/api/v1/dispatch/{ordered['id']}").json()["attempts"][-1]
+    assert (task["team_id"], task["status"]) == (team_id, "accepted")
+    shots.page(member_tasks, "volunteer-team-task")

@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { get, post } from '../api.js';
-import { bi, percent, tr, urgencyWord, when } from '../i18n.js';
+import { bi, percent, reasonWord, tr, urgencyWord, when } from '../i18n.js';
 import { Icon } from '../icons.js';
 import { useTownships } from '../places.js';
 import {
@@ -62,7 +62,7 @@ export function Board({ session }) {
           <div class="card-row"><${Icon} name=${job.category} size=${32} />
             <div class="grow"><h3 class="card-title">${job.title}</h3>
               <p class="meta">${job.township} ${job.village} · ${urgencyWord(job.urgency)} · ${when(job.submitted_at)}</p>
-              ${job.escalation_reason && html`<p class="meta">${tr('原因：', 'Why: ')}${job.escalation_reason}</p>`}</div>
+              ${job.escalation_reason && html`<p class="meta">${tr('原因：', 'Why: ')}${reasonWord(job.escalation_reason)}</p>`}</div>
             <${Badge} tone=${job.waiting_for === 'review' ? 'wait' : 'act'}>${job.waiting_for === 'review' ? tr('待审核', 'Review') : tr('待指派', 'Assign')}<//>
           </div>
           <p class="meta">${tr(`已派 ${job.attempts} 次`, `${job.attempts} offers so far`)}${job.declined_by.length ? tr(`，${job.declined_by.length} 人婉拒`, `, ${job.declined_by.length} declined`) : ''}${job.expired_by.length ? tr(`，${job.expired_by.length} 人超时`, `, ${job.expired_by.length} lapsed`) : ''}${job.pooled ? tr('，已进抢单池', ', in the claim pool') : ''}</p>
@@ -184,7 +184,7 @@ function Attempts({ job }) {
       return html`<li><${Card} tone=${late ? 'stop' : undefined}>
         <div class="card-top"><strong>#${attempt.attempt} ${levelWord(attempt.level)} → ${attempt.volunteer_id || attempt.team_id}</strong>
           ${late ? html`<${Badge} tone="stop">${tr('逾期未回', 'Overdue')}<//>` : html`<${Badge} tone=${tone}>${tr(zh, en)}<//>`}</div>
-        <p class="meta">${when(attempt.offered_at)}${attempt.deadline ? tr(` · 期限 ${when(attempt.deadline)}`, ` · due ${when(attempt.deadline)}`) : ''}${attempt.by ? ` · ${tr('由', 'by')} ${attempt.by}` : ''}${attempt.reason ? ` · ${attempt.reason}` : ''}</p>
+        <p class="meta">${when(attempt.offered_at)}${attempt.deadline ? tr(` · 期限 ${when(attempt.deadline)}`, ` · due ${when(attempt.deadline)}`) : ''}${attempt.by ? ` · ${tr('由', 'by')} ${attempt.by}` : ''}${attempt.reason ? ` · ${reasonWord(attempt.reason)}` : ''}</p>
         ${attempt.considered.length > 0 && html`<details><summary>${tr(`比较了 ${attempt.considered.length} 位候选人`, `${attempt.considered.length} candidates weighed`)}</summary>
           ${attempt.considered.map((item) => html`<div class="considered"><p><strong>${item.candidate_id}</strong> · ${tr('综合 ', 'total ')}${item.total.toFixed(3)}</p><${ScoreBars} parts=${item.parts} /></div>`)}
         </details>`}
@@ -213,7 +213,7 @@ export function JobDetail({ id }) {
           <div class="grow"><p class="meta">${data.township} ${data.village} · ${urgencyWord(data.urgency)} · ${when(data.submitted_at)}</p>
             ${request.data && html`<p>${request.data.description}</p><p class="meta">${request.data.code} · ${tr('联系电话 ', 'phone ')}${request.data.contact_phone || '—'}</p>`}</div>
           ${request.data && html`<${StatusBadge} status=${request.data.status} />`}</div>
-        ${data.escalation_reason && html`<p class="alert info">${tr('转人工原因：', 'Escalated because: ')}${data.escalation_reason}</p>`}
+        ${data.escalation_reason && html`<p class="alert info">${tr('转人工原因：', 'Escalated because: ')}${reasonWord(data.escalation_reason)}</p>`}
       <//>
       ${data.status === 'in_review' && html`<${Review} job=${data} onDone=${reload} />`}
       ${['escalated', 'pooled'].includes(data.status) && !data.attempts.some((a) => a.status === 'offered') && html`<${Candidates} job=${data} onAssigned=${reload} />`}

@@ -185,7 +185,7 @@ export function Pool() {
       ${(state.data?.items || []).map(
         (entry) => html`<li><${Card} data-request=${entry.request_id}>
           <div class="card-row"><${Icon} name=${entry.category} size=${32} />
-            <div class="grow"><h3 class="card-title">${entry.title}</h3>
+            <div class="grow"><h2 class="card-title">${entry.title}</h2>
               <p class="meta">${entry.township} ${entry.village} · ${urgencyWord(entry.urgency)} · ${when(entry.pooled_at)}</p></div></div>
           <div class="actions"><${Button} busy=${claim.busy} onClick=${() => claim.run(entry)}>${tr('认领', 'Claim')}<//></div>
         <//></li>`,
@@ -231,7 +231,7 @@ export function Visits({ session }) {
         const due = new Date(pairing.next_due_at) <= new Date();
         return html`<li><${Card} tone=${due ? 'act' : undefined}>
           <div class="card-row"><${Icon} name="visit" size=${32} />
-            <div class="grow"><h3 class="card-title">${pairing.township} ${pairing.village}</h3>
+            <div class="grow"><h2 class="card-title">${pairing.township} ${pairing.village}</h2>
               <p class="meta">${tr(`每 ${pairing.every_days} 天一次`, `every ${pairing.every_days} days`)} · ${tr(`已走访 ${pairing.visits_made} 次`, `${pairing.visits_made} visits made`)}</p>
               ${pairing.note && html`<p>${pairing.note}</p>`}</div>
             ${due ? html`<${Badge} tone="act">${tr('该走访了', 'Visit due')}<//>` : html`<span class="meta">${tr('下次：', 'Next: ')}${when(pairing.next_due_at)}</span>`}
