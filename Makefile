@@ -36,6 +36,7 @@ test: install ## install, start the infrastructure and run the whole suite
 	@echo "==> ruff"
 	@$(BIN)/ruff check civicloop services tests deploy bench
 	@$(STACK) infra $(TEST_PROFILE)
+	@$(STACK) browser $(TEST_PROFILE)
 	@set -o pipefail; status=0; \
 	  CIVICLOOP_TEST_PROFILE=$(TEST_PROFILE) $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	  $(STACK) down $(TEST_PROFILE)-faults >/dev/null 2>&1 || true; \

@@ -335,3 +335,68 @@ def test_dispatchers_queue_assign_and_review_as_the_document_says(harness):
     finally:
         restored = {**policy["policy"], "review_categories": []}
         assert harness.call("PUT", "/api/v1/dispatch/policy", admin, json=restored).status_code == 200
+
+
+def test_candidates_for_assigning_by_hand_rank_with_score_parts_and_mark_who_declined(harness):
+    """The dispatcher's choice: who could serve now, each score's parts; nothing is offered by asking."""
+    ours = bearer("dispatcher", "dispatcher-shuikou", township="水口镇")
+    first = factories.volunteer_registered(township="水口镇", skills=["repairs"])
+    second = factories.volunteer_registered(township="水口镇", skills=["repairs"])
+    unskilled = factories.volunteer_registered(township="水口镇", skills=["culture"])
+    register(harness, first, second, unskilled)
+    submitted = factories.request_submitted(
+        category="repairs", skills_required=["repairs"], township="水口镇"
+    )
+    publish(harness.settings.amqp_url, event(submitted))
+    offered = harness.bus.wait_for("task.offered", request_id=submitted.request_id)
+    publish(
+        harness.settings.amqp_url,
+        event(
+            factories.task_declined(
+                request_id=submitted.request_id,
+                task_id=offered.data["task_id"],
+                volunteer_id=offered.data["volunteer_id"],
+                township="水口镇",
+                category="repairs",
+            )
+        ),
+    )
+    wait_until(
+        lambda: (
+            offered.data["volunteer_id"]
+            in harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}", ours).get_json()["declined_by"]
+        ),
+        what="the decline on the record",
+    )
+    attempts_before = len(
+        harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}", ours).get_json()["attempts"]
+    )
+
+    found = harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}/candidates", ours)
+    assert found.status_code == 200, found.get_json()
+    items = found.get_json()["items"]
+    ids = [item["candidate_id"] for item in items]
+    assert {first.volunteer_id, second.volunteer_id} <= set(ids)
+    assert unskilled.volunteer_id not in ids
+    totals = [item["total"] for item in items if item["level"] == items[0]["level"]]
+    assert totals == sorted(totals, reverse=True)
+    decliner = next(item for item in items if item["candidate_id"] == offered.data["volunteer_id"])
+    assert decliner["declined"] is True and set(decliner["parts"]) >= {"proximity", "reputation", "load"}
+    attempts_after = len(
+        harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}", ours).get_json()["attempts"]
+    )
+    assert attempts_after == attempts_before
+
+    elsewhere = bearer("dispatcher", "dispatcher-pinghu", township="平湖镇")
+    assert (
+        harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}/candidates", elsewhere).status_code
+        == 404
+    )
+    too_many = harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}/candidates?limit=500", ours)
+    assert too_many.status_code == 422 and too_many.get_json()["errors"][0]["field"] == "limit"
+    assert (
+        harness.call(
+            "GET", f"/api/v1/dispatch/{submitted.request_id}/candidates", bearer("resident", "resident-1")
+        ).status_code
+        == 403
+    )

@@ -10,7 +10,16 @@ from services.common.schemas import ERROR_RESPONSES, Problem
 from services.dispatch.jobs.schemas import JobPath, JobView, job_view
 from services.dispatch.jobs.usecases import covered_job
 from services.dispatch.staff import usecases
-from services.dispatch.staff.schemas import AssignBody, QueueQuery, QueueView, ReviewBody, queue_view
+from services.dispatch.staff.schemas import (
+    AssignBody,
+    CandidatesQuery,
+    CandidatesView,
+    QueueQuery,
+    QueueView,
+    ReviewBody,
+    candidates_view,
+    queue_view,
+)
 
 staff_api = APIBlueprint(
     "dispatch_staff",
@@ -28,6 +37,14 @@ def get_queue(query: QueueQuery) -> QueueView:
     principal = require(*STAFF)
     township = township_scope(principal, query.township, "the queue")
     return queue_view(township, usecases.queue(township, query.limit))
+
+
+@staff_api.get("/<request_id>/candidates", responses={200: CandidatesView})
+def get_candidates(path: JobPath, query: CandidatesQuery) -> CandidatesView:
+    """Who could serve the request now, with the parts of each score: the choice for assigning by hand."""
+    principal = require(*STAFF)
+    job = covered_job(principal, path.request_id)
+    return candidates_view(job, usecases.candidates_for(job, query.limit))
 
 
 @staff_api.post("/<request_id>/assign", responses={200: JobView, 409: Problem})

@@ -11,6 +11,7 @@ from services.common.domain import DomainError
 from services.common.ids import new_id, utcnow
 from services.common.store import holding
 from services.dispatch.candidates import usecases as candidates
+from services.dispatch.engine import cascade
 from services.dispatch.jobs import usecases as jobs
 from services.dispatch.jobs.domain import Job, JobStatus
 from services.dispatch.jobs.models import JobDocument, job_from_document, jobs_store
@@ -92,3 +93,28 @@ def review(
     jobs.save(job, events, causation_id, now)
     jobs.note_offers(events)
     return job
+
+
+# The levels a dispatcher may pick from by hand: a pairing's volunteers are offered automatically.
+HAND_LEVELS = ("station", "township", "county")
+
+
+def candidates_for(job: Job, limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """Who could serve the request now, best first at each level, with each part of their score.
+
+    Everyone eligible counts, those already offered it included (a dispatcher may ask again, e.g.
+    after a phone call); the view marks who declined or let an offer lapse. Nothing is offered.
+    """
+    policy = current_policy()
+    source = candidates.FreshCandidates(policy)
+    now = utcnow()
+    need = job.need(now)
+    found: list[tuple[str, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for level in HAND_LEVELS:
+        ranked, _excluded = cascade.rank_level(source, need, level, set(), policy, now)
+        for candidate, breakdown in ranked:
+            if candidate.id not in seen:
+                seen.add(candidate.id)
+                found.append((level, cascade.record(candidate, breakdown)))
+    return found[:limit]

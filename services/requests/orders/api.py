@@ -16,8 +16,11 @@ from services.requests.orders.schemas import (
     RequestPage,
     RequestPath,
     RequestView,
+    SimilarPage,
+    SimilarQuery,
     request_page,
     request_view,
+    similar_page,
 )
 from services.requests.schemas import IdempotencyHeader
 
@@ -56,6 +59,20 @@ def create_request(body: RequestCreate, header: IdempotencyHeader) -> tuple[Requ
     if result.created:
         return view, 201, location
     return view, 200, {**location, "Idempotent-Replayed": "true"}
+
+
+@requests_api.get("/similar", responses={200: SimilarPage})
+def similar_requests(query: SimilarQuery) -> SimilarPage:
+    """Open requests for the same service in the same village lately: suggested before ordering again."""
+    principal = require(Role.RESIDENT, Role.STEWARD, *STAFF)
+    found = usecases.similar_requests(
+        category=query.category,
+        township=query.township,
+        village=query.village,
+        days=query.days,
+        limit=query.limit,
+    )
+    return similar_page(found, principal, query.days)
 
 
 @requests_api.get("/<request_id>", responses={200: RequestView})

@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from services.common import personal
 from services.common.ids import as_utc
 from services.common.store import AggregateDocument, AggregateStore
-from services.requests.orders.domain import ServiceRequest, Status, TimelineEntry
+from services.requests.orders.domain import ServiceRequest, Status, TimelineEntry, similar_key
 
 
 class RequestDocument(AggregateDocument):
@@ -31,6 +31,8 @@ class RequestDocument(AggregateDocument):
             "outbox_pending",
             ["source", "-submitted_at"],
             "source_ref",
+            # Suggesting duplicates before an order: one equality per day looked back (docs/adr/0086).
+            "similar_key",
         ],
     }
 
@@ -64,6 +66,7 @@ class RequestDocument(AggregateDocument):
     latitude = mongoengine.FloatField()
     longitude = mongoengine.FloatField()
     source_details = mongoengine.DictField()
+    similar_key = mongoengine.StringField()
 
 
 class DailyCounter(mongoengine.Document):
@@ -105,6 +108,9 @@ def to_document(request: ServiceRequest) -> dict[str, Any]:
     # Sealed at rest (docs/adr/0095): the resident's phone and street address.
     state["contact_phone"] = personal.seal(request.contact_phone)
     state["address"] = personal.seal(request.address)
+    state["similar_key"] = similar_key(
+        request.township, request.village, request.category, request.submitted_at
+    )
     state["timeline"] = [
         {**asdict(entry), "status": entry.status.value if entry.status else None}
         for entry in request.timeline

@@ -28,6 +28,8 @@ from services.requests.stations import usecases as stations
 
 PRODUCER = "requests"
 CODE_ATTEMPTS = 20
+# A village orders one service a handful of times a day; a bucket read is bounded all the same.
+SIMILAR_BUCKET_READ = 50
 
 
 class UnknownRequest(Missing):
@@ -165,9 +167,28 @@ def list_requests(
         query,
         limit=limit,
         before=before,
-        projection={"outbox": 0, "timeline": 0},
+        # The status is derived from the timeline: without it every listed request read "submitted".
+        projection={"outbox": 0},
     )
     return [from_document(document) for document in found]
+
+
+def similar_requests(
+    *, category: str, township: str, village: str, days: int, limit: int
+) -> list[ServiceRequest]:
+    """Open requests for the same service in the same village over the last `days` county days."""
+    collection = RequestDocument._get_collection()
+    found: list[ServiceRequest] = []
+    # One equality on the indexed day bucket per day, newest day first (docs/adr/0086).
+    for key in domain.similar_keys(township, village, category, utcnow(), days):
+        bucket = collection.find({"similar_key": key}, {"outbox": 0}).limit(SIMILAR_BUCKET_READ)
+        requests_of_day = sorted(
+            (from_document(document) for document in bucket), key=lambda item: item.submitted_at, reverse=True
+        )
+        found += [item for item in requests_of_day if item.status in domain.SIMILAR_STATUSES]
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 def measure_open_requests() -> None:
