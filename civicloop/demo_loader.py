@@ -15,6 +15,7 @@ import requests
 from services.common.auth import issue_token
 from services.common.county import TOWNSHIPS
 
+COUNTY_CORPS = "古田县新时代文明实践志愿服务总队"
 # 289 village or community stations, spread over the 14 townships.
 STATIONS_PER_TOWNSHIP = dict(
     zip(TOWNSHIPS, (22, 20, 28, 24, 23, 25, 22, 18, 17, 19, 17, 14, 16, 24), strict=True)
@@ -173,7 +174,10 @@ def station_bodies(rng: random.Random) -> list[dict[str, Any]]:
 def load_demo(gateway_url: str, secret: str, *, volunteer_count: int, echo: Callable[[str], None]) -> None:
     """Load the organisation (institutes, stations, teams), volunteers in teams, and pairings."""
     gateway = Gateway(gateway_url, issue_token(secret, sub="demo-loader", role="admin"))
-    if gateway.first("/api/v1/stations") is not None:
+    # The demo's own county corps marks it loaded: stations or teams made by hand do not.
+    corps_teams = gateway.call("GET", "/api/v1/teams", params={"kind": "county_corps", "limit": 100})
+    corps_teams.raise_for_status()
+    if any(team["name"] == COUNTY_CORPS for team in corps_teams.json()["items"]):
         echo("demo data: already loaded (make clean to start afresh)")
         return
     rng = random.Random(1129)
@@ -181,7 +185,7 @@ def load_demo(gateway_url: str, secret: str, *, volunteer_count: int, echo: Call
     stations = _post_all(gateway, "/api/v1/stations", station_bodies(rng), "stations  ")
     corps = gateway.post(
         "/api/v1/teams",
-        {"name": "古田县新时代文明实践志愿服务总队", "kind": "county_corps", "townships": list(TOWNSHIPS)},
+        {"name": COUNTY_CORPS, "kind": "county_corps", "townships": list(TOWNSHIPS)},
     )
     standing = _post_all(
         gateway,
