@@ -124,6 +124,22 @@ def create_service_app(
     return app
 
 
+def _refuse_nul_parameters() -> None:
+    """A NUL in a path or query parameter is a 422 naming it, before any database sees it.
+
+    PostgreSQL behind the wire server refuses U+0000 in a query ("unsupported Unicode escape
+    sequence"), which would be a 500; bodies refuse it in their schemas (StrictBody). Open311 keeps
+    its own error format and validation.
+    """
+    if request.path.startswith("/open311/"):
+        return
+    parameters = [*(request.view_args or {}).items(), *request.args.items(multi=True)]
+    for name, value in parameters:
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            field = name.replace("\x00", "")
+            raise InvalidInput("must not contain the NUL character (\\u0000)", field=field or "query")
+
+
 def _install_request_hooks(app: OpenAPI, service: str, timeout_seconds: float) -> None:
     @app.before_request
     def start_request() -> Response | None:
@@ -140,6 +156,7 @@ def _install_request_hooks(app: OpenAPI, service: str, timeout_seconds: float) -
             # Answer at once rather than tie up a thread for the whole server-selection timeout.
             return ServiceUnavailable(NOT_WRITTEN).response(request.path)
         auth.load_principal()
+        _refuse_nul_parameters()
         return None
 
     @app.teardown_request

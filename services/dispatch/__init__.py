@@ -39,8 +39,8 @@ def worker_spec() -> WorkerSpec:
     return WorkerSpec(
         service=SERVICE,
         handlers=combine_handlers(jobs.HANDLERS, candidates.HANDLERS),
-        outbox_documents=[JobDocument],
-        other_documents=[VolunteerDocument, TeamDocument, PolicyDocument],
+        outbox_documents=[JobDocument, PolicyDocument],
+        other_documents=[VolunteerDocument, TeamDocument],
         periodic=[
             PeriodicJob("offer-deadlines", 1, sweep_deadlines, follows_clock=True),
             PeriodicJob("batch-assign", 1, run_batch, follows_clock=True),

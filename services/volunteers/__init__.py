@@ -76,10 +76,10 @@ def worker_spec() -> WorkerSpec:
             VisitDocument,
             PairingDocument,
             StationDocument,
+            HoursEntry,
         ],
         other_documents=[
             InstituteDocument,
-            HoursEntry,
             CancelledRequest,
             PoolEntry,
             PoolClaim,

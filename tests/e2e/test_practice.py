@@ -102,6 +102,14 @@ def test_coded_hours_a_low_score_follow_up_and_the_volunteers_record(gateway, ad
     assert fixed.status_code == 201 and fixed.json()["corrected_by"] == "e2e-fengpu-staff"
     record = gateway.get(f"/api/v1/volunteers/{volunteer_id}/hours", volunteer).json()
     assert record["total_hours"] == 2 and record["entries"][0]["corrections"][0]["before"] == 0.25
+    hours_trail = wait_until(
+        lambda: gateway.get("/api/v1/audit", admin, params={"subject_id": volunteer_id}).json()["items"],
+        what="the correction's audit entry",
+    )
+    assert [(e["action"], e["actor"], e["reason"], e["township"]) for e in hours_trail] == [
+        ("hours.corrected", "e2e-fengpu-staff", "维修两小时，站长核实", township)
+    ]
+    assert (hours_trail[0]["details"]["before"], hours_trail[0]["details"]["after"]) == ("0.25", "2")
 
     exported = gateway.get(f"/api/v1/volunteers/{volunteer_id}/hours.csv", volunteer)
     assert exported.status_code == 200 and exported.headers["Content-Type"].startswith("text/csv")

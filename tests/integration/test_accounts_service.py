@@ -19,7 +19,12 @@ from flask.testing import FlaskClient
 import services.accounts as accounts
 from services.accounts.codes.models import LoginCodeDocument
 from services.accounts.notifications.domain import CHINA
-from services.accounts.notifications.models import ChannelQueueDocument, DevInboxDocument, NoticeDocument
+from services.accounts.notifications.models import (
+    ChannelQueueDocument,
+    DevInboxDocument,
+    NoticeDocument,
+    preferences_store,
+)
 from services.accounts.people.models import KnownVolunteerDocument
 from services.common import contracts
 from services.common.ids import new_id, utcnow
@@ -247,6 +252,21 @@ def test_an_offer_becomes_one_notice_and_one_sms_however_often_it_is_delivered(s
         ).status_code
         == 200
     )
+    # Channels left out stay; null is refused naming them, and nothing is written (found by make fuzz:
+    # a null was stored and every later read of the preferences was a 500).
+    before = service.client.get("/api/v1/notifications/preferences", headers=token).get_json()
+    nulled = service.client.put(
+        "/api/v1/notifications/preferences", json={"channels": None, "quiet_start": "22:00"}, headers=token
+    )
+    assert nulled.status_code == 422 and nulled.get_json()["errors"][0]["field"] == "channels"
+    after = service.client.get("/api/v1/notifications/preferences", headers=token)
+    assert after.status_code == 200 and after.get_json() == before
+    kept = service.client.put("/api/v1/notifications/preferences", json={}, headers=token)
+    assert kept.status_code == 200 and kept.get_json() == before
+    # One stored before the refusal reads as the role's defaults.
+    preferences_store.collection.update_one({"_id": account["id"]}, {"$set": {"channels": None}})
+    healed = service.client.get("/api/v1/notifications/preferences", headers=token)
+    assert healed.status_code == 200 and healed.get_json() == before
     offered = factories.task_offered(volunteer_id=volunteer_id, title="帮忙买菜")
     envelope = event(offered)
     publish(service.settings.amqp_url, envelope, envelope)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.dispatch.candidates.models import TeamDocument, VolunteerDocument
 from services.dispatch.jobs.models import JobDocument
+from services.dispatch.policy.models import PolicyDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 
@@ -400,3 +401,48 @@ def test_candidates_for_assigning_by_hand_rank_with_score_parts_and_mark_who_dec
         ).status_code
         == 403
     )
+
+
+def test_a_policy_change_is_audited_in_the_same_write_who_what_when_why(harness):
+    admin = bearer("admin", "admin-policy")
+    policy = harness.call("GET", "/api/v1/dispatch/policy", admin).get_json()
+    changed_weights = {**policy["policy"]["weights"]}
+    changed_weights["fairness"] = changed_weights["fairness"] + 0.5
+    body = {
+        **policy["policy"],
+        "weights": changed_weights,
+        "expected_version": policy["version"],
+        "reason": "县中心例会：更看重公平",
+    }
+    # Refused changes leave no entry: a NUL or blank reason (422 naming it), a stale version (409).
+    for bad in ("why\u0000", "   "):
+        refused = harness.call("PUT", "/api/v1/dispatch/policy", admin, json={**body, "reason": bad})
+        assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "reason"
+    stale = {**body, "expected_version": policy["version"] + 7}
+    assert harness.call("PUT", "/api/v1/dispatch/policy", admin, json=stale).status_code == 409
+
+    changed = harness.call("PUT", "/api/v1/dispatch/policy", admin, json=body)
+    assert changed.status_code == 200, changed.get_json()
+    version = changed.get_json()["version"]
+    try:
+        entry = harness.bus.wait_for("audit.recorded", action="dispatch.policy_changed", actor="admin-policy")
+        data = entry.data
+        assert (data["actor_role"], data["subject_type"], data["subject_id"]) == (
+            "admin",
+            "dispatch_policy",
+            "current",
+        )
+        assert data["reason"] == "县中心例会：更看重公平"
+        assert data["details"] == {
+            "version_before": str(policy["version"]),
+            "version_after": str(version),
+            "changed": "weights",
+        }
+        assert data["at"] and entry.producer == "dispatch"
+        # Exactly one entry: the refusals above wrote none, and the relay emptied the outbox.
+        assert len(harness.bus.of_type("audit.recorded", actor="admin-policy")) == 1
+        stored = PolicyDocument._get_collection()
+        wait_until(lambda: stored.find_one({"_id": "current"})["outbox"] == [], what="the outbox relayed")
+    finally:
+        restored = {**policy["policy"], "reason": "恢复"}
+        assert harness.call("PUT", "/api/v1/dispatch/policy", admin, json=restored).status_code == 200

@@ -256,6 +256,39 @@ def test_staff_corrections_are_audited_and_records_export(harness):
     second = harness.call("POST", path, ADMIN, json={"hours": 1.5, "reason": "复核"})
     assert second.get_json()["before"] == 2
 
+    # Each correction is in the audit trail (who, what, when, why), written with its ledger line;
+    # the refused attempts above (403, 422) left none.
+    def trail():
+        return harness.bus.of_type("audit.recorded", action="hours.corrected", subject_id=volunteer)
+
+    entries = wait_until(lambda: len(trail()) == 2 and trail(), what="the corrections' audit entries")
+    by_actor = {e.data["actor"]: e for e in entries}
+    assert set(by_actor) == {"staff-pinghu", "admin-it"}
+    first = by_actor["staff-pinghu"].data
+    assert (first["actor_role"], first["subject_type"], first["township"]) == (
+        "dispatcher",
+        "volunteer",
+        "平湖镇",
+    )
+    assert first["reason"] == "忘记签退，站长核实为两小时" and first["at"]
+    assert first["details"] == {
+        "entry_id": entry_id,
+        "correction_id": fixed.get_json()["id"],
+        "task_id": task_id,
+        "before": "0.25",
+        "after": "2",
+    }
+    assert by_actor["admin-it"].data["details"]["before"] == "2"
+    assert by_actor["admin-it"].data["details"]["after"] == "1.5"
+    assert by_actor["staff-pinghu"].correlation_id == HoursEntry.objects(id=entry_id).first().request_id
+    wait_until(
+        lambda: (
+            HoursEntry._get_collection().count_documents({"volunteer_id": volunteer, "outbox_pending": True})
+            == 0
+        ),
+        what="the outbox relayed",
+    )
+
     ledger = harness.call("GET", f"/api/v1/volunteers/{volunteer}/hours", me).get_json()
     (entry,) = ledger["entries"]
     assert ledger["total_hours"] == 1.5 and entry["credited_hours"] == 0.25 and entry["hours"] == 1.5

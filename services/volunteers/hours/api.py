@@ -78,7 +78,9 @@ def volunteer_hours(path: VolunteerPath) -> LedgerView:
 def correct_hours(path: EntryPath, body: CorrectionBody) -> tuple[CorrectionView, int]:
     """Correct a ledger line (staff; township staff for their township); audited, never overwritten."""
     principal = require(*STAFF)
-    correction = usecases.correct_entry(path.volunteer_id, path.entry_id, body.hours, body.reason, principal)
+    correction = usecases.correct_entry(
+        path.volunteer_id, path.entry_id, body.hours, body.reason, principal, g.request_id
+    )
     return correction_view(correction), 201
 
 
