@@ -137,7 +137,9 @@ def build(
         }
         for n in range(1, scenario.family_education_stations + 1)
     ]
-    _parallel(lambda body: gateway.created("/api/v1/stations", ADMIN, body), stations)
+    created_stations = _parallel(lambda body: gateway.created("/api/v1/stations", ADMIN, body), stations)
+    # A volunteer names their station by its id (the one station identity).
+    station_ids = {(station["township"], station["name"]): station["id"] for station in created_stations}
     names = scenario.township_names
     corps = gateway.created(
         "/api/v1/teams", ADMIN, {"name": scenario.teams.corps, "kind": "county_corps", "townships": names}
@@ -217,7 +219,9 @@ def build(
                     "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
                     "phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
                     "township": tw.name,
-                    "station": rng.choice(world.villages[tw.name]),
+                    "station_id": station_ids[
+                        (tw.name, f"{tw.name}{rng.choice(world.villages[tw.name])}新时代文明实践站")
+                    ],
                     "skills": sorted(skills),
                     "team_ids": teams,
                     "capacity": rng.choice(scenario.capacity),

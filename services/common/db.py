@@ -6,6 +6,7 @@ import time
 
 import mongoengine
 from pymongo.errors import ConnectionFailure, OperationFailure
+from pymongo.synchronous.topology import Topology
 
 from services.common import locks
 from services.common.logs import get_logger
@@ -44,6 +45,25 @@ _connected_to: tuple[str, str] | None = None
 # server-selection timeout: the web threads stay free, so /readyz and 503s answer at once.
 FAIL_FAST_SECONDS = 2.0
 _unavailable_until = 0.0
+
+
+def _server_selection_within_the_client_bound() -> None:
+    """Under `pymongo.timeout` (each request's deadline) pymongo waits the whole remaining time for a
+    server and ignores serverSelectionTimeoutMS: with the database away every web thread was held for
+    the full 20 s, and even /readyz found none free. Keep the smaller bound, so an absent server is
+    known in db_timeout_ms and the fail-fast path (`recently_unavailable`) takes over."""
+    original = Topology.get_server_selection_timeout
+    if getattr(original, "within_client_bound", False):
+        return
+
+    def bounded(self: Topology) -> float:
+        return min(original(self), self._settings.server_selection_timeout)
+
+    bounded.within_client_bound = True  # type: ignore[attr-defined]
+    Topology.get_server_selection_timeout = bounded  # type: ignore[method-assign]
+
+
+_server_selection_within_the_client_bound()
 
 
 def connect_database(settings: Settings) -> None:

@@ -98,7 +98,7 @@ export function Preferences() {
       <${Card}>
         <h2>${tr('用什么方式通知我', 'How to tell me')}</h2>
         <p class="meta">${tr('控制台里的通知总是有的。', 'Notices in the console are always on.')}</p>
-        <div class="table-wrap"><table class="prefs">
+        <div class="table-wrap" tabindex="0"><table class="prefs">
           <thead><tr><th scope="col">${tr('事项', 'About')}</th>${CHANNELS.map(([, zh, en]) => html`<th scope="col">${tr(zh, en)}</th>`)}</tr></thead>
           <tbody>${TOPICS.map(([topic, zh, en]) => html`<tr><th scope="row">${tr(zh, en)}</th>
             ${CHANNELS.map(([channel, czh, cen]) => html`<td><input type="checkbox" aria-label=${`${tr(zh, en)}：${tr(czh, cen)}`}

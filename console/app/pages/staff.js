@@ -120,7 +120,7 @@ export function Rates({ session }) {
         ${[['mean', '综合', 'Overall'], ...RATES].map(([code, zh, en]) => html`<button class=${`chip${rankBy === code ? ' on' : ''}`}
           aria-pressed=${rankBy === code} onClick=${() => setRankBy(code)}>${tr(zh, en)}</button>`)}
       </div>
-      <div class="table-wrap"><table class="ranking">
+      <div class="table-wrap" tabindex="0"><table class="ranking">
         <caption class="sr-only">${tr('各乡镇三率排名', 'The townships ranked by their rates')}</caption>
         <thead><tr><th scope="col">${tr('名次', 'Rank')}</th><th scope="col">${tr('乡镇', 'Township')}</th>
           ${RATES.map(([, zh, en]) => html`<th scope="col">${tr(zh, en)}</th>`)}<th scope="col">${tr('提交/完成', 'Sub./done')}</th></tr></thead>
@@ -199,7 +199,7 @@ export function Audit() {
         'Who did what and when (logins, assignments, reviews, corrected hours…) will be listed here. Once the audit service answers at /api/v1/audit, this page shows it without a console update.')}</p>
     <//>`}
     ${state.data?.page && !items.length && html`<${Empty}>${tr('没有记录。', 'No entries.')}<//>`}
-    ${items.length > 0 && html`<div class="table-wrap"><table>
+    ${items.length > 0 && html`<div class="table-wrap" tabindex="0"><table>
       <thead><tr><th scope="col">${tr('时间', 'When')}</th><th scope="col">${tr('谁', 'Who')}</th><th scope="col">${tr('做了什么', 'What')}</th><th scope="col">${tr('对象', 'On')}</th></tr></thead>
       <tbody>${items.map((entry) => html`<tr><td>${when(entry.at || entry.occurred_at || entry.created_at)}</td><td>${entry.actor || entry.by || entry.sub || '—'}</td>
         <td>${entry.action || entry.type || '—'}</td><td>${entry.target || entry.request_id || entry.object || '—'}</td></tr>`)}</tbody>

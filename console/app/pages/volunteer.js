@@ -209,7 +209,7 @@ export function Hours({ session }) {
       <div class="actions"><${Button} kind="secondary" busy=${fetchPdf.busy} onClick=${() => fetchPdf.run()}>${tr('下载时长证明（PDF）', 'Download my certificate (PDF)')}<//></div>
       <${ErrorBox} error=${fetchPdf.error} />
       ${!ledger.entries.length && html`<${Empty}>${tr('还没有服务记录。', 'No services recorded yet.')}<//>`}
-      ${ledger.entries.length > 0 && html`<div class="table-wrap"><table>
+      ${ledger.entries.length > 0 && html`<div class="table-wrap" tabindex="0"><table>
         <caption class="sr-only">${tr('服务记录', 'Services')}</caption>
         <thead><tr><th scope="col">${tr('完成时间', 'Done')}</th><th scope="col">${tr('乡镇', 'Township')}</th><th scope="col">${tr('小时', 'Hours')}</th></tr></thead>
         <tbody>${ledger.entries.map((entry) => html`<tr><td>${when(entry.completed_at)}</td><td>${entry.township || '—'}</td>
