@@ -65,6 +65,9 @@ class WorkerSpec:
     outbox_documents: Sequence[type[AggregateDocument]]
     other_documents: Sequence[type[mongoengine.Document]] = ()
     periodic: Sequence[PeriodicJob] = field(default_factory=list)
+    # A service that stores personal fields sealed (docs/adr/0095): its worker refuses to start
+    # without keys (outside local profiles) rather than fail at the first resident's event.
+    seals_personal_data: bool = False
 
     @property
     def documents(self) -> list[type[mongoengine.Document]]:
@@ -95,6 +98,8 @@ class Worker:
     def run(self, metrics_port: int | None = None, metrics_host: str = "127.0.0.1") -> None:
         """Start everything and block until stopped."""
         configure_logging(self.spec.service, "worker", self.settings.log_level)
+        if self.spec.seals_personal_data:
+            personal.require_keys(self.settings)
         personal.configure(self.settings)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._on_signal)

@@ -52,6 +52,7 @@ def worker_spec() -> WorkerSpec:
 
     return WorkerSpec(
         service=SERVICE,
+        seals_personal_data=True,
         handlers={**lifecycle.HANDLERS, **pairing.HANDLERS, **stations.HANDLERS},
         outbox_documents=[RequestDocument],
         other_documents=[DailyCounter, RolloutFactDocument, PatrolReportDocument, KnownStation],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_openapi3 import OpenAPI
 
+from services.common import personal
 from services.common.app import create_service_app
 from services.common.settings import Settings, load_settings
 from services.common.worker import WorkerSpec
@@ -25,9 +26,12 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     from services.volunteers.stations.api import stations_api
     from services.volunteers.tasks.api import pool_claims_api, tasks_api
 
+    settings = settings or load_settings(SERVICE)
+    # Residents' addresses are sealed at rest (docs/adr/0095): no keys, no start.
+    personal.require_keys(settings)
     return create_service_app(
         SERVICE,
-        settings or load_settings(SERVICE),
+        settings,
         [
             volunteers_api,
             organisation_api,
@@ -66,6 +70,7 @@ def worker_spec() -> WorkerSpec:
     settings = load_settings(SERVICE)
     return WorkerSpec(
         service=SERVICE,
+        seals_personal_data=True,
         # Order matters where two features consume one event: the pool records a cancellation
         # before tasks withdraw, and hours are credited before the pairing visit is closed.
         handlers=combine_handlers(pool.HANDLERS, tasks.HANDLERS, hours.HANDLERS, pairing.HANDLERS),

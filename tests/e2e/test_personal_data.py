@@ -1,9 +1,11 @@
 """Personal data through a whole loop: phones in full only where the issue allows, never in a log line
-or a metric, sealed in the database; and account changes in the admins' audit trail."""
+or a metric, sealed in the databases (the order and the copies dispatch and volunteers keep); and account
+changes in the admins' audit trail."""
 
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 import requests
@@ -12,6 +14,7 @@ from pymongo import MongoClient
 from civicloop.demo_accounts import RESIDENT_PHONE
 from civicloop.profiles import ROOT
 from services import SERVICES
+from services.common import personal
 from tests.e2e.conftest import Gateway
 from tests.e2e.test_accounts_flow import create_account, resident_login
 from tests.e2e.test_loop import current_offer, register_volunteers, serve, wait_in_inbox
@@ -38,6 +41,16 @@ def _metrics() -> str:
         for key in (f"{service.upper()}_WEB_PORT", f"{service.upper()}_WORKER_METRICS_PORT"):
             texts.append(requests.get(f"http://127.0.0.1:{PROFILE[key]}/metrics", timeout=10).text)
     return "\n".join(texts)
+
+
+def _stored(service: str, collection: str, document_id: str) -> dict[str, Any]:
+    """A document as the service's database holds it."""
+    url = f"mongodb://127.0.0.1:{PROFILE[f'{service.upper()}_DB_PORT']}"
+    with MongoClient(url, serverSelectionTimeoutMS=5000) as client:
+        database = client[f"{PROFILE.get('CIVICLOOP_DB_PREFIX', 'civicloop')}_{service}"]
+        stored = database[collection].find_one({"_id": document_id})
+    assert stored is not None, (service, collection, document_id)
+    return stored
 
 
 def test_a_loop_leaves_no_phone_number_in_logs_or_metrics_and_none_in_the_clear_at_rest(
@@ -81,13 +94,18 @@ def test_a_loop_leaves_no_phone_number_in_logs_or_metrics_and_none_in_the_clear_
     assert gateway.get(f"/api/v1/requests/{request_id}", staff).json()["contact_phone"] == contact_phone
     assert resident.call("GET", f"/api/v1/requests/{request_id}").json()["contact_phone"] == contact_phone
 
-    # At rest: neither the phone nor the address in the requests database's document.
-    url = f"mongodb://127.0.0.1:{PROFILE['REQUESTS_DB_PORT']}"
-    with MongoClient(url, serverSelectionTimeoutMS=5000) as client:
-        database = client[f"{PROFILE.get('CIVICLOOP_DB_PREFIX', 'civicloop')}_requests"]
-        stored = database["requests"].find_one({"_id": request_id})
-    assert stored is not None
+    # At rest: neither the phone nor the address in the requests database's document, nor the address
+    # in the copies dispatch (the job) and volunteers (the task) keep (docs/adr/0095).
+    stored = _stored("requests", "requests", request_id)
     assert contact_phone not in str(stored["contact_phone"]) and address not in str(stored["address"])
+    for service, collection, document_id in (
+        ("dispatch", "jobs", request_id),
+        ("volunteers", "tasks", task_id),
+    ):
+        copy = _stored(service, collection, document_id)
+        assert copy["address"].startswith(personal.PREFIX), (service, copy["address"])
+        # Events waiting in an outbox carry the address to the volunteer until relayed (then removed).
+        assert address not in str({key: value for key, value in copy.items() if key != "outbox"}), service
 
     # Logs and metrics: the loop is there (its request id), its people's phones are not.
     logs = wait_until(lambda: (text := _logs()) and request_id in text and text, what="the loop's log lines")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.common import personal
 from services.dispatch.candidates.models import TeamDocument, VolunteerDocument
 from services.dispatch.jobs.models import JobDocument
 from services.dispatch.policy.models import PolicyDocument
@@ -446,3 +447,32 @@ def test_a_policy_change_is_audited_in_the_same_write_who_what_when_why(harness)
     finally:
         restored = {**policy["policy"], "reason": "恢复"}
         assert harness.call("PUT", "/api/v1/dispatch/policy", admin, json=restored).status_code == 200
+
+
+def test_a_jobs_copy_of_the_residents_address_is_sealed_at_rest(harness):
+    """docs/adr/0095: the raw stored job holds no plain address; the offer the volunteer gets does."""
+    address = "鹤塘村 sealed 7 号"
+    near = factories.volunteer_registered(township="鹤塘镇", skills=["tutoring"])
+    register(harness, near)
+    submitted = factories.request_submitted(
+        category="study_help",
+        skills_required=["tutoring"],
+        township="鹤塘镇",
+        address=address,
+        contact_phone_masked="138****0001",
+    )
+    publish(harness.settings.amqp_url, event(submitted))
+    offered = harness.bus.wait_for("task.offered", request_id=submitted.request_id, attempt=1)
+    assert offered.data["address"] == address
+
+    # The events it caused carry the address (to the volunteer) until relayed, then leave the document.
+    stored = wait_until(
+        lambda: (
+            (doc := JobDocument._get_collection().find_one({"_id": submitted.request_id}))
+            and not doc.get("outbox")
+            and doc
+        ),
+        what="the job's outbox relayed",
+    )
+    assert stored["address"].startswith(personal.PREFIX) and address not in str(stored)
+    assert stored["contact_phone_masked"] == "138****0001"

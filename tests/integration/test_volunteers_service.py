@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from services.common import personal
 from services.volunteers.hours.models import HoursEntry
+from services.volunteers.pairing.models import BeneficiaryDocument
+from services.volunteers.pool.models import PoolEntry
 from services.volunteers.tasks.models import TaskDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
@@ -174,3 +177,32 @@ def test_teams_and_stations(harness):
         "items"
     ]
     assert [s["code"] for s in listed] == ["IT-S1"]
+
+
+def test_the_copies_of_a_residents_address_and_a_paired_elder_are_sealed_at_rest(harness):
+    """docs/adr/0095: the raw stored task, pool entry and beneficiary hold no plain personal field."""
+    address = "平湖村 sealed 18 号"
+    volunteer = register(harness)
+    offer = offer_to(harness, volunteer["id"], address=address, contact_phone_masked="138****0001")
+    stored = TaskDocument._get_collection().find_one({"_id": offer.task_id})
+    assert stored["address"].startswith(personal.PREFIX) and address not in str(stored)
+    assert stored["contact_phone_masked"] == "138****0001"
+    # The volunteer serving the task reads it in the clear.
+    view = harness.call("GET", f"/api/v1/tasks/{offer.task_id}", bearer("volunteer", volunteer["id"]))
+    assert view.get_json()["address"] == address
+
+    pooled = factories.request_pooled(address=address)
+    publish(harness.settings.amqp_url, event(pooled))
+    entry = wait_until(
+        lambda: PoolEntry._get_collection().find_one({"_id": pooled.request_id}), what="the pool entry"
+    )
+    assert entry["address"].startswith(personal.PREFIX) and address not in str(entry)
+
+    elder = {"name": "陈阿婆", "township": "平湖镇", "village": "平湖村", "address": address}
+    elder["phone"] = "13900002222"
+    made = harness.call("POST", "/api/v1/beneficiaries", ADMIN, json=elder)
+    assert made.status_code == 201, made.get_json()
+    raw = str(BeneficiaryDocument._get_collection().find_one({"_id": made.get_json()["id"]}))
+    assert "陈阿婆" not in raw and address not in raw and "13900002222" not in raw
+    shown = harness.call("GET", f"/api/v1/beneficiaries/{made.get_json()['id']}", ADMIN).get_json()
+    assert (shown["name"], shown["address"], shown["phone"]) == ("陈阿婆", address, "13900002222")
