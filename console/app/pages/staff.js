@@ -198,8 +198,8 @@ export function Audit() {
       <p>${tr('谁在什么时候做了什么（登录、指派、审核、更正时长……）将显示在这里。审计服务上线后此页自动显示记录，无需更新控制台。',
         'Who did what and when (logins, assignments, reviews, corrected hours…) will be listed here. Once the audit service answers at /api/v1/audit, this page shows it without a console update.')}</p>
     <//>`}
-    ${state.data?.page && !items.length && html`<${Empty}>${tr('没有记录。', 'No entries.')}<//>`}
-    ${items.length > 0 && html`<div class="table-wrap" tabindex="0"><table>
+    ${state.data?.page && !items.length && html`<div data-audit="empty"><${Empty}>${tr('没有记录。', 'No entries.')}<//></div>`}
+    ${items.length > 0 && html`<div class="table-wrap" tabindex="0" data-audit="entries"><table>
       <thead><tr><th scope="col">${tr('时间', 'When')}</th><th scope="col">${tr('谁', 'Who')}</th><th scope="col">${tr('做了什么', 'What')}</th><th scope="col">${tr('对象', 'On')}</th></tr></thead>
       <tbody>${items.map((entry) => html`<tr><td>${when(entry.at || entry.occurred_at || entry.created_at)}</td><td>${entry.actor || entry.by || entry.sub || '—'}</td>
         <td>${entry.action || entry.type || '—'}</td><td>${entry.target || entry.request_id || entry.object || '—'}</td></tr>`)}</tbody>
