@@ -64,9 +64,10 @@ def test_coded_hours_a_low_score_follow_up_and_the_volunteers_record(gateway, ad
     assert request_id not in [f["id"] for f in gateway.get("/api/v1/followups", elsewhere).json()["items"]]
     gauge = "civicloop_followups_open"
     ratings_worker = PROFILE["RATINGS_WORKER_METRICS_PORT"]
-    wait_until(
-        lambda: total(scrape(ratings_worker), gauge, township=township) == 1,
-        timeout=20,
+    # Other tests' follow-ups of the township may be open too (a sampled one, say): count this one.
+    open_with_ours = wait_until(
+        lambda: (n := total(scrape(ratings_worker), gauge, township=township)) >= 1 and n,
+        timeout=60,
         what="the open gauge",
     )
     resolved = gateway.post(
@@ -83,7 +84,9 @@ def test_coded_hours_a_low_score_follow_up_and_the_volunteers_record(gateway, ad
         ("followup.resolved", "e2e-fengpu-staff", "已回访，重新维修")
     ]
     wait_until(
-        lambda: total(scrape(ratings_worker), gauge, township=township) == 0, timeout=20, what="gauge down"
+        lambda: total(scrape(ratings_worker), gauge, township=township) <= open_with_ours - 1,
+        timeout=60,
+        what="gauge down",
     )
 
     # Hours: check-out − check-in (a quarter hour at least), corrected by the township's staff.
