@@ -70,6 +70,11 @@ init_postgres() {
   mkdir -p "$data"
   chown postgres:postgres "$data"
   chmod 700 "$data"
+  # A checkout in a private directory (mktemp -d is 0700) must let the postgres user pass through it.
+  local dir="$data"
+  while dir=$(dirname "$dir") && [[ "$dir" != / ]]; do
+    runuser -u postgres -- test -x "$dir" || chmod o+x "$dir"
+  done
   runuser -u postgres -- "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null \
     || die "initdb failed"
 }
