@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -37,6 +37,21 @@ class StrictBody(BaseModel):
     def _no_nul_characters(cls, value: object) -> object:
         _refuse_nul(value)
         return value
+
+
+def refuse_null(*names: str) -> Any:
+    """A validator for a PATCH body: these fields may be left out (no change), never set to null.
+
+    Each names a value the record must have (a name, a township, a list); a null would be a hole the
+    rules never allow, so it is refused naming the field, like any other bad value.
+    """
+
+    def check(cls: type, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null: leave the field out to keep its value")
+        return value
+
+    return field_validator(*names, mode="before")(check)
 
 
 class View(BaseModel):

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import amqp
 import pytest
 
 from civicloop.profiles import ROOT
+from services.common.ids import new_id
 
 pytestmark = pytest.mark.integration
 RABBITMQ = str(ROOT / "deploy" / "local" / "rabbitmq.sh")
-# Its own vhost per run: every worktree's suite probes the shared node on 5672, and a fixed name let
-# one run's publish or drop land in another's count (2 == 1, 0 == 1).
-VHOST = f"civicloop-reset-probe-{os.getpid()}"
+# One vhost per run: the node on 5672 is shared by every worktree, and two runs probing one vhost
+# at once counted each other's messages.
+VHOST = f"civicloop-reset-probe-{new_id().lower()}"
 
 
 def _vhosts() -> set[str]:

@@ -133,18 +133,25 @@ def open_task_ids(view: dict[str, Any]) -> list[str]:
     return sorted(t for t, e in view.get("tasks", {}).items() if e.get("opened") and not e.get("closed"))
 
 
-def to_candidate(view: dict[str, Any], *, team_capacity: int = 5) -> Candidate:
-    """The candidate the engine weighs."""
+def is_active(view: dict[str, Any] | None) -> bool:
+    """Whether a volunteer's view says they serve now (a view with no profile yet does not)."""
+    return view is not None and bool(view.get("active", False)) and view.get("profile_version", 0) > 0
+
+
+def to_candidate(
+    view: dict[str, Any], *, team_capacity: int = 5, leader: dict[str, Any] | None = None
+) -> Candidate:
+    """The candidate the engine weighs; a team's with its leader's volunteer view, when there is one."""
     is_team = view.get("kind") == "team"
     return Candidate(
         id=view["_id"],
         kind="team" if is_team else "volunteer",
         township=view.get("township") or "",
         skills=view.get("skills") or [],
-        active=bool(view.get("active", False)) and view.get("profile_version", 0) > 0,
+        active=is_active(view),
         capacity=team_capacity if is_team else int(view.get("capacity") or 0),
         open_task_ids=open_task_ids(view),
-        station=view.get("station"),
+        station_id=view.get("station_id"),
         last_offered_at=view.get("last_offered_at"),
         team_kind=view.get("team_kind"),
         townships=view.get("townships") or [],
@@ -157,4 +164,9 @@ def to_candidate(view: dict[str, Any], *, team_capacity: int = 5) -> Candidate:
         rating_count=int(view.get("rating_count", 0)),
         weekly=view.get("weekly_availability") or [],
         exceptions=view.get("availability_exceptions") or [],
+        leader_id=view.get("leader_id") if is_team else None,
+        leader_active=is_team
+        and leader is not None
+        and leader["_id"] == view.get("leader_id")
+        and is_active(leader),
     )

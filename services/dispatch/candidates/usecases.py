@@ -62,8 +62,20 @@ def candidate(view_id: str, policy: Policy) -> Candidate | None:
     for kind in ("volunteer", "team"):
         view = find(kind, view_id)
         if view is not None and view.get("profile_version", 0) > 0:
-            return readmodel.to_candidate(view, team_capacity=policy.team_capacity)
+            return teams_with_leaders([view], policy)[0] if kind == "team" else readmodel.to_candidate(view)
     return None
+
+
+def teams_with_leaders(views: list[dict[str, Any]], policy: Policy) -> list[Candidate]:
+    """Teams as candidates, each with its leader's current volunteer view (one query for all)."""
+    leader_ids = sorted({view["leader_id"] for view in views if view.get("leader_id")})
+    leaders = {leader["_id"]: leader for leader in volunteer_views.get_many(leader_ids)}
+    return [
+        readmodel.to_candidate(
+            view, team_capacity=policy.team_capacity, leader=leaders.get(view.get("leader_id") or "")
+        )
+        for view in views
+    ]
 
 
 class ProfileIndex:
@@ -136,14 +148,14 @@ class FreshCandidates:
     def volunteers(self, township: str, skills: list[str]) -> list[Candidate]:
         return self._load("volunteer", [c.id for c in self.index.volunteers(township, skills)])
 
-    def volunteers_at(self, station: str, skills: list[str]) -> list[Candidate]:
-        return self._load("volunteer", [c.id for c in self.index.volunteers_at(station, skills)])
+    def volunteers_at(self, station_id: str, skills: list[str]) -> list[Candidate]:
+        return self._load("volunteer", [c.id for c in self.index.volunteers_at(station_id, skills)])
 
     def teams(self, township: str, category: str, level: str) -> list[Candidate]:
         views = [
             readmodel.upgrade(view, utcnow()) for view in team_views.find(active=True, categories=category)
         ]
-        found = [readmodel.to_candidate(v, team_capacity=self.policy.team_capacity) for v in views]
+        found = teams_with_leaders(views, self.policy)
         return CandidateIndex(found).teams(township, category, level)
 
 

@@ -9,11 +9,12 @@ from typing import Any
 
 import mongoengine
 
+from services.common import personal
 from services.common.ids import as_utc
 from services.common.rollups import Contribution
 from services.common.store import AggregateDocument, AggregateStore, DocumentStore, Shelf
 from services.requests.figures import OPEN_REQUESTS, ROLLOUT
-from services.requests.orders.domain import SIDE_EXITS, ServiceRequest, Status, TimelineEntry
+from services.requests.orders.domain import SIDE_EXITS, ServiceRequest, Status, TimelineEntry, similar_key
 
 # Lists of requests: a resident's own, a township's, the whole county's, the wish wall.
 RESIDENT = Shelf("resident", lambda d: d.get("resident_id"))
@@ -39,12 +40,16 @@ class RequestDocument(AggregateDocument):
             # Open311's searches by period walk the hours of the period (at most 90 days).
             "submitted_hour",
             *(shelf.field for shelf in (RESIDENT, TOWNSHIP, COUNTY, WISHES)),
+            # Suggesting duplicates before an order: one equality per day looked back (docs/adr/0086).
+            "similar_key",
         ],
     }
 
     id = mongoengine.StringField(primary_key=True)
     code = mongoengine.StringField(required=True)
     idempotency_scope = mongoengine.StringField(required=True)
+    # The fingerprint of the body the key came with: the same key with another body is refused.
+    idempotency_fingerprint = mongoengine.StringField()
     resident_id = mongoengine.StringField(required=True)
     category = mongoengine.StringField(required=True)
     title = mongoengine.StringField(required=True)
@@ -65,6 +70,7 @@ class RequestDocument(AggregateDocument):
     service_code = mongoengine.StringField()
     source = mongoengine.StringField(default="resident")
     source_ref = mongoengine.StringField()
+    station_id = mongoengine.StringField()
     station = mongoengine.StringField()
     latitude = mongoengine.FloatField()
     longitude = mongoengine.FloatField()
@@ -74,6 +80,7 @@ class RequestDocument(AggregateDocument):
     township_shelf = mongoengine.StringField()
     county_shelf = mongoengine.StringField()
     wishes_shelf = mongoengine.StringField()
+    similar_key = mongoengine.StringField()
 
 
 class DailyCounter(mongoengine.Document):
@@ -113,6 +120,12 @@ def to_document(request: ServiceRequest) -> dict[str, Any]:
     state.pop("id")
     state.pop("version")
     state["status"] = request.status.value
+    # Sealed at rest (docs/adr/0095): the resident's phone and street address.
+    state["contact_phone"] = personal.seal(request.contact_phone)
+    state["address"] = personal.seal(request.address)
+    state["similar_key"] = similar_key(
+        request.township, request.village, request.category, request.submitted_at
+    )
     state["timeline"] = [
         {**asdict(entry), "status": entry.status.value if entry.status else None}
         for entry in request.timeline
@@ -148,11 +161,11 @@ def from_document(document: dict[str, Any]) -> ServiceRequest:
         township=document["township"],
         village=document["village"],
         submitted_at=as_utc(document["submitted_at"]),
-        address=document.get("address"),
+        address=personal.unseal(document.get("address")),
         urgency=document.get("urgency", "normal"),
         window_start=_maybe_utc(document.get("window_start")),
         window_end=_maybe_utc(document.get("window_end")),
-        contact_phone=document.get("contact_phone"),
+        contact_phone=personal.unseal(document.get("contact_phone")),
         timeline=timeline,
         volunteer_id=document.get("volunteer_id"),
         rating_score=document.get("rating_score"),
@@ -160,6 +173,7 @@ def from_document(document: dict[str, Any]) -> ServiceRequest:
         version=document.get("version", 1),
         source=document.get("source") or "resident",
         source_ref=document.get("source_ref"),
+        station_id=document.get("station_id"),
         station=document.get("station"),
         latitude=document.get("latitude"),
         longitude=document.get("longitude"),

@@ -63,6 +63,7 @@ class PatrolReportDocument(AggregateDocument):
     closed_by = mongoengine.StringField()
     updated_at = mongoengine.DateTimeField()
     idempotency_scope = mongoengine.StringField()
+    idempotency_fingerprint = mongoengine.StringField()
 
 
 def report_state(report: PatrolReport) -> dict[str, Any]:

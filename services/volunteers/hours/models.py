@@ -24,7 +24,14 @@ class HoursEntry(RolledUpDocument):
     meta = {
         "collection": "hours",
         # A request's credits (one per participant), a credit's corrections, the two lists.
-        "indexes": ["request_id", "corrects", "rollups_pending", CREDITS.field, CORRECTIONS.field],
+        "indexes": [
+            "request_id",
+            "corrects",
+            "rollups_pending",
+            CREDITS.field,
+            CORRECTIONS.field,
+            "outbox_pending",
+        ],
     }
 
     id = mongoengine.StringField(primary_key=True)  # "<task id>:<volunteer id>", or "correction:<id>"
@@ -43,6 +50,9 @@ class HoursEntry(RolledUpDocument):
     reason = mongoengine.StringField()
     corrected_by = mongoengine.StringField()
     corrected_at = mongoengine.DateTimeField()
+    # A correction's audit entry, waiting for the relay (docs/adr/0096); credits never have one.
+    outbox = mongoengine.ListField(mongoengine.DictField(), default=list)
+    outbox_pending = mongoengine.BooleanField(default=False)
     credits_shelf = mongoengine.StringField()
     corrections_shelf = mongoengine.StringField()
 

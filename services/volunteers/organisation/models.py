@@ -9,13 +9,11 @@ from typing import Any
 import mongoengine
 
 from services.common.rollups import Contribution
-from services.common.store import AggregateDocument, AggregateStore, DocumentStore, RolledUpDocument, Shelf
+from services.common.store import AggregateDocument, AggregateStore, DocumentStore, Shelf
 from services.volunteers.figures import COUNTY, ORGANISATION, POPULATION_MOMENT
 
-# Lists: all teams; a township's stations, all stations.
+# The list of all teams.
 ALL_TEAMS = Shelf("county", lambda d: "county")
-STATION_TOWNSHIP = Shelf("township", lambda d: d.get("township"))
-ALL_STATIONS = Shelf("county", lambda d: "county")
 
 
 class TeamDocument(AggregateDocument):
@@ -44,28 +42,7 @@ class TeamDocument(AggregateDocument):
     profile_version = mongoengine.IntField(default=1)
     created_at = mongoengine.DateTimeField()
     county_shelf = mongoengine.StringField()
-
-
-class StationDocument(RolledUpDocument):
-    """A village or community station, or a family-education guidance station."""
-
-    meta = {
-        "collection": "stations",
-        "indexes": [
-            {"fields": ["code"], "unique": True},
-            "rollups_pending",
-            STATION_TOWNSHIP.field,
-            ALL_STATIONS.field,
-        ],
-    }
-
-    id = mongoengine.StringField(primary_key=True)
-    code = mongoengine.StringField(required=True)
-    name = mongoengine.StringField(required=True)
-    township = mongoengine.StringField(required=True)
-    kind = mongoengine.StringField(required=True)
-    township_shelf = mongoengine.StringField()
-    county_shelf = mongoengine.StringField()
+    station_id = mongoengine.StringField()
 
 
 class InstituteDocument(mongoengine.Document):
@@ -89,15 +66,5 @@ def team_rollups(document: Mapping[str, Any], _now: datetime) -> Contribution:
     return counted
 
 
-def station_rollups(document: Mapping[str, Any], _now: datetime) -> Contribution:
-    """A station counts by its kind for its township."""
-    counted: Contribution = {}
-    ORGANISATION.add(counted, document.get("township"), POPULATION_MOMENT, f"station:{document.get('kind')}")
-    return counted
-
-
 teams_store = AggregateStore(TeamDocument, shelves=(ALL_TEAMS,), rollups=team_rollups)
-stations_store = DocumentStore(
-    StationDocument, shelves=(STATION_TOWNSHIP, ALL_STATIONS), rollups=station_rollups
-)
 institutes_store = DocumentStore(InstituteDocument)

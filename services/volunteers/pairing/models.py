@@ -8,16 +8,26 @@ from typing import Any
 
 import mongoengine
 
+from services.common import personal
 from services.common.ids import as_utc
 from services.common.rollups import Contribution
-from services.common.store import AggregateDocument, AggregateStore, DocumentStore, Shelf, to_state
+from services.common.store import (
+    AggregateDocument,
+    AggregateStore,
+    DocumentStore,
+    Shelf,
+    from_state,
+    to_state,
+)
 from services.common.sweeps import bucket
 from services.volunteers.figures import VISITS
-from services.volunteers.pairing.domain import OPEN_VISITS, Pairing, Visit
+from services.volunteers.pairing.domain import OPEN_VISITS, Beneficiary, Pairing, Visit
 
 TOWNSHIP = Shelf("township", lambda d: d.get("township"))
 COUNTY = Shelf("county", lambda d: "county")
 PAIRING = Shelf("pairing", lambda d: d.get("pairing_id"))
+# Sealed at rest (docs/adr/0095): who the paired elder is, where they live, how to reach them.
+SEALED_BENEFICIARY_FIELDS = ("name", "address", "phone")
 
 
 class BeneficiaryDocument(mongoengine.Document):
@@ -35,6 +45,22 @@ class BeneficiaryDocument(mongoengine.Document):
     version = mongoengine.IntField(default=1)
     township_shelf = mongoengine.StringField()
     county_shelf = mongoengine.StringField()
+
+
+def beneficiary_to_document(beneficiary: Beneficiary) -> dict[str, Any]:
+    """The stored fields of a beneficiary, `_id` included: the name, address and phone sealed."""
+    state = to_state(beneficiary)
+    for name in SEALED_BENEFICIARY_FIELDS:
+        state[name] = personal.seal(state.get(name))
+    return {"_id": beneficiary.id, **state}
+
+
+def beneficiary_from_document(document: Mapping[str, Any]) -> Beneficiary:
+    """A beneficiary from its stored document, the sealed fields opened."""
+    beneficiary = from_state(Beneficiary, document)
+    for name in SEALED_BENEFICIARY_FIELDS:
+        setattr(beneficiary, name, personal.unseal(getattr(beneficiary, name)))
+    return beneficiary
 
 
 class PairingDocument(AggregateDocument):

@@ -11,7 +11,7 @@ from services.common.events import Envelope, envelopes
 from services.common.ids import new_id, utcnow
 from services.common.paging import Listed, listed_from
 from services.common.rollups import totals
-from services.common.store import AlreadyExists, from_state, holding, to_state
+from services.common.store import AlreadyExists, from_state, holding
 from services.common.sweeps import bucket
 from services.volunteers import SERVICE
 from services.volunteers.figures import VISITS
@@ -21,6 +21,8 @@ from services.volunteers.pairing import domain
 from services.volunteers.pairing.domain import Beneficiary, Pairing, Visit, VisitStatus
 from services.volunteers.pairing.models import (
     beneficiaries_store,
+    beneficiary_from_document,
+    beneficiary_to_document,
     pairing_state,
     pairings_store,
     visit_state,
@@ -46,7 +48,7 @@ def register_beneficiary(fields: dict[str, Any]) -> Beneficiary:
     """Store a beneficiary."""
     domain.check_beneficiary(fields.get("flags", []))
     beneficiary = Beneficiary(id=new_id(), registered_at=utcnow(), **fields)
-    beneficiaries_store.add({"_id": beneficiary.id, **to_state(beneficiary)})
+    beneficiaries_store.add(beneficiary_to_document(beneficiary))
     return beneficiary
 
 
@@ -55,7 +57,7 @@ def get_beneficiary(beneficiary_id: str) -> Beneficiary:
     document = beneficiaries_store.get(beneficiary_id)
     if document is None:
         raise UnknownBeneficiary("no beneficiary with that id")
-    return from_state(Beneficiary, document)
+    return beneficiary_from_document(document)
 
 
 def list_beneficiaries(
@@ -72,7 +74,7 @@ def list_beneficiaries(
             (not flag or flag in (d.get("flags") or [])) and (not township or d.get("township") == township)
         ),
     )
-    return Listed([from_state(Beneficiary, document) for document in walked.items], walked.next_before)
+    return Listed([beneficiary_from_document(document) for document in walked.items], walked.next_before)
 
 
 # --- pairings --------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ take the request's single claim the same way a claim does, so no two of them can
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from services.common import contracts
 from services.common.domain import Missing
@@ -17,7 +16,13 @@ from services.common.store import AlreadyExists
 from services.volunteers.people import usecases as people
 from services.volunteers.pool import domain
 from services.volunteers.pool.domain import AlreadyClaimed
-from services.volunteers.pool.models import cancellations_store, claims_store, pool_store
+from services.volunteers.pool.models import (
+    cancellations_store,
+    claims_store,
+    entry_from_document,
+    entry_to_document,
+    pool_store,
+)
 
 
 class NotInPool(Missing):
@@ -27,11 +32,8 @@ class NotInPool(Missing):
 # --- events ----------------------------------------------------------------------------------------
 def on_request_pooled(envelope: Envelope, data: contracts.RequestPooled) -> None:
     """Open the request for claims (once)."""
-    entry = data.model_dump(mode="python", exclude={"request_id"})
-    if data.window is not None:
-        entry["window"] = {"start": data.window.start, "end": data.window.end}
     with contextlib.suppress(AlreadyExists):
-        pool_store.add({"_id": data.request_id, **entry, "open": True})
+        pool_store.add({**entry_to_document(data), "open": True})
     # A cancellation or a claim may have come first: each side closes the entry after its own write.
     if is_cancelled(data.request_id) or claims_store.exists(data.request_id):
         _close(data.request_id)
@@ -102,7 +104,7 @@ def open_entries(skills: list[str] | None, township: str | None, limit: int) -> 
             continue
         still_open.append(document)
     still_open.sort(key=lambda document: (document.get("pooled_at") is None, document.get("pooled_at")))
-    entries = [_pooled(document) for document in still_open]
+    entries = [entry_from_document(document) for document in still_open]
     found = [entry for entry in entries if domain.covers(entry, skills)]
     return domain.own_township_first(found, township)[:limit]
 
@@ -112,7 +114,7 @@ def claim(request_id: str, volunteer_id: str, task_id: str) -> tuple[contracts.R
     document = pool_store.get(request_id)
     if document is None or is_cancelled(request_id):
         raise NotInPool("no open request with that id in the pool")
-    pooled = _pooled(document)
+    pooled = entry_from_document(document)
     domain.check_claimant(pooled, people.get_volunteer(volunteer_id))
     record = {"volunteer_id": volunteer_id, "task_id": task_id, "kind": "claim", "claimed_at": utcnow()}
     try:
@@ -124,8 +126,3 @@ def claim(request_id: str, volunteer_id: str, task_id: str) -> tuple[contracts.R
         task_id = existing["task_id"]  # our own claim, retried: the task it made
     _close(request_id)
     return pooled, task_id
-
-
-def _pooled(document: dict[str, Any]) -> contracts.RequestPooled:
-    fields = {key: value for key, value in document.items() if key not in ("_id", "open")}
-    return contracts.RequestPooled.model_validate({**fields, "request_id": document["_id"]})

@@ -11,14 +11,14 @@ from services.common.domain import Missing
 from services.common.events import Envelope, envelopes
 from services.common.ids import new_id, utcnow
 from services.common.paging import Listed
-from services.common.store import AlreadyExists, from_state, holding, to_state
+from services.common.store import AlreadyExists, holding
 from services.volunteers import SERVICE
 from services.volunteers.organisation import usecases as organisation
 from services.volunteers.organisation.domain import Team
 from services.volunteers.pool import usecases as pool
 from services.volunteers.tasks import domain
 from services.volunteers.tasks.domain import Task, TaskStatus
-from services.volunteers.tasks.models import tasks_store
+from services.volunteers.tasks.models import task_from_document, task_to_document, tasks_store
 
 
 class UnknownTask(Missing):
@@ -34,7 +34,7 @@ def save(task: Task, events: list[contracts.EventData], causation_id: str | None
     tasks_store.save(
         task.id,
         task.version,
-        to_state(task),
+        task_to_document(task),
         envelopes(events, producer=SERVICE, correlation_id=task.request_id, causation_id=causation_id),
     )
 
@@ -45,7 +45,7 @@ def get_task(task_id: str) -> Task:
     document = tasks_store.get(task_id)
     if document is None:
         raise UnknownTask("no task with that id")
-    return from_state(Task, document, status=TaskStatus)
+    return task_from_document(document)
 
 
 def assigned_task(task_id: str, volunteer_id: str) -> Task:
@@ -54,10 +54,6 @@ def assigned_task(task_id: str, volunteer_id: str) -> Task:
     if task.volunteer_id != volunteer_id:
         raise UnknownTask("no task with that id in your inbox")
     return task
-
-
-def _task(document: dict[str, Any]) -> Task:
-    return from_state(Task, document, status=TaskStatus)
 
 
 def list_tasks(*, volunteer_id: str, status: str | None, limit: int, before: str | None) -> Listed[Task]:
@@ -69,7 +65,7 @@ def list_tasks(*, volunteer_id: str, status: str | None, limit: int, before: str
         before=before,
         accept=lambda d: d.get("volunteer_id") == volunteer_id and (not status or d.get("status") == status),
     )
-    return Listed([_task(document) for document in walked.items], walked.next_before)
+    return Listed([task_from_document(document) for document in walked.items], walked.next_before)
 
 
 def team_inbox(leader_id: str, status: str | None, limit: int, before: str | None) -> Listed[Task]:
@@ -91,7 +87,7 @@ def team_inbox(leader_id: str, status: str | None, limit: int, before: str | Non
     page = merged[:limit]
     # A full page goes on from its last task; otherwise from where the furthest-reaching walk stopped.
     following = page[-1]["_id"] if len(page) == limit else (max(cursors) if cursors else None)
-    return Listed([_task(document) for document in page], following)
+    return Listed([task_from_document(document) for document in page], following)
 
 
 # --- a volunteer's steps ---------------------------------------------------------------------------
@@ -157,7 +153,7 @@ def claim_from_pool(request_id: str, volunteer_id: str, causation_id: str) -> Ta
     with contextlib.suppress(AlreadyExists):
         tasks_store.insert(
             task.id,
-            to_state(task),
+            task_to_document(task),
             envelopes(events, producer=SERVICE, correlation_id=task.request_id, causation_id=causation_id),
         )
     return task
@@ -174,7 +170,7 @@ def receive_offer(envelope: Envelope, offer: contracts.TaskOffered) -> None:
         offer, superseded=superseded, request_cancelled=pool.is_cancelled(offer.request_id)
     )
     with contextlib.suppress(AlreadyExists):  # a redelivery: the task is there already
-        tasks_store.insert(task.id, to_state(task), [])
+        tasks_store.insert(task.id, task_to_document(task), [])
     for doc in siblings:
         if doc["_id"] != offer.task_id and doc["attempt"] < offer.attempt:
             _withdraw(doc["_id"], domain.withdraw_offer)
@@ -184,7 +180,7 @@ def receive_offer(envelope: Envelope, offer: contracts.TaskOffered) -> None:
 def _withdraw(task_id: str, how: Callable[[Task], bool]) -> None:
     task = get_task(task_id)
     if how(task):
-        tasks_store.save(task.id, task.version, to_state(task), [])
+        tasks_store.save(task.id, task.version, task_to_document(task), [])
 
 
 def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -> None:
