@@ -264,7 +264,9 @@ def test_an_offer_becomes_one_notice_and_one_sms_however_often_it_is_delivered(s
     kept = service.client.put("/api/v1/notifications/preferences", json={}, headers=token)
     assert kept.status_code == 200 and kept.get_json() == before
     # One stored before the refusal reads as the role's defaults.
-    preferences_store.collection.update_one({"_id": account["id"]}, {"$set": {"channels": None}})
+    preferences_store.document._get_collection().update_one(
+        {"_id": account["id"]}, {"$set": {"channels": None}}
+    )
     healed = service.client.get("/api/v1/notifications/preferences", headers=token)
     assert healed.status_code == 200 and healed.get_json() == before
     offered = factories.task_offered(volunteer_id=volunteer_id, title="帮忙买菜")
