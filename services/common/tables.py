@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import secrets
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -27,6 +28,11 @@ from pymongo.errors import DuplicateKeyError
 
 Where = Mapping[str, Any]
 SCALARS = (str, int, float, bool, datetime, type(None))
+# FerretDB 1.24 skips a `$set` whose new value it finds equal to the stored one, and it finds two
+# documents equal when their values are, whatever their keys: `{"due": 1}` → `{"missed": 1}` was
+# silently not written (a rollup kept counting a missed visit as due). Every document value a
+# MongoTable sets carries a fresh mark under this key, so no two are equal; reads take it out.
+CHANGE_MARK = "#"
 
 
 class AlreadyExists(Exception):
@@ -89,6 +95,20 @@ class Backend(Protocol):
 
 
 # --- on the server -----------------------------------------------------------------------------------
+def _marked(value: Any) -> Any:
+    """A document value with a fresh change mark (see CHANGE_MARK); other values as they are."""
+    return {**value, CHANGE_MARK: secrets.token_hex(6)} if isinstance(value, Mapping) else value
+
+
+def _unmarked(document: Any) -> Any:
+    """The document without the change marks of its top-level document values."""
+    if document is not None:
+        for value in document.values():
+            if isinstance(value, dict):
+                value.pop(CHANGE_MARK, None)
+    return document
+
+
 def _projection(exclude: Sequence[str]) -> dict[str, int] | None:
     return dict.fromkeys(exclude, 0) if exclude else None
 
@@ -106,14 +126,14 @@ class MongoTable:
         return self.document._get_collection()
 
     def get(self, document_id: str, exclude: Sequence[str] = ()) -> dict[str, Any] | None:
-        return self.collection.find_one({"_id": document_id}, _projection(exclude))
+        return _unmarked(self.collection.find_one({"_id": document_id}, _projection(exclude)))
 
     def find(
         self, where: Where, *, exclude: Sequence[str] = (), limit: int | None = None
     ) -> list[dict[str, Any]]:
         check_where(where)
         cursor = self.collection.find(dict(where), _projection(exclude))
-        return list(cursor.limit(limit) if limit else cursor)
+        return [_unmarked(document) for document in (cursor.limit(limit) if limit else cursor)]
 
     def count(self, where: Where) -> int:
         check_where(where)
@@ -145,7 +165,7 @@ class MongoTable:
         check_where(where)
         update: dict[str, Any] = {}
         if set:
-            update["$set"] = dict(set)
+            update["$set"] = {name: _marked(value) for name, value in set.items()}
         if unset:
             update["$unset"] = dict.fromkeys(unset, "")
         if inc:

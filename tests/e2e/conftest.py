@@ -68,8 +68,9 @@ def total(samples: dict[tuple[str, frozenset], float], name: str, **labels: str)
 
 
 # These fill the stack with generated orders, volunteers and teams, which would take offers meant for
-# the other tests: they run last, the fuzzing after everything else.
-RUN_LAST = ("test_authorization.py", "test_fuzz.py")
+# the other tests: they run last, the fuzzing after everything else. The statement audit stops the
+# services and stores 100,000 requests of history, so it comes after all of them.
+RUN_LAST = ("test_authorization.py", "test_fuzz.py", "test_statements.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

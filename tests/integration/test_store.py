@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import mongoengine
 import pytest
 
-from services.common import db, locks
+from services.common import db, locks, tables
 from services.common.ids import new_id, utcnow
+from services.common.rollups import Contribution, Rollup, totals
 from services.common.store import AggregateDocument, AggregateStore, holding
 from tests.support import drop_database, integration_settings
 
@@ -90,3 +93,34 @@ def test_a_live_lease_makes_others_wait_then_time_out():
             locks.acquire(key)
     finally:
         locks.configure(enabled=True, ttl_seconds=5, wait_seconds=previous)
+
+
+class Tally(AggregateDocument):
+    meta = {"collection": "tallies_under_test", "indexes": ["rollups_pending"]}
+
+    id = mongoengine.StringField(primary_key=True)
+    status = mongoengine.StringField()
+
+
+TALLY = Rollup("tallies_under_test", grain="day")
+
+
+def tally_rollups(document: Mapping[str, Any], _now: datetime) -> Contribution:
+    counted: Contribution = {}
+    TALLY.add(counted, "凤都镇", datetime(2026, 11, 30, tzinfo=UTC), document["status"])
+    return counted
+
+
+tallies = AggregateStore(Tally, rollups=tally_rollups)
+
+
+def test_a_document_value_whose_keys_alone_change_is_written():
+    """FerretDB 1.24 found {"due": 1} equal to {"missed": 1} and skipped the $set; the marks make it write."""
+    tally_id = new_id()
+    tallies.insert(tally_id, {"status": "due"}, [])
+    tallies.save(tally_id, 1, {"status": "missed"}, [])
+    stored = tallies.table.get(tally_id)
+    assert stored["rollups_applied"] == {"tallies_under_test|凤都镇|2026-11-30": {"missed": 1}}
+    assert totals(TALLY, ["凤都镇"]) == {"凤都镇": {"missed": 1}}
+    raw = Tally._get_collection().find_one({"_id": tally_id})
+    assert tables.CHANGE_MARK in raw["rollups_applied"]  # what reads through the door never see
