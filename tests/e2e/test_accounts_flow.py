@@ -89,8 +89,10 @@ def create_account(gateway, admin, body: dict) -> dict:
         # The accounts service learns of a new volunteer from its event: 422 on volunteer_id until then.
         return response if response.status_code == 201 else None
 
-    # A bound, not a target: the accounts worker may still be connecting when the suite starts.
-    return wait_until(attempt, timeout=90, what=f"the account {body['username']}").json()
+    # A bound, not a target: the accounts worker may still be connecting when the suite starts. In one
+    # full run on a loaded machine every worker of the fresh stack was silent for ~100 s after it
+    # connected (no event handled or relayed, then all at once), so the first event took 105 s.
+    return wait_until(attempt, timeout=180, what=f"the account {body['username']}").json()
 
 
 def resident_login(phone: str) -> Browser:
