@@ -130,7 +130,7 @@ def test_two_workers_never_double_offer(setup):
 def test_a_backlog_is_assigned_jointly_when_the_policy_batches(setup):
     settings, bus = setup
     with running_worker(dispatch.worker_spec(), settings):
-        save_policy(Policy(batch_window_seconds=2), "test", expected_version=None)
+        save_policy(Policy(batch_window_seconds=5), "test", expected_version=None)
         point = {"latitude": 26.58, "longitude": 118.74}
         both = factories.volunteer_registered(
             township="大甲镇", skills=["elder_care", "legal"], capacity=1, **point
@@ -146,12 +146,13 @@ def test_a_backlog_is_assigned_jointly_when_the_policy_batches(setup):
             township="大甲镇", category="legal_aid", skills_required=["legal"], **point
         )
         publish(settings.amqp_url, event(care), event(legal))
-        wait_until(lambda: JobDocument.objects(id=legal.request_id).first(), what="the jobs")
-        assert JobDocument.objects(id=care.request_id).first().status == "waiting"
         # First come, first served would give the only lawyer the care request and leave the legal one.
+        # (Whether the care job is still waiting when the legal one lands depends on the machine's
+        # speed against the window; that both were decided by the batch does not.)
         care_offer = bus.wait_for("task.offered", request_id=care.request_id)
         legal_offer = bus.wait_for("task.offered", request_id=legal.request_id)
         assert care_offer.data["volunteer_id"] == carer.volunteer_id
         assert legal_offer.data["volunteer_id"] == both.volunteer_id
-        job = usecases.get_job(care.request_id)
-        assert job.attempts[0].by == "batch" and job.attempts[0].considered
+        for request_id in (care.request_id, legal.request_id):
+            job = usecases.get_job(request_id)
+            assert job.attempts[0].by == "batch" and job.attempts[0].considered
