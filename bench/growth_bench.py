@@ -237,6 +237,9 @@ def main() -> None:
         service: client[drive.database_name(settings, service)]
         for service, client in load.clients(drive.db_ports(settings)).items()
     }
+    sinks = load.copy_sinks(
+        settings["PG_PORT"], {service: drive.database_name(settings, service) for service in drive.SERVICES}
+    )
     log("template loops through the gateway")
     volunteers = drive.register_volunteers(gw, 4)
     loops = [drive.run_loop(gw, f"template-resident-{n}", decline_first=n % 2 == 1) for n in range(4)]
@@ -257,7 +260,7 @@ def main() -> None:
         for size in sizes:
             log(f"size {size:,}: loading (services stopped: their scans of history would slow it down)")
             drive.stack("ctl", args.profile, "stop", "services:*")
-            loaded = load.grow(databases, templates, county, size, now, rng)
+            loaded = load.grow(databases, templates, county, size, now, rng, sinks=sinks)
             log(f"  stored {loaded['documents']:,} documents in {loaded['seconds']} s")
             analyze(settings)
             restart_services(args.profile, settings)

@@ -27,6 +27,7 @@ from typing import Any
 from pymongo import MongoClient
 from ulid import ULID
 
+from bench.ferret_copy import CopySink
 from services.common import shelves
 from services.common.county import TOWNSHIPS
 
@@ -314,12 +315,28 @@ def _remember_in_views(
             view["ratings"][_ulid(datetime.now(UTC), rng)] = rng.choice((3, 4, 5, 5, 5))
 
 
-def store(databases: Mapping[str, Any], batches: Iterator[Docs], progress: Callable[[int], None]) -> int:
-    """Insert the batches; return how many documents went in."""
+def copy_sinks(pg_port: int | str, names: Mapping[str, str]) -> dict[str, CopySink]:
+    """A COPY sink per service's database on the local stack's PostgreSQL (`names`: service → database)."""
+    return {
+        service: CopySink(f"postgresql://postgres@127.0.0.1:{pg_port}/ferretdb_{service}", names[service])
+        for service in SERVICES
+    }
+
+
+def store(
+    databases: Mapping[str, Any],
+    batches: Iterator[Docs],
+    progress: Callable[[int], None],
+    sinks: Mapping[str, CopySink] | None = None,
+) -> int:
+    """Insert the batches (by COPY where a sink is given, else through the wire); return how many went in."""
     stored = 0
     for batch in batches:
         for (service, collection), docs in batch.items():
-            databases[service][collection].insert_many(docs, ordered=False)
+            if sinks and service in sinks:
+                sinks[service].insert(collection, docs)
+            else:
+                databases[service][collection].insert_many(docs, ordered=False)
             stored += len(docs)
         progress(stored)
     return stored
@@ -349,8 +366,13 @@ def grow(
     now: datetime,
     rng: random.Random,
     per_day: float = REQUESTS_PER_DAY,
+    sinks: Mapping[str, CopySink] | None = None,
 ) -> dict[str, float]:
-    """Store loops until `target` requests are stored (`per_day` of them a day); return counts, timings."""
+    """Store loops until `target` requests are stored (`per_day` of them a day); return counts, timings.
+
+    With `sinks` (the local stack), documents go into FerretDB's tables by COPY; without, through the
+    wire server (MongoDB, or FerretDB at a tenth of the speed).
+    """
     started = time.monotonic()
     before = county.loaded
     last = [started]
@@ -361,7 +383,7 @@ def grow(
             rate = stored / (last[0] - started)
             log(f"  loading toward {target:,} requests: {stored:,} documents stored ({rate:,.0f}/s)")
 
-    documents = store(databases, generate(templates, county, target, now, rng, per_day), progress)
+    documents = store(databases, generate(templates, county, target, now, rng, per_day), progress, sinks)
     store_views(databases, county)
     store_counters(databases, county)
     seconds = time.monotonic() - started

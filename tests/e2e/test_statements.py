@@ -231,7 +231,12 @@ def audit(gateway) -> dict[str, Any]:
     volunteer = next(iter(templates[0].volunteer_ids))
     rng = random.Random(11)
     load.load_volunteers(databases, load.capture_volunteer(databases, volunteer), county, rng)
-    load.grow(databases, templates, county, REQUESTS_STORED, datetime.now(UTC), rng, per_day=PER_DAY)
+    sinks = load.copy_sinks(PROFILE["PG_PORT"], {s: drive.database_name(settings, s) for s in SERVICES})
+    load.grow(
+        databases, templates, county, REQUESTS_STORED, datetime.now(UTC), rng, per_day=PER_DAY, sinks=sinks
+    )
+    for sink in sinks.values():
+        sink.close()
 
     results = []
     for service in SERVICES:
