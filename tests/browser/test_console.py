@@ -288,6 +288,16 @@ def test_every_other_page_of_each_role_in_both_languages(api, people, shots):
     # the card saying the audit service is not there yet.
     expect(admin.page.locator('[data-audit="entries"], [data-audit="empty"]')).to_be_visible()
     expect(admin.page.locator('[data-audit="pending"]')).to_have_count(0)
+    # Each row shows what the API says: who, which record and why (the page once read fields the
+    # API never had, and showed "—").
+    trail = api.call("GET", "/api/v1/audit?limit=50").json()["items"]
+    assert trail, "the accounts made above are on the trail"
+    newest = trail[0]
+    admin.page.reload()  # after the call above, so the page holds at least what the call saw
+    row = admin.page.locator(f'[data-audit-entry="{newest["id"]}"]')
+    expect(row).to_contain_text(newest["actor"])
+    expect(row).to_contain_text(newest["action"])
+    expect(row).to_contain_text(newest["subject_id"])
 
 
 def test_a_volunteer_declines_with_a_reason_and_a_team_leader_names_who_serves(api, people, shots):

@@ -180,6 +180,14 @@ export function Followups() {
   <//>`;
 }
 
+/** The record an audit entry acted on: a request links to its page; other records show their kind and id. */
+function AuditSubject({ entry }) {
+  if (entry.subject_type === 'request') {
+    return html`<a href=${`#/requests/${encodeURIComponent(entry.subject_id)}`}>${tr('需求', 'Request')} ${entry.subject_id}</a>`;
+  }
+  return html`<span>${entry.subject_type} ${entry.subject_id}</span>`;
+}
+
 /** The audit trail comes with another part of the platform; until its API answers, this says so. */
 export function Audit() {
   const state = useLoad(async () => {
@@ -200,9 +208,11 @@ export function Audit() {
     <//>`}
     ${state.data?.page && !items.length && html`<div data-audit="empty"><${Empty}>${tr('没有记录。', 'No entries.')}<//></div>`}
     ${items.length > 0 && html`<div class="table-wrap" tabindex="0" data-audit="entries"><table>
-      <thead><tr><th scope="col">${tr('时间', 'When')}</th><th scope="col">${tr('谁', 'Who')}</th><th scope="col">${tr('做了什么', 'What')}</th><th scope="col">${tr('对象', 'On')}</th></tr></thead>
-      <tbody>${items.map((entry) => html`<tr><td>${when(entry.at || entry.occurred_at || entry.created_at)}</td><td>${entry.actor || entry.by || entry.sub || '—'}</td>
-        <td>${entry.action || entry.type || '—'}</td><td>${entry.target || entry.request_id || entry.object || '—'}</td></tr>`)}</tbody>
+      <thead><tr><th scope="col">${tr('时间', 'When')}</th><th scope="col">${tr('谁', 'Who')}</th><th scope="col">${tr('做了什么', 'What')}</th>
+        <th scope="col">${tr('对象', 'On')}</th><th scope="col">${tr('原因', 'Why')}</th></tr></thead>
+      <tbody>${items.map((entry) => html`<tr data-audit-entry=${entry.id}><td>${when(entry.at)}</td>
+        <td>${entry.actor}<br /><small>${entry.actor_role}${entry.township ? ` · ${entry.township}` : ''}</small></td>
+        <td>${entry.action}</td><td><${AuditSubject} entry=${entry} /></td><td>${entry.reason || '—'}</td></tr>`)}</tbody>
     </table></div>`}
   <//>`;
 }
