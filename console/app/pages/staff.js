@@ -180,12 +180,22 @@ export function Followups() {
   <//>`;
 }
 
+const SUBJECT_KINDS = {
+  request: ['需求', 'Request'],
+  account: ['账号', 'Account'],
+  volunteer: ['志愿者', 'Volunteer'],
+  followup: ['回访', 'Follow-up'],
+  dispatch_policy: ['派单策略', 'Dispatch policy'],
+};
+
 /** The record an audit entry acted on: a request links to its page; other records show their kind and id. */
 function AuditSubject({ entry }) {
+  const kind = SUBJECT_KINDS[entry.subject_type];
+  const label = kind ? tr(...kind) : entry.subject_type;
   if (entry.subject_type === 'request') {
-    return html`<a href=${`#/requests/${encodeURIComponent(entry.subject_id)}`}>${tr('需求', 'Request')} ${entry.subject_id}</a>`;
+    return html`<a href=${`#/requests/${encodeURIComponent(entry.subject_id)}`}>${label} ${entry.subject_id}</a>`;
   }
-  return html`<span>${entry.subject_type} ${entry.subject_id}</span>`;
+  return html`<span>${label} ${entry.subject_id}</span>`;
 }
 
 /** The audit trail comes with another part of the platform; until its API answers, this says so. */
