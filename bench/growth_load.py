@@ -30,6 +30,7 @@ from ulid import ULID
 from bench.ferret_copy import CopySink
 from services.common import shelves
 from services.common.county import TOWNSHIPS
+from services.dispatch.candidates import domain as candidates
 
 SERVICES = ("requests", "dispatch", "volunteers", "ratings")
 REQUESTS_PER_DAY = 820
@@ -213,9 +214,8 @@ def load_volunteers(
         new_profile.update(name=f"志愿者{number:04d}", phone=f"139{number:08d}")
         new_view = _rewrite(view, ids, timedelta(0))
         new_view["name"] = new_profile["name"]
-        for key in ("opened_task_ids", "offered_task_ids", "closed_task_ids", "accepted_task_ids"):
-            new_view[key] = []
-        new_view["ratings"] = {}
+        # Their history is added loop by loop (`_remember_in_views`), not copied from the template's.
+        new_view.update(tasks={}, rated={}, last_offered_at=None, **dict.fromkeys(candidates.COUNTERS, 0))
         if "profile_minute" in new_view:
             # Their profiles last changed when they joined, not in the template's minute.
             new_view["profile_minute"] = f"{joined:%Y-%m-%dT%H:%M}"
@@ -278,7 +278,7 @@ def generate(
                 if (service, collection) in lists:
                     _shelve(county, service, collection, new, lists[(service, collection)])
                 batch.setdefault((service, collection), []).append(new)
-        _remember_in_views(county, template, ids, rng)
+        _remember_in_views(county, template, ids, rng, submitted_at)
         _sample(county, index, (request_id, ids[template.resident_id]), rng)
         count += 1
         if count % BATCH == 0:
@@ -298,21 +298,24 @@ def _sample(county: County, index: int, loop: tuple[str, str], rng: random.Rando
 
 
 def _remember_in_views(
-    county: County, template: Template, ids: Mapping[str, str], rng: random.Random
+    county: County, template: Template, ids: Mapping[str, str], rng: random.Random, at: datetime
 ) -> None:
-    """What dispatch's read-model keeps per volunteer for this loop (its id sets grow with history)."""
-    tasks = template.docs.get(("volunteers", "tasks"), [])
-    for task in tasks:
+    """What dispatch's read-model learns from this loop's task events, by dispatch's own rules.
+
+    Each event is applied as it was when it happened (`now` = its time), so the lifetime counters
+    count all history; `store_views` then forgets what the read-model no longer keeps (closed tasks
+    and ratings older than a week), as dispatch's sweep does.
+    """
+    for task in template.docs.get(("volunteers", "tasks"), []):
         view = county.views.get(ids.get(task.get("volunteer_id") or "", ""))
         if view is None:
             continue
         task_id = ids[task["_id"]]
-        view["offered_task_ids"].append(task_id)
-        view["opened_task_ids"].append(task_id)
-        view["closed_task_ids"].append(task_id)
+        candidates.task_opened(view, task_id, at, offered=True, now=at)
         if task.get("status") == "completed":
-            view["accepted_task_ids"].append(task_id)
-            view["ratings"][_ulid(datetime.now(UTC), rng)] = rng.choice((3, 4, 5, 5, 5))
+            candidates.task_accepted(view, task_id, at, now=at)
+            candidates.rated(view, _ulid(at, rng), rng.choice((3, 4, 5, 5, 5)), at=at)
+        candidates.task_closed(view, task_id, at=at)
 
 
 def copy_sinks(pg_port: int | str, names: Mapping[str, str]) -> dict[str, CopySink]:
@@ -354,7 +357,9 @@ def store_counters(databases: Mapping[str, Any], county: County) -> None:
 def store_views(databases: Mapping[str, Any], county: County) -> None:
     """Write dispatch's volunteer views with the id sets the loaded history gave them."""
     collection = databases["dispatch"]["volunteer_view"]
+    cutoff = datetime.now(UTC) - candidates.KEEP
     for volunteer_id, view in county.views.items():
+        candidates.forget_before(view, cutoff)
         collection.replace_one({"_id": volunteer_id}, view)
 
 
