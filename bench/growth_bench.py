@@ -6,7 +6,8 @@ document (bench/growth_load.py); the county's 3,000 volunteers are stored; then,
 entries), the harness measures through the gateway:
 
 - full loops: order → offer → accept → check-in → check-out → rating → closed (each step and the loop);
-- `GET /api/v1/requests/{id}` of a stored request, a resident's list, the dispatchers' queue,
+- `GET /api/v1/requests/{id}` of a stored request, a resident's list (a stored one, and one always
+  holding a full page), the dispatchers' queue,
   `GET /api/v1/stats/rollout`;
 - each database server's CPU while the stack is idle (its FerretDB process and the PostgreSQL
   processes serving its database; what the workers' polling and periodic jobs cost).
@@ -176,6 +177,12 @@ def measure(
         args.reads,
         args.budget,
     )
+    figures["regular_list"] = timed_calls(
+        "a resident's list of a full page",
+        lambda: gw.call("GET", "/api/v1/requests", gw.who("resident", load.REGULAR)),
+        args.reads,
+        args.budget,
+    )
     figures["dispatch_queue"] = timed_calls(
         "the dispatchers' queue",
         lambda: gw.call("GET", "/api/v1/dispatch/queue", admin),
@@ -315,7 +322,8 @@ OPERATIONS = (
     ("loop", "full loop (order → closed)"),
     ("offer", "order → offer in the volunteer's inbox"),
     ("get_request", "GET one request"),
-    ("resident_list", "a resident's list"),
+    ("resident_list", "a resident's list (a stored one: ~1 item at 1k, a full page of 20 at 1M)"),
+    ("regular_list", "a resident's list, always a full page of 20"),
     ("dispatch_queue", "dispatchers' queue"),
     ("rollout_stats", "rollout stats"),
 )

@@ -37,6 +37,10 @@ REQUESTS_PER_DAY = 820
 RESIDENTS = 50_000
 VOLUNTEERS = 3_000
 INBOX_RETENTION = timedelta(days=7)
+# One resident holds the newest loops (in every size's history) and so a full first page of their
+# list at every size: their list measures history's cost apart from how full a page is.
+REGULAR = "resident-regular"
+REGULAR_REQUESTS = 20
 BATCH = 1000
 # Where a loop's documents are, and how to find them by its request id.
 LOOP_DOCUMENTS: dict[tuple[str, str], str] = {
@@ -256,9 +260,10 @@ def generate(
         day = f"{submitted_at:%Y%m%d}"
         county.codes_per_day[day] = county.codes_per_day.get(day, 0) + 1
         request_id = _ulid(submitted_at, rng)
+        resident = REGULAR if index < REGULAR_REQUESTS else f"resident-{rng.randrange(RESIDENTS):05d}"
         ids = {
             template.request_id: request_id,
-            template.resident_id: f"resident-{rng.randrange(RESIDENTS):05d}",
+            template.resident_id: resident,
             template.township: township,
             template.code: f"GT-{day}-{county.codes_per_day[day]:04d}",
         }
