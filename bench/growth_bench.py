@@ -279,6 +279,8 @@ def main() -> None:
             save(run)
     finally:
         save(run)
+        for sink in sinks.values():
+            sink.close()
         if not args.keep:
             drive.stack("ctl", args.profile, "stop", "services:*", "gateway", check=False)
     write_summary(json.loads(RESULTS.read_text()))
@@ -293,7 +295,7 @@ def stored_counts(settings: dict[str, str]) -> dict[str, int]:
 
     counts = {}
     for service in drive.SERVICES:
-        url = f"postgresql://postgres@127.0.0.1:{settings['PG_PORT']}/ferretdb_{service}"
+        url = load.postgres_url(settings["PG_PORT"], service)
         schema = drive.database_name(settings, service)
         tables = pgindexes.table_names(url, schema)
         with psycopg.connect(url, autocommit=True) as connection:

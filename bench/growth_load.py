@@ -323,12 +323,14 @@ def _remember_in_views(
         candidates.task_closed(view, task_id, at=at)
 
 
+def postgres_url(pg_port: int | str, service: str) -> str:
+    """The PostgreSQL database behind a service's FerretDB on the local stack."""
+    return f"postgresql://postgres@127.0.0.1:{pg_port}/ferretdb_{service}"
+
+
 def copy_sinks(pg_port: int | str, names: Mapping[str, str]) -> dict[str, CopySink]:
     """A COPY sink per service's database on the local stack's PostgreSQL (`names`: service → database)."""
-    return {
-        service: CopySink(f"postgresql://postgres@127.0.0.1:{pg_port}/ferretdb_{service}", names[service])
-        for service in SERVICES
-    }
+    return {service: CopySink(postgres_url(pg_port, service), names[service]) for service in SERVICES}
 
 
 def store(
@@ -360,7 +362,7 @@ def store_counters(databases: Mapping[str, Any], county: County) -> None:
 
 
 def store_views(databases: Mapping[str, Any], county: County) -> None:
-    """Write dispatch's volunteer views with the id sets the loaded history gave them."""
+    """Write dispatch's volunteer views as the loaded history left them, trimmed as dispatch trims them."""
     collection = databases["dispatch"]["volunteer_view"]
     cutoff = datetime.now(UTC) - candidates.KEEP
     for volunteer_id, view in county.views.items():
@@ -381,7 +383,7 @@ def grow(
     """Store loops until `target` requests are stored (`per_day` of them a day); return counts, timings.
 
     With `sinks` (the local stack), documents go into FerretDB's tables by COPY; without, through the
-    wire server (MongoDB, or FerretDB at a tenth of the speed).
+    wire server (MongoDB, or FerretDB, which decodes and re-encodes each document).
     """
     started = time.monotonic()
     before = county.loaded
