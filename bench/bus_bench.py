@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:  # a --before child put older services/ first: keep them first
+    sys.path.insert(0, str(ROOT))
 
 from civicloop.profiles import Profile  # noqa: E402
 
@@ -95,7 +96,11 @@ def sample_event(index: int) -> dict[str, Any]:
 
     request_id = new_id()
     data = RequestClosed(
-        request_id=request_id, township="城东街道", category="companionship", outcome="rated", closed_at=utcnow()
+        request_id=request_id,
+        township="城东街道",
+        category="companionship",
+        outcome="rated",
+        closed_at=utcnow(),
     )
     return make_event(data, producer="bench", correlation_id=request_id)
 
@@ -125,7 +130,15 @@ def prepare_project(values: dict[str, str], events: int) -> None:
     rows = []
     for index in range(events):
         event = sample_event(index)
-        rows.append({"_id": event["correlation_id"], "note": "bench", "version": 1, "outbox": [event], "outbox_pending": True})
+        rows.append(
+            {
+                "_id": event["correlation_id"],
+                "note": "bench",
+                "version": 1,
+                "outbox": [event],
+                "outbox_pending": True,
+            }
+        )
     collection = document._get_collection()
     for start in range(0, len(rows), 500):
         collection.insert_many(rows[start : start + 500])
@@ -142,7 +155,9 @@ def run_relay(values: dict[str, str], done: Any) -> None:
     settings = bench_settings(values)
     db.connect_database(settings)
     locks.configure(enabled=settings.document_locks)
-    relay = OutboxRelay(SERVICE, [parcel()], ConfirmingPublisher(settings.amqp_url), batch_size=settings.outbox_batch)
+    relay = OutboxRelay(
+        SERVICE, [parcel()], ConfirmingPublisher(settings.amqp_url), batch_size=settings.outbox_batch
+    )
     started = time.time()
     relayed = 0
     stop = threading.Event()
@@ -263,7 +278,11 @@ def celery_once(values: dict[str, str], events: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "benchcelery.py").write_text(CELERY_APP.format(queue=CELERY_QUEUE))
         done_file = Path(folder, "done")
-        env = {**os.environ, "BENCH_BROKER": values["CIVICLOOP_IT_AMQP_URL"], "BENCH_DONE_FILE": str(done_file)}
+        env = {
+            **os.environ,
+            "BENCH_BROKER": values["CIVICLOOP_IT_AMQP_URL"],
+            "BENCH_DONE_FILE": str(done_file),
+        }
         env["PYTHONPATH"] = folder
         sys.path.insert(0, folder)
         os.environ.update({"BENCH_BROKER": env["BENCH_BROKER"], "BENCH_DONE_FILE": str(done_file)})
@@ -273,7 +292,18 @@ def celery_once(values: dict[str, str], events: int) -> dict[str, float]:
         module = importlib.reload(module)
         celery_bin = Path(sys.executable).parent / "celery"
         worker = subprocess.Popen(
-            [str(celery_bin), "-A", "benchcelery", "worker", "-Q", CELERY_QUEUE, "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            [
+                str(celery_bin),
+                "-A",
+                "benchcelery",
+                "worker",
+                "-Q",
+                CELERY_QUEUE,
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
             env=env,
             cwd=folder,
             stdout=subprocess.DEVNULL,
@@ -302,6 +332,32 @@ def celery_once(values: dict[str, str], events: int) -> dict[str, float]:
     return {"events_per_second": events / elapsed}
 
 
+def checkout(revision: str) -> Path:
+    """services/ as of `revision`, unpacked into a temporary folder (removed at exit)."""
+    import atexit
+    import shutil
+
+    folder = Path(tempfile.mkdtemp(prefix="bus-before-"))
+    atexit.register(shutil.rmtree, folder, True)
+    archive = subprocess.run(
+        ["git", "archive", revision, "services"], cwd=ROOT, check=True, capture_output=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def project_before(code: Path, values: dict[str, str], events: int) -> dict[str, float]:
+    """The project's path with the older services/ (a child process: modules load once per process)."""
+    script = (
+        "import json, sys; "
+        f"sys.path.insert(0, {str(code)!r}); sys.path.insert(1, {str(ROOT)!r}); "
+        "from bench import bus_bench as b; "
+        f"print(json.dumps(b.project_once(b.profile_values({values['CIVICLOOP_PROFILE']!r}), {events})))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     """Run the three paths back to back, alternating, and write bench-results/bus.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -309,11 +365,20 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=["project", "pika", "celery"], action="append")
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also run the project's path with services/ as of this git revision (before/after)",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench-results" / "bus.json"))
     args = parser.parse_args()
     values = profile_values(args.profile)
     paths = {"project": project_once, "pika": pika_once, "celery": celery_once}
     chosen = args.only or list(paths)
+    if args.before:
+        code = checkout(args.before)
+        paths["before"] = lambda values, events: project_before(code, values, events)
+        chosen = [*chosen, "before"]
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in chosen}
     for repeat in range(args.repeats):
         # Alternate the order so drift on the shared machine does not favour one path.
@@ -321,21 +386,32 @@ def main() -> None:
         for name in order:
             result = paths[name](values, args.events)
             runs[name].append(result)
-            print(f"[{repeat + 1}/{args.repeats}] {name:8s} {result['events_per_second']:8.0f} events/s {json.dumps({k: round(v, 1) for k, v in result.items()})}", flush=True)
+            figures = json.dumps({key: round(value, 1) for key, value in result.items()})
+            rate = result["events_per_second"]
+            print(f"[{repeat + 1}/{args.repeats}] {name:8s} {rate:8.0f} events/s {figures}", flush=True)
     medians = {name: statistics.median(r["events_per_second"] for r in found) for name, found in runs.items()}
     summary: dict[str, Any] = {
         "events": args.events,
         "repeats": args.repeats,
         "median_events_per_second": {k: round(v, 1) for k, v in medians.items()},
         "runs": runs,
-        "command": f".venv/bin/python bench/bus_bench.py --profile {args.profile} --events {args.events} --repeats {args.repeats}",
+        "command": (
+            f".venv/bin/python bench/bus_bench.py --profile {args.profile}"
+            f" --events {args.events} --repeats {args.repeats}"
+        ),
     }
     if "project" in medians and "pika" in medians:
         summary["project_over_ceiling"] = round(medians["project"] / medians["pika"], 3)
     if "project" in medians and "celery" in medians:
         summary["project_over_celery"] = round(medians["project"] / medians["celery"], 2)
+    if "before" in medians:
+        summary["project_over_before"] = round(medians["project"] / medians["before"], 2)
+        summary["before_revision"] = args.before
+        summary["command"] += f" --before {args.before}"
     if "project" in runs:
-        summary["median_relay_events_per_second"] = round(statistics.median(r["relay_events_per_second"] for r in runs["project"]), 1)
+        summary["median_relay_events_per_second"] = round(
+            statistics.median(r["relay_events_per_second"] for r in runs["project"]), 1
+        )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, ensure_ascii=False, indent=2))

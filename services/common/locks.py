@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import mongoengine
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.common import sweeps
 from services.common.ids import new_id, utcnow
@@ -29,7 +29,7 @@ from services.common.ids import new_id, utcnow
 class DocumentLock(mongoengine.Document):
     """A lease on one document: held by `owner` until released or until `expires_at`."""
 
-    meta = {"collection": "locks", "indexes": ["expires_minute"]}
+    meta = {"collection": "locks", "indexes": ["expires_minute", "lease"]}
 
     id = mongoengine.StringField(primary_key=True)
     lease = mongoengine.StringField(required=True)
@@ -93,6 +93,45 @@ def acquire(key: str) -> str:
             raise LockTimeout(f"{key} stayed locked for {config.wait_seconds}s")
         time.sleep(pause)
         pause = min(pause * 2, 0.05)
+
+
+def acquire_many(keys: list[str]) -> tuple[str, list[str]]:
+    """Try to take the leases on `keys` in one round trip, without waiting; return the lease id and
+    the keys it now holds (the others are held by someone else, or by a dead holder until swept)."""
+    collection = DocumentLock._get_collection()
+    lease = new_id()
+    expires_at = utcnow() + timedelta(seconds=config.ttl_seconds)
+    rows = [
+        {
+            "_id": key,
+            "lease": lease,
+            "owner": _owner(),
+            "expires_at": expires_at,
+            "expires_minute": sweeps.bucket(expires_at),
+        }
+        for key in keys
+    ]
+    try:
+        collection.insert_many(rows, ordered=False)
+        return lease, list(keys)
+    except BulkWriteError as error:
+        refused = {rows[failure["index"]]["_id"] for failure in error.details.get("writeErrors", [])}
+        held = [key for key in keys if key not in refused]
+        if error.details.get("writeConcernErrors") or any(
+            failure.get("code") != 11000 for failure in error.details.get("writeErrors", [])
+        ):
+            # Not only taken leases: give back what we got and let the caller's error handling run.
+            release_many(held, lease)
+            raise
+        return lease, held
+
+
+def release_many(keys: list[str], lease: str) -> None:
+    """Give back the leases `acquire_many` took (only ours), in one round trip."""
+    # One statement by the shared lease id: a lease that expired and passed to someone else carries
+    # their id, not ours, so it stays.
+    if keys:
+        DocumentLock._get_collection().delete_many({"lease": lease})
 
 
 def release(key: str, lease: str) -> None:

@@ -50,23 +50,70 @@ class OutboxRelay:
         self.unconfirmed = 0
         for document in self.documents:
             collection = document._get_collection()
-            pending = list(collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size))
+            pending = list(
+                collection.find({"outbox_pending": True}, {"outbox": 1, "version": 1}).limit(self.batch_size)
+            )
             events = [event for doc in pending for event in doc.get("outbox", [])]
             if not events:
                 for doc in pending:
                     self._remove(collection, doc["_id"], [])
                 continue
             confirmed = self.publisher.publish_batch(events)
+            published = {}
             for doc in pending:
-                done = [event for event in doc.get("outbox", []) if event["id"] in confirmed]
+                outbox = doc.get("outbox", [])
+                done = [event for event in outbox if event["id"] in confirmed]
                 if done:
-                    self._remove(collection, doc["_id"], done)
+                    published[doc["_id"]] = (doc.get("version"), done, len(done) == len(outbox))
+            self._remove_many(collection, published)
             for event in events:
                 if event["id"] in confirmed:
                     EVENTS_PUBLISHED.labels(self.service, event["type"]).inc()
             relayed += len(confirmed)
             self.unconfirmed += len(events) - len(confirmed)
         return relayed
+
+    @classmethod
+    def _remove_many(cls, collection: Collection, published: dict[str, tuple[int, list[dict], bool]]) -> None:
+        """Take published events out of many documents: one update each plus two for all the leases.
+
+        `published` maps a document id to (version read, its events confirmed, whether they are all
+        the events read). The leases of the whole batch go in one unordered insert; a document whose
+        lease is held (a writer is at it) falls back to `_remove`, which waits for it.
+        """
+        if not published:
+            return
+        if not locks.config.enabled:
+            cls._clear(collection, published)
+            return
+        keys = {f"{collection.name}:{document_id}": document_id for document_id in published}
+        lease, held = locks.acquire_many(list(keys))
+        try:
+            mine = {keys[key]: published[keys[key]] for key in held}
+            if mine:
+                cls._clear(collection, mine)
+        finally:
+            locks.release_many(held, lease)
+        for key, document_id in keys.items():
+            if key not in held:
+                cls._remove(collection, document_id, published[document_id][1])
+
+    @staticmethod
+    def _clear(collection: Collection, published: dict[str, tuple[int, list[dict], bool]]) -> None:
+        # Every save that adds events also bumps the version (store.py), so a document still at the
+        # version read holds exactly the events read: one update empties it, where `_remove` takes
+        # two. A save since, or only some events confirmed, takes `_remove`'s two. One update per
+        # call: FerretDB 1.24 hung on update commands of many statements (docs/adr/0061).
+        for document_id, (version, events, complete) in published.items():
+            if complete:
+                emptied = collection.update_one(
+                    {"_id": document_id, "version": version},
+                    {"$set": {"outbox": [], "outbox_pending": False}},
+                )
+                if emptied.matched_count:
+                    continue
+            collection.update_one({"_id": document_id}, {"$pullAll": {"outbox": events}})
+            collection.update_one({"_id": document_id, "outbox": []}, {"$set": {"outbox_pending": False}})
 
     @staticmethod
     def _remove(collection: Collection, document_id: str, events: list[dict]) -> None:
