@@ -90,14 +90,35 @@ def wait_for(port: int, seconds: float = 60) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def start_requests_web(values: dict[str, str], port: int, folder: Path) -> subprocess.Popen:
+def prepare_database(values: dict[str, str], database: str) -> None:
+    """A fresh database for the bench with the requests service's indexes (its worker makes them)."""
+    from services import requests
+    from services.common import db
+    from services.common.settings import Settings
+
+    settings = Settings(
+        service="requests",
+        mongo_url=f"mongodb://127.0.0.1:{values['REQUESTS_DB_PORT']}/{database}",
+        postgres_url=f"postgresql://postgres@127.0.0.1:{values['PG_PORT']}/ferretdb_requests",
+        log_level="WARNING",
+    )
+    db.connect_database(settings)
+    import mongoengine
+
+    mongoengine.get_db().client.drop_database(database)
+    db.ensure_indexes(*requests.worker_spec().documents, settings=settings)
+
+
+def start_requests_web(
+    values: dict[str, str], port: int, folder: Path, database: str, code: Path = ROOT
+) -> subprocess.Popen:
     """The requests service's web process, as the stack runs it, on a database of the bench's own."""
-    metrics = folder / "metrics"
+    metrics = folder / f"metrics-{port}"
     metrics.mkdir()
     env = {
         **os.environ,
         **values,
-        "REQUESTS_MONGO_URL": f"mongodb://127.0.0.1:{values['REQUESTS_DB_PORT']}/bench_write",
+        "REQUESTS_MONGO_URL": f"mongodb://127.0.0.1:{values['REQUESTS_DB_PORT']}/{database}",
         "REQUESTS_POSTGRES_URL": f"postgresql://postgres@127.0.0.1:{values['PG_PORT']}/ferretdb_requests",
         "CIVICLOOP_AMQP_URL": values["CIVICLOOP_IT_AMQP_URL"],
         # As in production: answers are not checked against the OpenAPI document at run time.
@@ -108,7 +129,7 @@ def start_requests_web(values: dict[str, str], port: int, folder: Path) -> subpr
         "CIVICLOOP_PROCESS": "web",
     }
     command = [sys.executable, "-m", "services.requests", "web", "--port", str(port), "--workers", "2"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(command, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def start_hello(port: int, folder: Path) -> subprocess.Popen:
@@ -168,7 +189,18 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(5)
 
 
-def measure(profile: str, seconds: int, repeats: int) -> dict[str, Any]:
+def checkout(revision: str, folder: Path) -> Path:
+    """services/ as of `revision`, unpacked under `folder`."""
+    code = folder / "before"
+    code.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", revision, "services"], cwd=ROOT, check=True, capture_output=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
+    return code
+
+
+def measure(profile: str, seconds: int, repeats: int, before: str | None = None) -> dict[str, Any]:
     """Start both servers, alternate wrk runs against them, and return the medians and their ratio."""
     from services.common.auth import issue_token
 
@@ -176,20 +208,30 @@ def measure(profile: str, seconds: int, repeats: int) -> dict[str, Any]:
     token = issue_token(values["CIVICLOOP_JWT_SECRET"], sub="bench-resident-1", role="resident")
     folder = Path(tempfile.mkdtemp(prefix="write-path-"))
     requests_port, hello_port = free_port(), free_port()
-    servers = [start_requests_web(values, requests_port, folder), start_hello(hello_port, folder)]
-    runs: dict[str, list[dict[str, float]]] = {"hello": [], "requests": []}
+    prepare_database(values, "bench_write")
+    servers = [
+        start_requests_web(values, requests_port, folder, "bench_write"),
+        start_hello(hello_port, folder),
+    ]
+    ports = {"hello": hello_port, "requests": requests_port}
+    if before:
+        ports["before"] = free_port()
+        prepare_database(values, "bench_write_before")
+        code = checkout(before, folder)
+        servers.append(start_requests_web(values, ports["before"], folder, "bench_write_before", code))
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in ports}
     try:
-        wait_for(requests_port)
-        wait_for(hello_port)
+        for port in ports.values():
+            wait_for(port)
         targets = {
-            "hello": (f"http://127.0.0.1:{hello_port}", "/hello"),
-            "requests": (f"http://127.0.0.1:{requests_port}", "/api/v1/requests"),
+            name: (f"http://127.0.0.1:{port}", "/hello" if name == "hello" else "/api/v1/requests")
+            for name, port in ports.items()
         }
         # Warm both up (imports, first connections, the day's code counter).
         for url, path in targets.values():
             wrk(url, path, token, 2, folder)
         for repeat in range(repeats):
-            order = ["hello", "requests"] if repeat % 2 == 0 else ["requests", "hello"]
+            order = list(ports) if repeat % 2 == 0 else list(reversed(ports))
             for name in order:
                 result = wrk(*targets[name], token, seconds, folder)
                 runs[name].append(result)
@@ -201,7 +243,7 @@ def measure(profile: str, seconds: int, repeats: int) -> dict[str, Any]:
     medians = {
         name: statistics.median(r["requests_per_second"] for r in found) for name, found in runs.items()
     }
-    return {
+    summary: dict[str, Any] = {
         "tool": "wrk 4.1.0 (Debian), -t2 -c16 --latency, straight to the web process",
         "gunicorn": "2 workers, gthread × 4 threads, keep-alive 5 s",
         "seconds": seconds,
@@ -215,8 +257,16 @@ def measure(profile: str, seconds: int, repeats: int) -> dict[str, Any]:
         },
         "requests_over_hello": round(medians["requests"] / medians["hello"], 3),
         "runs": runs,
-        "command": f".venv/bin/python bench/write_path_bench.py --profile {profile} --seconds {seconds} --repeats {repeats}",
+        "command": (
+            f".venv/bin/python bench/write_path_bench.py --profile {profile}"
+            f" --seconds {seconds} --repeats {repeats}" + (f" --before {before}" if before else "")
+        ),
     }
+    if before:
+        summary["before_revision"] = before
+        summary["before_over_hello"] = round(medians["before"] / medians["hello"], 3)
+        summary["requests_over_before"] = round(medians["requests"] / medians["before"], 2)
+    return summary
 
 
 def main() -> None:
@@ -225,9 +275,10 @@ def main() -> None:
     parser.add_argument("--profile", default=os.environ.get("CIVICLOOP_TEST_PROFILE", "test"))
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--before", metavar="REV", help="also serve services/ as of this git revision")
     parser.add_argument("--out", default=str(ROOT / "bench-results" / "write_path.json"))
     args = parser.parse_args()
-    summary = measure(args.profile, args.seconds, args.repeats)
+    summary = measure(args.profile, args.seconds, args.repeats, args.before)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, ensure_ascii=False, indent=2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -74,17 +75,45 @@ class DailyCounter(mongoengine.Document):
 requests_store = AggregateStore(RequestDocument)
 
 
+# Codes are claimed from the day's counter in blocks, one block per process at a time: one counter
+# update per CODE_BLOCK orders instead of one per order (docs/adr/0062). Codes stay unique (the
+# unique index on `code`) and rise within a process; across processes they interleave, and a
+# stopped process leaves the rest of its block unused.
+CODE_BLOCK = 10
+_code_blocks: dict[str, tuple[int, int]] = {}  # day → (next number, last number of the block)
+_code_lock = threading.Lock()
+
+
 def next_code(day: datetime) -> str:
-    """`GT-20261129-0042`: the county prefix, the day, and that day's sequence number."""
+    """`GT-20261129-0042`: the county prefix, the day, and a sequence number of that day."""
+    key = f"{day:%Y%m%d}"
+    with _code_lock:
+        number, last = _code_blocks.get(key, (1, 0))
+        if number > last:
+            last = _claim_block(key)
+            number = last - CODE_BLOCK + 1
+            _code_blocks.clear()  # blocks of earlier days are done with
+        _code_blocks[key] = (number + 1, last)
+    return f"GT-{key}-{number:04d}"
+
+
+def forget_code_block(day: datetime) -> None:
+    """Drop this process's block for `day` (another process was handed the same numbers)."""
+    with _code_lock:
+        _code_blocks.pop(f"{day:%Y%m%d}", None)
+
+
+def _claim_block(key: str) -> int:
+    """Advance the day's counter by a block; return its new value, the block's last number."""
     for _ in range(5):
         try:
             counter = DailyCounter._get_collection().find_one_and_update(
-                {"_id": f"request-code:{day:%Y%m%d}"},
-                {"$inc": {"value": 1}},
+                {"_id": f"request-code:{key}"},
+                {"$inc": {"value": CODE_BLOCK}},
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
             )
-            return f"GT-{day:%Y%m%d}-{counter['value']:04d}"
+            return int(counter["value"])
         except DuplicateKeyError:
             # Two first orders of the day upserted the counter at once (MongoDB does this too);
             # it exists now, so the next try increments it.

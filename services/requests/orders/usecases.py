@@ -17,6 +17,7 @@ from services.requests.orders import domain
 from services.requests.orders.domain import ServiceRequest
 from services.requests.orders.models import (
     RequestDocument,
+    forget_code_block,
     from_document,
     next_code,
     requests_store,
@@ -50,8 +51,8 @@ def submit_request(
 ) -> Submitted:
     """Store a new request with its `request.submitted` event; a repeated key returns the first one."""
     scope = f"{submission.resident_id}:{idempotency_key}" if idempotency_key else None
-    if scope and (earlier := _stored({"idempotency_scope": scope})) is not None:
-        return Submitted(earlier, created=False)
+    # No lookup of the key first: the unique index on idempotency_scope refuses a repeat, and the
+    # refusal below answers with the first request (docs/adr/0062). Only a repeat pays a lookup.
     now = utcnow()
     # A caller may fix the id beforehand (a patrol report names its order before it exists).
     request_id = request_id or new_id()
@@ -83,7 +84,9 @@ def submit_request(
                 return Submitted(earlier, created=False)
             if (earlier := _stored({"_id": request_id})) is not None:
                 return Submitted(earlier, created=False)
-            # Otherwise the day's code was handed out twice under contention: take the next one.
+            # Otherwise the day's code was handed out twice under contention (the wire server's
+            # increments are not atomic): drop this process's block of codes and take a fresh one.
+            forget_code_block(now)
     else:
         raise RuntimeError("could not find a free request code")
     TRANSITIONS.labels(request.township, request.category, domain.Status.SUBMITTED.value).inc()
