@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from civicloop.profiles import ROOT
+from services import SERVICES
 from services.common.publisher import ConfirmingPublisher
 from tests.faults.conftest import FaultStack
 from tests.faults.counts import count
@@ -53,7 +54,7 @@ def test_a_poison_message_is_dead_lettered_after_retries_and_replayed_once_fixed
     driver = stack.driver
     queue = stack.open_capture("poison")
     started = time.monotonic()
-    assert dead_letters(stack) == {"requests": 0, "dispatch": 0, "volunteers": 0, "ratings": 0}
+    assert dead_letters(stack) == dict.fromkeys(SERVICES, 0)
 
     resident = bearer("resident", "faults-poison-resident")
     body = {
@@ -133,7 +134,7 @@ def test_a_poison_message_is_dead_lettered_after_retries_and_replayed_once_fixed
         lambda: dead_letters(stack)["dispatch"] == 1, timeout=30, what="dispatch's copy of the garbage"
     )
     cli(stack, "dlq", "purge", "dispatch", "--yes")
-    assert dead_letters(stack) == {"requests": 0, "dispatch": 0, "volunteers": 0, "ratings": 0}
+    assert dead_letters(stack) == dict.fromkeys(SERVICES, 0)
 
     stack.settle([request_id])
     counts, states = count("poison", stack.databases(), [request_id], stack.drain_capture(queue))

@@ -278,7 +278,7 @@ def test_escalations_reach_staff_by_email_folded_into_a_digest(service):
         escalated = factories.request_escalated(township="凤都镇", reason=f"no one fits ({number})")
         publish(service.settings.amqp_url, event(escalated))
     wait_until(
-        lambda: len(service.mailbox.mails) >= before + 2, timeout=20, what="the first mail and the digest"
+        lambda: len(service.mailbox.mails) >= before + 2, timeout=60, what="the first mail and the digest"
     )
     mails = service.mailbox.mails[before:]
     assert len(mails) == 2
