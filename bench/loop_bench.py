@@ -48,9 +48,8 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def cpu_by_kind(profile: str) -> dict[str, float]:
-    """CPU seconds so far of the profile's processes, by kind (web, worker, ferretdb, postgres, ...)."""
-    run_dir = str(ROOT / ".run" / profile)
-    totals: dict[str, float] = defaultdict(float)
+    """CPU seconds so far of the profile's processes (and this driver's), by kind of process."""
+    supervisor = int((ROOT / ".run" / profile / "supervisord.pid").read_text().strip())
     parents: dict[int, int] = {}
     info: dict[int, tuple[str, float]] = {}
     for entry in Path("/proc").iterdir():
@@ -64,41 +63,51 @@ def cpu_by_kind(profile: str) -> dict[str, float]:
         fields = stat[stat.rindex(")") + 2 :].split()
         parents[int(entry.name)] = int(fields[1])
         info[int(entry.name)] = (args, (int(fields[11]) + int(fields[12])) / TICKS)
+    totals: dict[str, float] = defaultdict(float)
     for pid, (args, seconds) in info.items():
-        kind = _kind(pid, args, parents, info, run_dir, profile)
-        if kind:
-            totals[kind] += seconds
+        chain = [pid]
+        while chain[-1] in parents and parents[chain[-1]] > 1:
+            chain.append(parents[chain[-1]])
+        if pid == os.getpid():
+            totals["load driver"] += seconds
+        elif "beam.smp" in args and f"civicloop-{profile}" in args:
+            totals["rabbitmq"] += seconds
+        elif supervisor in chain:
+            totals[_kind([info[p][0] for p in chain if p in info])] += seconds
     return dict(totals)
 
 
-def _kind(
-    pid: int,
-    args: str,
-    parents: dict[int, int],
-    info: dict[int, tuple[str, float]],
-    run_dir: str,
-    profile: str,
-) -> str | None:
-    # Walk up to a process that names the profile; the kind comes from the first that says what it is.
-    chain = []
-    current: int | None = pid
-    while current and current in info:
-        chain.append(info[current][0])
-        current = parents.get(current)
-    if not any(run_dir in text or f"civicloop-{profile}" in text for text in chain):
-        return None
+def _kind(chain: list[str]) -> str:
+    # The first process up the chain that says what it is (a gunicorn worker's parent is the web's).
     for text in chain:
         if found := re.search(r"-m services\.(\w+) (web|worker)", text):
             return f"{found.group(1)}-{found.group(2)}"
+        if text.startswith("postgres") or "/bin/postgres" in text:
+            return "postgresql"
         if "ferretdb" in text:
             return "ferretdb"
-        if "postgres" in text:
-            return "postgresql"
         if "nginx" in text:
             return "gateway"
-        if "beam.smp" in text:
-            return "rabbitmq"
-    return None
+    return "other"
+
+
+def queue_depths(settings: dict[str, str]) -> dict[str, int]:
+    """Messages waiting in each service's queue (a stage that does not keep pace leaves some)."""
+    import amqp
+
+    from services.common.publisher import amqp_params
+    from services.common.topology import main_queue_name
+
+    connection = amqp.Connection(**amqp_params(settings["CIVICLOOP_AMQP_URL"]))
+    connection.connect()
+    try:
+        channel = connection.channel()
+        return {
+            service: channel.queue_declare(main_queue_name(service), passive=True).message_count
+            for service in drive.SERVICES
+        }
+    finally:
+        connection.close()
 
 
 def run_residents(
@@ -153,6 +162,7 @@ def one_setting(
     finished, failures, elapsed = run_residents(gw, residents, seconds)
     wall = time.monotonic() - wall_before
     cpu_after = cpu_by_kind(profile)
+    waiting = queue_depths(settings)
     cpu = {kind: round((cpu_after.get(kind, 0) - cpu_before.get(kind, 0)) / wall, 3) for kind in cpu_after}
     stages = {}
     for stage, steps in STAGES.items():
@@ -171,6 +181,8 @@ def one_setting(
         "failed": failures,
         "loops_per_second": round(len(finished) / elapsed, 3),
         "stages": stages,
+        # Each service's queue when the residents stopped: near zero when every stage kept pace.
+        "queued_at_end": waiting,
         # Cores each kind of process kept busy on average (1.0 = one core); the machine has os.cpu_count().
         "cores_busy": dict(sorted(cpu.items(), key=lambda item: -item[1])),
         "cores": os.cpu_count(),
