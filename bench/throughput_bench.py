@@ -189,6 +189,10 @@ def markdown(summary: dict[str, Any]) -> str:
     for setting in loop["settings"]:
         busy = ", ".join(f"{kind} {value}" for kind, value in setting["cores_busy"].items() if value >= 0.01)
         lines.append(f"- {setting['replicas']} replica(s), of {setting['cores']} cores: {busy}")
+    lines += ["", "Messages left in each service's queue when the residents stopped:", ""]
+    for setting in loop["settings"]:
+        waiting = ", ".join(f"{name} {count}" for name, count in setting.get("queued_at_end", {}).items())
+        lines.append(f"- {setting['replicas']} replica(s): {waiting}")
     return "\n".join(lines) + "\n"
 
 
