@@ -17,6 +17,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -153,7 +154,14 @@ def one_setting(
     os.environ["CIVICLOOP_REPLICAS"] = str(replicas)
     print(f"== {replicas} replica(s): fresh stack", flush=True)
     drive.stack("down", profile, check=False)
-    settings = drive.fresh_stack(profile)
+    try:
+        settings = drive.fresh_stack(profile)
+    except subprocess.CalledProcessError:
+        # Its ports lie in the kernel's ephemeral range: a client socket elsewhere on the machine
+        # can hold one for a moment ("Address already in use"). Once more, from the start.
+        print("  the stack did not come up; once more", flush=True)
+        drive.stack("down", profile, check=False)
+        settings = drive.fresh_stack(profile)
     gw = drive.gateway_of(settings)
     drive.register_volunteers(gw, volunteers)
     # One loop first, so every process has its imports and connections before the clock runs.
