@@ -62,7 +62,7 @@ def county(
             Candidate(
                 id=f"v{n:06d}",
                 township=station.split("-")[0],
-                station=station,
+                station_id=station,
                 skills=rng.sample(SKILLS, rng.randint(1, 3)),
                 active=rng.random() > 0.1,
                 capacity=rng.randint(1, 3),
@@ -89,6 +89,8 @@ def county(
                 townships=[] if county_wide else [rng.choice(TOWNSHIPS)],
                 categories=rng.sample([CATEGORY_OF.get(s, s) for s in SKILLS], 3),
                 capacity=5,
+                leader_id=f"team{n:04d}-leader",
+                leader_active=True,
             )
         )
     return people, station_names
@@ -108,7 +110,7 @@ def request(rng: random.Random, stations: list[str], n: int) -> domain.Job:
         title="bench",
         description="bench",
         submitted_at=NOW,
-        station=station,
+        station_id=station,
         latitude=26.58 + rng.uniform(-0.3, 0.3),
         longitude=118.74 + rng.uniform(-0.3, 0.3),
     )

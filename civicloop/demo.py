@@ -85,8 +85,7 @@ def hello(gateway_url: str, profile: Profile) -> str:
             ]
         ),
         "",
-        f"The console: {gateway_url}/  (its pages come with issue 13; its API is live now: "
-        "/api/v1/auth, /api/v1/notifications, /api/v1/live/stream)",
+        f"The console: {gateway_url}/  (phone-sized first; Chinese, with English in the header)",
         *logins_text(gateway_url),
         "",
         "Try a loop:",

@@ -87,9 +87,10 @@ def logins_text(gateway_url: str) -> list[str]:
     ]
     lines = [f"  {role:<10} {username:<17} {DEMO_PASSWORD}   ({what})" for username, role, what in rows]
     return [
-        "Demo logins (POST /api/v1/auth/login {username, password}):",
+        "Demo logins (the console's login page, right side: user name and password):",
         *lines,
-        f"  resident   phone {RESIDENT_PHONE}: POST /api/v1/auth/code, read the code in the",
-        f"             development inbox {gateway_url}/api/v1/dev/inbox?to={RESIDENT_PHONE},",
-        "             then POST /api/v1/auth/code/verify {phone, code}",
+        f"  resident   phone {RESIDENT_PHONE} (login page, left side): 获取验证码, then read the code in",
+        f"             the development inbox {gateway_url}/#/dev-inbox?to={RESIDENT_PHONE} (linked there)",
+        "  The same through the API: POST /api/v1/auth/login {username, password};",
+        "  POST /api/v1/auth/code {phone}, then POST /api/v1/auth/code/verify {phone, code}",
     ]

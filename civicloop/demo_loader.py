@@ -15,6 +15,7 @@ import requests
 from services.common.auth import issue_token
 from services.common.county import TOWNSHIPS
 
+COUNTY_CORPS = "古田县新时代文明实践志愿服务总队"
 # 289 village or community stations, spread over the 14 townships.
 STATIONS_PER_TOWNSHIP = dict(
     zip(TOWNSHIPS, (22, 20, 28, 24, 23, 25, 22, 18, 17, 19, 17, 14, 16, 24), strict=True)
@@ -173,7 +174,10 @@ def station_bodies(rng: random.Random) -> list[dict[str, Any]]:
 def load_demo(gateway_url: str, secret: str, *, volunteer_count: int, echo: Callable[[str], None]) -> None:
     """Load the organisation (institutes, stations, teams), volunteers in teams, and pairings."""
     gateway = Gateway(gateway_url, issue_token(secret, sub="demo-loader", role="admin"))
-    if gateway.first("/api/v1/stations") is not None:
+    # The demo's own county corps marks it loaded: stations or teams made by hand do not.
+    corps_teams = gateway.call("GET", "/api/v1/teams", params={"kind": "county_corps", "limit": 100})
+    corps_teams.raise_for_status()
+    if any(team["name"] == COUNTY_CORPS for team in corps_teams.json()["items"]):
         echo("demo data: already loaded (make clean to start afresh)")
         return
     rng = random.Random(1129)
@@ -181,7 +185,7 @@ def load_demo(gateway_url: str, secret: str, *, volunteer_count: int, echo: Call
     stations = _post_all(gateway, "/api/v1/stations", station_bodies(rng), "stations  ")
     corps = gateway.post(
         "/api/v1/teams",
-        {"name": "古田县新时代文明实践志愿服务总队", "kind": "county_corps", "townships": list(TOWNSHIPS)},
+        {"name": COUNTY_CORPS, "kind": "county_corps", "townships": list(TOWNSHIPS)},
     )
     standing = _post_all(
         gateway,
@@ -212,7 +216,7 @@ def load_demo(gateway_url: str, secret: str, *, volunteer_count: int, echo: Call
             }
         )
     sub_teams = _post_all(gateway, "/api/v1/teams", sub_bodies, "sub-teams ")
-    _post_all(
+    lecture_teams = _post_all(
         gateway,
         "/api/v1/teams",
         [
@@ -227,33 +231,34 @@ def load_demo(gateway_url: str, secret: str, *, volunteer_count: int, echo: Call
         ],
         "lecturers ",
     )
-    stations_by_township: dict[str, list[str]] = {}
+    stations_by_township: dict[str, list[dict[str, Any]]] = {}
     for station in stations:
         if station["kind"] != "family_education":
-            stations_by_township.setdefault(station["township"], []).append(station["name"])
-    teams_by_township: dict[str, list[str]] = {}
+            stations_by_township.setdefault(station["township"], []).append(station)
+    sub_teams_by_township: dict[str, list[str]] = {}
     for team in sub_teams:
-        teams_by_township.setdefault(team["townships"][0], []).append(team["id"])
+        sub_teams_by_township.setdefault(team["townships"][0], []).append(team["id"])
     volunteers = []
     for number in range(volunteer_count):
         township = TOWNSHIPS[number % len(TOWNSHIPS)]
+        station = rng.choice(stations_by_township[township])
         volunteers.append(
             {
                 "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
                 "phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
                 "township": township,
-                "station": rng.choice(stations_by_township[township]),
+                "station_id": station["id"],
                 "skills": sorted(
                     rng.sample(SKILLS, k=rng.randint(1, 3)) + (["elder_care"] if number % 3 == 0 else [])
                 ),
-                "team_ids": [rng.choice(teams_by_township[township])],
                 "capacity": rng.choice((1, 2, 2, 3)),
             }
         )
     for body in volunteers:
         body["skills"] = sorted(set(body["skills"]))
     registered = _post_all(gateway, "/api/v1/volunteers", volunteers, "volunteers")
-    _fill_teams(gateway, registered)
+    members = team_members(registered, sub_teams_by_township, standing, corps["id"], lecture_teams)
+    _fill_teams(gateway, members)
     pairings = _pair_volunteers(gateway, registered, rng)
     teams = 1 + len(standing) + len(sub_teams) + LECTURE_BRAND_TEAMS
     counts = (
@@ -293,19 +298,62 @@ def _put_institutes(gateway: Gateway) -> int:
     return len(calls)
 
 
-def _fill_teams(gateway: Gateway, volunteers: list[dict[str, Any]]) -> None:
-    """Each volunteer joins the team they signed up with; the first to join a sub-team leads it."""
+LECTURE_TEAM_SIZE = 3
+
+
+def team_members(
+    volunteers: list[dict[str, Any]],
+    sub_teams_by_township: dict[str, list[str]],
+    standing: list[dict[str, Any]],
+    corps_id: str,
+    lecture_teams: list[dict[str, Any]],
+) -> dict[str, list[str]]:
+    """Every team's members, its leader first, as the county's teams are: nobody's offer goes unanswered.
+
+    A township's volunteers and its sub-teams are dealt round-robin, so each sub-team gets at least
+    one member while there are volunteers; each standing team takes one volunteer of every township
+    (its leader from the first), the corps is led by the standing teams' leaders, and each lecture
+    team takes a few of its township's volunteers, lecturers first.
+    """
+    by_township: dict[str, list[dict[str, Any]]] = {}
+    for volunteer in volunteers:
+        by_township.setdefault(volunteer["township"], []).append(volunteer)
+    members: dict[str, list[str]] = {}
+
+    def join(team_id: str, volunteer_id: str) -> None:
+        if volunteer_id not in members.setdefault(team_id, []):
+            members[team_id].append(volunteer_id)
+
+    for township, people in by_township.items():
+        teams = sub_teams_by_township.get(township, [])
+        for number in range(max(len(people), len(teams)) if teams else 0):
+            join(teams[number % len(teams)], people[number % len(people)]["id"])
+    for rank, team in enumerate(standing):
+        for township in TOWNSHIPS:
+            people = by_township.get(township, [])
+            if people:
+                join(team["id"], people[rank % len(people)]["id"])
+    for team in standing:
+        if members.get(team["id"]):
+            join(corps_id, members[team["id"]][0])
+    for team in lecture_teams:
+        people = sorted(
+            by_township.get(team["townships"][0], []), key=lambda v: "lecturing" not in v["skills"]
+        )
+        for volunteer in people[:LECTURE_TEAM_SIZE]:
+            join(team["id"], volunteer["id"])
+    return members
+
+
+def _fill_teams(gateway: Gateway, members: dict[str, list[str]]) -> None:
+    """Put every member in their team, then make the first member of each team its leader."""
     calls = [
-        ("POST", f"/api/v1/teams/{team_id}/members", {"volunteer_id": v["id"]})
-        for v in volunteers
-        for team_id in v["team_ids"]
+        ("POST", f"/api/v1/teams/{team_id}/members", {"volunteer_id": volunteer_id})
+        for team_id, people in members.items()
+        for volunteer_id in people
     ]
     _call_all(gateway, calls, "members   ")
-    leaders: dict[str, str] = {}
-    for volunteer in volunteers:
-        for team_id in volunteer["team_ids"]:
-            leaders.setdefault(team_id, volunteer["id"])
-    calls = [("PATCH", f"/api/v1/teams/{team}", {"leader_id": leader}) for team, leader in leaders.items()]
+    calls = [("PATCH", f"/api/v1/teams/{team}", {"leader_id": people[0]}) for team, people in members.items()]
     _call_all(gateway, calls, "leaders   ")
 
 

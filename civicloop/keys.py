@@ -13,7 +13,7 @@ import click
 
 from civicloop.profiles import ROOT, Profile, profile_option
 from services.common import keyring
-from services.common.ids import isoformat, utcnow
+from services.common.ids import isoformat, real_utcnow
 
 
 def _file(given: str | None, profile: Profile) -> Path:
@@ -44,7 +44,9 @@ def keys_init(path: str | None, profile: Profile) -> None:
         keyring.read_keyring(target)
         click.echo(f"{target}: already there")
         return
-    first = keyring.rotate(keyring.Keyring(), utcnow(), lead=timedelta(0), token_lifetime=_lifetime(profile))
+    first = keyring.rotate(
+        keyring.Keyring(), real_utcnow(), lead=timedelta(0), token_lifetime=_lifetime(profile)
+    )
     keyring.write_keyring(target, first)
     click.echo(f"{target}: made key {first.keys[-1].kid}")
 
@@ -62,7 +64,7 @@ def keys_rotate(path: str | None, lead: int | None, profile: Profile) -> None:
     try:
         rotated = keyring.rotate(
             keyring.read_keyring(target),
-            utcnow(),
+            real_utcnow(),
             lead=timedelta(seconds=lead),
             token_lifetime=_lifetime(profile),
         )
@@ -84,7 +86,7 @@ def keys_retire(kid: str, path: str | None, profile: Profile) -> None:
     """Stop publishing KID now (a leaked key): its tokens stop verifying once verifiers refetch."""
     target = _file(path, profile)
     try:
-        changed = keyring.retire(keyring.read_keyring(target), kid, utcnow())
+        changed = keyring.retire(keyring.read_keyring(target), kid, real_utcnow())
     except keyring.KeyringError as error:
         raise click.ClickException(str(error)) from None
     keyring.write_keyring(target, changed)
@@ -98,7 +100,7 @@ def keys_prune(path: str | None, profile: Profile) -> None:
     """Drop the keys no longer published."""
     target = _file(path, profile)
     before = keyring.read_keyring(target)
-    after = keyring.prune(before, utcnow())
+    after = keyring.prune(before, real_utcnow())
     keyring.write_keyring(target, after)
     click.echo(f"dropped {len(before.keys) - len(after.keys)} key(s)")
 
@@ -109,7 +111,7 @@ def keys_prune(path: str | None, profile: Profile) -> None:
 def keys_list(path: str | None, profile: Profile) -> None:
     """Each key, when it signs from, when it retires, and whether it signs now."""
     ring = keyring.read_keyring(_file(path, profile))
-    now = utcnow()
+    now = real_utcnow()
     signing = ring.signing_key(now).kid if ring.published(now) else None
     for key in ring.keys:
         state = "signing" if key.kid == signing else ("published" if key.published_at(now) else "retired")

@@ -237,6 +237,22 @@ def team_updated(**overrides: Any) -> contracts.TeamUpdated:
     )
 
 
+def station_updated(**overrides: Any) -> contracts.StationUpdated:
+    return _build(
+        contracts.StationUpdated,
+        {
+            "station_id": new_id(),
+            "code": "S03001",
+            "name": "平湖镇平湖村新时代文明实践站",
+            "township": "平湖镇",
+            "kind": "village",
+            "village": "平湖村",
+            "station_version": 1,
+        },
+        overrides,
+    )
+
+
 def pairing_visit_due(**overrides: Any) -> contracts.PairingVisitDue:
     return _build(
         contracts.PairingVisitDue,
@@ -299,7 +315,26 @@ def followup_resolved(**overrides: Any) -> contracts.FollowupResolved:
     )
 
 
+def audit_recorded(**overrides: Any) -> contracts.AuditRecorded:
+    return _build(
+        contracts.AuditRecorded,
+        {
+            "actor": "dispatcher-1",
+            "actor_role": "dispatcher",
+            "action": "dispatch.assigned_by_hand",
+            "subject_type": "request",
+            "subject_id": new_id(),
+            "township": "平湖镇",
+            "reason": None,
+            "details": {"volunteer_id": "vol-1"},
+            "at": NOW,
+        },
+        overrides,
+    )
+
+
 BUILDERS = {
+    "audit.recorded": audit_recorded,
     "request.submitted": request_submitted,
     "request.cancelled": request_cancelled,
     "request.closed": request_closed,
@@ -314,6 +349,7 @@ BUILDERS = {
     "volunteer.registered": volunteer_registered,
     "volunteer.updated": volunteer_updated,
     "team.updated": team_updated,
+    "station.updated": station_updated,
     "pairing.visit_due": pairing_visit_due,
     "request.rated": request_rated,
     "rating.flagged": rating_flagged,

@@ -7,14 +7,14 @@ from datetime import timedelta
 from functools import cache
 
 from services.common import keyring
-from services.common.ids import utcnow
+from services.common.ids import real_utcnow
 
 
 @cache
 def test_keyring() -> keyring.Keyring:
     """A keyring with one active key."""
     return keyring.rotate(
-        keyring.Keyring(), utcnow(), lead=timedelta(0), token_lifetime=timedelta(minutes=15)
+        keyring.Keyring(), real_utcnow(), lead=timedelta(0), token_lifetime=timedelta(minutes=15)
     )
 
 

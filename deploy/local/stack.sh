@@ -108,6 +108,11 @@ init_postgres() {
   mkdir -p "$data"
   chown postgres:postgres "$data"
   chmod 700 "$data"
+  # A checkout in a private directory (mktemp -d is 0700) must let the postgres user pass through it.
+  local dir="$data"
+  while dir=$(dirname "$dir") && [[ "$dir" != / ]]; do
+    runuser -u postgres -- test -x "$dir" || chmod o+x "$dir"
+  done
   runuser -u postgres -- "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null \
     || die "initdb failed"
 }
@@ -187,8 +192,20 @@ infra() {
   done
 }
 
+# The console's two libraries (Preact and htm), exactly as console/package-lock.json pins them; the
+# gateway serves them as files. Installed again only when the lock changes.
+console_libraries() {
+  local dir="$CIVICLOOP_ROOT/console"
+  [[ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]] && return 0
+  command -v npm >/dev/null || apt_install nodejs npm
+  say "installing the console's libraries (npm ci)"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2) \
+    || die "npm ci in console/ failed"
+}
+
 render_gateway() {
   apt_install nginx
+  console_libraries
   local out="$CIVICLOOP_RUN_DIR/nginx" svc port_var
   mkdir -p "$out/tmp" "$out/cache"
   chmod 0777 "$out/tmp" "$out/cache"
@@ -203,7 +220,7 @@ render_gateway() {
       done < <(web_replicas "$svc")
       export "${svc^^}_UPSTREAM=$servers"
     done
-    RUN_DIR="$CIVICLOOP_RUN_DIR" LISTEN="127.0.0.1:$GATEWAY_PORT" \
+    RUN_DIR="$CIVICLOOP_RUN_DIR" LISTEN="127.0.0.1:$GATEWAY_PORT" CONSOLE_ROOT="$CIVICLOOP_ROOT/console" \
       RATE_PER_SECOND="${GATEWAY_RATE_PER_SECOND:-200}" RATE_BURST="${GATEWAY_RATE_BURST:-400}" \
       TOKEN_RATE_PER_SECOND="${GATEWAY_TOKEN_RATE_PER_SECOND:-50}" TOKEN_RATE_BURST="${GATEWAY_TOKEN_RATE_BURST:-100}" \
       "$CIVICLOOP_ROOT/deploy/gateway/render.sh" "$out/nginx.conf"
@@ -289,15 +306,21 @@ reset() {
   say "removed $CIVICLOOP_RUN_DIR"
 }
 
+# What the browser tests drive: Debian's Chromium (and its driver), and a CJK font to draw the pages with.
+browser() {
+  apt_install chromium chromium-driver fonts-wqy-microhei
+}
+
 cmd=${1:-}
 profile=${2:-run}
 load_profile "$profile"
 case "$cmd" in
   up) up ;;
   infra) infra ;;
+  browser) browser ;;
   down) down ;;
   status) status ;;
   reset) reset ;;
   ctl) shift 2; ctl "$@" ;;
-  *) die "usage: $0 up|infra|down|status|reset|ctl PROFILE" ;;
+  *) die "usage: $0 up|infra|browser|down|status|reset|ctl PROFILE" ;;
 esac

@@ -15,6 +15,7 @@ SERVICE = "accounts"
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """The web application of the accounts service."""
     from services.accounts.admin.api import admin_api
+    from services.accounts.audit.api import audit_api
     from services.accounts.codes.api import codes_api
     from services.accounts.keys.api import keys_api
     from services.accounts.keys.usecases import EXTENSION, keyring_source, public_key
@@ -26,7 +27,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     from services.common.auth import TokenVerifier
 
     settings = settings or load_settings(SERVICE)
-    blueprints = [keys_api, auth_api, codes_api, check_api, admin_api, notifications_api, live_api]
+    blueprints = [keys_api, auth_api, codes_api, check_api, admin_api, audit_api, notifications_api, live_api]
     if settings.is_local:
         blueprints.append(dev_inbox_api)
     keyring = keyring_source(settings)
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
 
 
 def _documents() -> list[type]:
+    from services.accounts.audit.models import AuditEntryDocument
     from services.accounts.codes.models import LoginCodeDocument
     from services.accounts.notifications.models import (
         ChannelQueueDocument,
@@ -74,6 +76,7 @@ def _documents() -> list[type]:
         PreferencesDocument,
         RequestOwnerDocument,
         DevInboxDocument,
+        AuditEntryDocument,
     ]
 
 
@@ -94,6 +97,7 @@ def _ensure_indexes() -> None:
 
 def worker_spec(settings: Settings | None = None) -> WorkerSpec:
     """What the accounts worker consumes (the notifier; the volunteers and teams it links) and sweeps."""
+    from services.accounts.audit import usecases as audit
     from services.accounts.notifications.handlers import handlers as notifier_handlers
     from services.accounts.notifications.usecases import Sweeper
     from services.accounts.people import usecases as people
@@ -104,11 +108,17 @@ def worker_spec(settings: Settings | None = None) -> WorkerSpec:
         ("volunteer.registered", 1): people.on_volunteer,
         ("volunteer.updated", 1): people.on_volunteer,
         ("team.updated", 1): people.on_team_updated,
+        # The audit trail of every stage's staff actions (docs/adr/0096).
+        ("audit.recorded", 1): audit.on_audit_recorded,
     }
     return WorkerSpec(
         service=SERVICE,
         handlers=combine_handlers(directory, notifier_handlers(settings)),
         outbox_documents=[],
         other_documents=_documents(),
-        periodic=[PeriodicJob("deliver-notifications", settings.notify_sweep_seconds, Sweeper(settings))],
+        periodic=[
+            PeriodicJob(
+                "deliver-notifications", settings.notify_sweep_seconds, Sweeper(settings), follows_clock=True
+            )
+        ],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
 
@@ -12,10 +13,10 @@ from flask import Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import APIBlueprint, Info, OpenAPI
 from pydantic import BaseModel, ValidationError
-from pymongo.errors import ServerSelectionTimeoutError
+from pymongo.errors import OperationFailure, PyMongoError, ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from services.common import auth, bodies, db, domain
+from services.common import auth, bodies, db, deadlines, domain, locks, personal
 from services.common.errors import (
     Conflict,
     Forbidden,
@@ -76,6 +77,10 @@ BEARER = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 OPERATIONAL_PATHS = HEALTH_PATHS | {"/openapi.json"}
 NOT_WRITTEN = "the database is not answering; nothing was written, try again"
+OUT_OF_TIME = (
+    "the request ran out of time waiting for the database or another writer; "
+    "it may or may not have been written: repeat it (an order with the same Idempotency-Key)"
+)
 
 
 def create_service_app(
@@ -88,6 +93,7 @@ def create_service_app(
 ) -> ServiceApp:
     """A Flask app for `service` with the shared behaviour and the service's blueprints."""
     configure_logging(service, settings.process, settings.log_level)
+    personal.configure(settings)
     bodies.install()
     app = ServiceApp(
         f"civicloop.{service}",
@@ -103,7 +109,7 @@ def create_service_app(
     db.connect_database(settings)
     for blueprint in blueprints:
         app.register_api(blueprint)
-    _install_request_hooks(app, service)
+    _install_request_hooks(app, service, settings.request_timeout_seconds)
     _install_error_handlers(app)
     _install_operational_routes(app, service, settings)
     if settings.check_responses:
@@ -118,10 +124,29 @@ def create_service_app(
     return app
 
 
-def _install_request_hooks(app: OpenAPI, service: str) -> None:
+def _refuse_nul_parameters() -> None:
+    """A NUL in a path or query parameter is a 422 naming it, before any database sees it.
+
+    PostgreSQL behind the wire server refuses U+0000 in a query ("unsupported Unicode escape
+    sequence"), which would be a 500; bodies refuse it in their schemas (StrictBody). Open311 keeps
+    its own error format and validation.
+    """
+    if request.path.startswith("/open311/"):
+        return
+    parameters = [*(request.view_args or {}).items(), *request.args.items(multi=True)]
+    for name, value in parameters:
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            field = name.replace("\x00", "")
+            raise InvalidInput("must not contain the NUL character (\\u0000)", field=field or "query")
+
+
+def _install_request_hooks(app: OpenAPI, service: str, timeout_seconds: float) -> None:
     @app.before_request
     def start_request() -> Response | None:
         g.started = time.perf_counter()
+        # Closed in teardown: every database call and lease wait of this request stops at its deadline.
+        g.deadline = ExitStack()
+        deadlines.enter(g.deadline, timeout_seconds)
         g.request_id = request.headers.get("X-Request-ID") or new_id()
         clear_context()
         bind_context(request_id=g.request_id)
@@ -131,7 +156,14 @@ def _install_request_hooks(app: OpenAPI, service: str) -> None:
             # Answer at once rather than tie up a thread for the whole server-selection timeout.
             return ServiceUnavailable(NOT_WRITTEN).response(request.path)
         auth.load_principal()
+        _refuse_nul_parameters()
         return None
+
+    @app.teardown_request
+    def end_deadline(_error: BaseException | None) -> None:
+        stack = g.pop("deadline", None)
+        if stack is not None:
+            stack.close()
 
     @app.after_request
     def finish_request(response: Response) -> Response:
@@ -208,6 +240,28 @@ def _install_error_handlers(app: OpenAPI) -> None:
                 "repeat it (an order with the same Idempotency-Key)"
             )
         return ServiceUnavailable(detail).response(request.path)
+
+    @app.errorhandler(deadlines.DeadlineExceeded)
+    @app.errorhandler(locks.LockTimeout)
+    def on_out_of_time(error: Exception) -> Response:
+        log.warning("http.out_of_time", error=str(error)[:200])
+        return ServiceUnavailable(OUT_OF_TIME).response(request.path)
+
+    @app.errorhandler(PyMongoError)
+    def on_database_error(error: PyMongoError) -> Response:
+        if not error.timeout:  # only the request's own deadline is ours to answer; the rest is a bug
+            return on_unexpected(error)
+        log.warning("http.out_of_time", error=str(error)[:200])
+        return ServiceUnavailable(OUT_OF_TIME).response(request.path)
+
+    @app.errorhandler(OperationFailure)
+    def on_operation_failure(error: OperationFailure) -> Response:
+        if not db.backend_unavailable(error):
+            return on_database_error(error)
+        # The server answered that its storage is away: the command was not run.
+        log.warning("database.unavailable", error=str(error)[:200])
+        db.mark_unavailable()
+        return ServiceUnavailable(NOT_WRITTEN).response(request.path)
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Response:

@@ -14,7 +14,7 @@ import jwt
 from flask import current_app, g, request
 
 from services.common.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
-from services.common.ids import utcnow
+from services.common.ids import real_utcnow
 from services.common.settings import Settings
 
 
@@ -159,7 +159,8 @@ def issue_token(
     issuer: str = "civicloop",
 ) -> str:
     """A local HS256 token (the `civicloop token` command and the tests use it)."""
-    now = utcnow()
+    # Real time: PyJWT checks `exp` against the machine's clock, not a simulation's.
+    now = real_utcnow()
     claims: dict[str, object] = {
         "sub": sub,
         "role": str(Role(role)),

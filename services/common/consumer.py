@@ -18,9 +18,10 @@ from typing import Any
 from kombu import Connection, Consumer, Message
 from kombu.mixins import ConsumerProducerMixin
 from pydantic import BaseModel
+from pymongo.errors import OperationFailure
 
 from services.common import inbox
-from services.common.db import DatabaseUnavailable
+from services.common.db import DatabaseUnavailable, backend_unavailable
 from services.common.events import Envelope, InvalidEvent, parse_event, routing_key
 from services.common.logs import bound_context, get_logger
 from services.common.metrics import DEPENDENCY_UP, EVENTS_CONSUMED, EVENTS_REDELIVERED, HANDLER_SECONDS
@@ -162,7 +163,10 @@ class EventConsumer(ConsumerProducerMixin):
                 result = work()
                 DEPENDENCY_UP.labels(self.service, "database").set(1)
                 return result
-            except DatabaseUnavailable as error:
+            except (DatabaseUnavailable, OperationFailure) as error:
+                # A storage outage behind the server is waited out too; any other failure is the handler's.
+                if not backend_unavailable(error):
+                    raise
                 DEPENDENCY_UP.labels(self.service, "database").set(0)
                 if self.should_stop:
                     raise

@@ -43,6 +43,8 @@ class RequestSubmitted(EventData):
     # Where the order came from; patrols, pairing visits and wishes enter the same loop.
     source: Literal["resident", "patrol", "pairing", "wish", "open311"] = "resident"
     source_ref: str | None = None
+    # The station the order is for: its id (the identity dispatch compares) and its name (to read).
+    station_id: str | None = None
     station: str | None = None
     latitude: float | None = None
     longitude: float | None = None
@@ -201,6 +203,8 @@ class VolunteerSnapshot(EventData):
     volunteer_id: str
     name: str
     township: str
+    # The volunteer's station: its id (the identity) and, to read, its name.
+    station_id: str | None = None
     station: str | None = None
     skills: list[str]
     team_ids: list[str] = Field(default_factory=list)
@@ -228,11 +232,26 @@ class TeamUpdated(EventData):
     kind: str
     parent_id: str | None = None
     townships: list[str] = Field(default_factory=list)
+    # A team based at one station (a village's own team); None for teams of a township or the county.
+    station_id: str | None = None
     categories: list[str] = Field(default_factory=list)
     leader_id: str | None = None
     member_ids: list[str] = Field(default_factory=list)
     active: bool = True
     profile_version: int = Field(ge=1)
+
+
+class StationUpdated(EventData):
+    """A station as the organisation tree holds it: created, renamed, moved (the newest version wins)."""
+
+    station_id: str
+    code: str
+    name: str
+    township: str
+    kind: str
+    # The village or community the station serves (orders name their village, not the station).
+    village: str | None = None
+    station_version: int = Field(ge=1)
 
 
 class PairingVisitDue(EventData):
@@ -280,3 +299,19 @@ class FollowupResolved(EventData):
     outcome: str
     township: str
     resolved_at: datetime
+
+
+# --- audit (any stage; the accounts service keeps the trail, docs/adr/0096) ------------------------
+class AuditRecorded(EventData):
+    """A staff action that changed someone else's record: who, what, on which record, when, why."""
+
+    actor: str
+    actor_role: str
+    action: str
+    subject_type: str
+    subject_id: str
+    # The township the record belongs to (township admins read their township's trail).
+    township: str | None = None
+    reason: str | None = None
+    details: dict[str, str] = Field(default_factory=dict)
+    at: datetime

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 import mongoengine
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, OperationFailure
+from pymongo.synchronous.topology import Topology
 
 from services.common import locks
 from services.common.logs import get_logger
@@ -17,11 +18,52 @@ log = get_logger(__name__)
 DatabaseUnavailable = ConnectionFailure
 
 
+# What a MongoDB-wire server answers when the storage behind it is away (FerretDB with PostgreSQL
+# stopped or still recovering): the command was not run, exactly as if the server had not answered.
+BACKEND_AWAY = (
+    "failed to connect to",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is not yet accepting connections",
+    "SQLSTATE 57P03",
+    "connection refused",
+)
+
+
+def backend_unavailable(error: BaseException) -> bool:
+    """Whether an error means the database's own storage is away (wait or answer 503, never 500)."""
+    if isinstance(error, ConnectionFailure):
+        return True
+    if not isinstance(error, OperationFailure):
+        return False
+    text = str(error)
+    return any(marker in text for marker in BACKEND_AWAY)
+
+
 _connected_to: tuple[str, str] | None = None
 # When the server was last found away, calls fail fast for a moment instead of each waiting out the
 # server-selection timeout: the web threads stay free, so /readyz and 503s answer at once.
 FAIL_FAST_SECONDS = 2.0
 _unavailable_until = 0.0
+
+
+def _server_selection_within_the_client_bound() -> None:
+    """Under `pymongo.timeout` (each request's deadline) pymongo waits the whole remaining time for a
+    server and ignores serverSelectionTimeoutMS: with the database away every web thread was held for
+    the full 20 s, and even /readyz found none free. Keep the smaller bound, so an absent server is
+    known in db_timeout_ms and the fail-fast path (`recently_unavailable`) takes over."""
+    original = Topology.get_server_selection_timeout
+    if getattr(original, "within_client_bound", False):
+        return
+
+    def bounded(self: Topology) -> float:
+        return min(original(self), self._settings.server_selection_timeout)
+
+    bounded.within_client_bound = True  # type: ignore[attr-defined]
+    Topology.get_server_selection_timeout = bounded  # type: ignore[method-assign]
+
+
+_server_selection_within_the_client_bound()
 
 
 def connect_database(settings: Settings) -> None:

@@ -51,10 +51,12 @@ CATALOGUE: dict[tuple[str, int], type[BaseModel]] = {
     ("volunteer.registered", 1): contracts.VolunteerRegistered,
     ("volunteer.updated", 1): contracts.VolunteerUpdated,
     ("team.updated", 1): contracts.TeamUpdated,
+    ("station.updated", 1): contracts.StationUpdated,
     ("pairing.visit_due", 1): contracts.PairingVisitDue,
     ("request.rated", 1): contracts.RequestRated,
     ("rating.flagged", 1): contracts.RatingFlagged,
     ("followup.resolved", 1): contracts.FollowupResolved,
+    ("audit.recorded", 1): contracts.AuditRecorded,
 }
 
 _TYPE_OF_MODEL = {model: key for key, model in CATALOGUE.items()}

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from ulid import ULID
 
+from services.common import clock
+
 
 def new_id() -> str:
     """A new ULID string: unique, and sortable by creation time."""
@@ -13,8 +15,16 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    """The current time in UTC, to the millisecond (what BSON keeps)."""
-    now = datetime.now(UTC)
+    """Business time in UTC, to the millisecond (what BSON keeps): the one clock (common/clock.py)."""
+    return _to_millisecond(clock.now())
+
+
+def real_utcnow() -> datetime:
+    """The machine's real time, to the millisecond: for leases, retention and tokens only."""
+    return _to_millisecond(clock.real_now())
+
+
+def _to_millisecond(now: datetime) -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 

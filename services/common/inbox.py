@@ -9,7 +9,7 @@ import mongoengine
 from pymongo.errors import DuplicateKeyError
 
 from services.common import sweeps
-from services.common.ids import utcnow
+from services.common.ids import real_utcnow
 
 
 class ProcessedEvent(mongoengine.Document):
@@ -32,7 +32,8 @@ def already_handled(event_id: str) -> bool:
 
 def remember(event_id: str, event_type: str) -> None:
     """Record that the event was handled (idempotent)."""
-    now = utcnow()
+    # Real time: redeliveries come in real seconds, whatever the clock's speed (docs/adr/0100).
+    now = real_utcnow()
     with contextlib.suppress(DuplicateKeyError):
         ProcessedEvent._get_collection().insert_one(
             {"_id": event_id, "type": event_type, "handled_at": now, "handled_minute": sweeps.bucket(now)}
@@ -41,4 +42,4 @@ def remember(event_id: str, event_type: str) -> None:
 
 def purge_older_than(hours: int) -> int:
     """Forget events handled more than `hours` ago; return how many were forgotten."""
-    return sweeps.sweep(ProcessedEvent, "handled_minute", before=utcnow() - timedelta(hours=hours))
+    return sweeps.sweep(ProcessedEvent, "handled_minute", before=real_utcnow() - timedelta(hours=hours))

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from services.common.ids import as_utc, isoformat, utcnow
+from services.common.ids import as_utc, isoformat, real_utcnow
 
 # Verifiers may run a little fast or slow; a retiring key outlives its last token by this much.
 LEEWAY = timedelta(seconds=60)
@@ -251,4 +251,5 @@ class KeyringSource:
 
     def signing_key(self) -> SigningKey:
         """The key that signs now."""
-        return self.current().signing_key(utcnow())
+        # Real time: keys sign tokens, whose lifetimes PyJWT checks against the machine's clock.
+        return self.current().signing_key(real_utcnow())

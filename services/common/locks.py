@@ -22,8 +22,8 @@ from datetime import timedelta
 import mongoengine
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.common import sweeps
-from services.common.ids import new_id, utcnow
+from services.common import deadlines, sweeps
+from services.common.ids import new_id, real_utcnow
 
 
 class DocumentLock(mongoengine.Document):
@@ -70,7 +70,8 @@ def acquire(key: str) -> str:
     deadline = time.monotonic() + config.wait_seconds
     pause = 0.001
     while True:
-        now = utcnow()
+        # Real time: a lease outlasts a slow call in real seconds, whatever the clock's speed.
+        now = real_utcnow()
         expires_at = now + timedelta(seconds=config.ttl_seconds)
         try:
             collection.insert_one(
@@ -91,6 +92,7 @@ def acquire(key: str) -> str:
                 continue
         if time.monotonic() > deadline:
             raise LockTimeout(f"{key} stayed locked for {config.wait_seconds}s")
+        deadlines.check()  # an HTTP request whose time is up stops waiting at once
         time.sleep(pause)
         pause = min(pause * 2, 0.05)
 
@@ -100,7 +102,7 @@ def acquire_many(keys: list[str]) -> tuple[str, list[str]]:
     the keys it now holds (the others are held by someone else, or by a dead holder until swept)."""
     collection = DocumentLock._get_collection()
     lease = new_id()
-    expires_at = utcnow() + timedelta(seconds=config.ttl_seconds)
+    expires_at = real_utcnow() + timedelta(seconds=config.ttl_seconds)
     rows = [
         {
             "_id": key,
@@ -141,7 +143,7 @@ def release(key: str, lease: str) -> None:
 
 def sweep_expired() -> int:
     """Delete leases that expired at least a minute ago (their holders died); return how many."""
-    return sweeps.sweep(DocumentLock, "expires_minute", before=utcnow() - sweeps.MINUTE)
+    return sweeps.sweep(DocumentLock, "expires_minute", before=real_utcnow() - sweeps.MINUTE)
 
 
 @contextmanager

@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from services.common.personal import redact_log_event
+
 
 def configure_logging(service: str, process: str, level: str = "INFO") -> None:
     """Send structlog and the standard library's loggers to stdout as JSON lines."""
@@ -28,6 +30,8 @@ def configure_logging(service: str, process: str, level: str = "INFO") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.dict_tracebacks,
+            # Last before rendering, so tracebacks and the standard library's lines are covered too.
+            redact_log_event,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
     )

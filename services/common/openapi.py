@@ -34,15 +34,19 @@ PROBLEM_DESCRIPTIONS = {
     401: "No valid bearer token",
     403: "The caller's role or township may not do this",
     404: "Nothing with that id the caller may see",
+    408: "The request was not sent in time (the gateway)",
     409: "The thing is not in a state that allows this",
-    413: "The body is too large",
+    413: "The body is larger than 1 MB (the gateway)",
+    414: "The request line is longer than 8 KB (the gateway)",
     422: "A field is invalid; `errors` names each one",
-    429: "Too many requests; see Retry-After",
+    429: "Too many requests from this address or token; see Retry-After (the gateway)",
     500: "An unexpected error, logged with the request id",
     503: "The database or broker is away; says whether the write may have landed",
 }
-# Every operation can meet these: a broken body, an unexpected error, a dependency away.
-ALWAYS = (400, 500, 503)
+# Every operation can meet these: a broken body, an unexpected error, a dependency away, and the
+# gateway's own refusals (deploy/gateway: too slow, too large, too long, too many), since the
+# document describes the API as callers reach it, through the gateway.
+ALWAYS = (400, 408, 413, 414, 429, 500, 503)
 WITH_SECURITY = (401, 403)
 WITH_PATH_PARAMETERS = (404,)
 WITH_INPUT = (422,)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from pymongo.collection import Collection
 
-from services.common import locks
+from services.common import clock, locks
 from services.common.ids import as_utc, utcnow
 from services.common.logs import get_logger
 from services.common.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_SECONDS
@@ -137,7 +137,9 @@ class OutboxRelay:
                     occurred = as_utc(datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")))
                     oldest = occurred if oldest is None else min(oldest, occurred)
         OUTBOX_BACKLOG.labels(self.service).set(waiting)
-        OUTBOX_OLDEST_SECONDS.labels(self.service).set((utcnow() - oldest).total_seconds() if oldest else 0)
+        # In real seconds: an operator's alert on a stuck outbox means the same at any clock speed.
+        age = clock.real_seconds(utcnow() - oldest) if oldest else 0
+        OUTBOX_OLDEST_SECONDS.labels(self.service).set(age)
 
     def run(self, stop: threading.Event, on_idle: Callable[[], None] | None = None) -> None:
         """Relay until `stop` is set, riding out broker and database outages."""

@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from services.common import clock
 from services.common.settings import load_settings
 from services.common.worker import Worker, WorkerSpec
 
@@ -81,6 +82,7 @@ def processes(
     def web(host: str, port: int, workers: int, threads: int) -> None:
         """Serve the HTTP API with gunicorn."""
         os.environ.setdefault("CIVICLOOP_PROCESS", "web")
+        clock.name_process(f"{service}-web")
         _Gunicorn(
             app_factory,
             {
@@ -88,9 +90,14 @@ def processes(
                 "workers": workers,
                 "worker_class": "gthread",
                 "threads": threads,
+                # Restarts a worker whose main loop stalls; one request's bound is its deadline (ADR 0094).
                 "timeout": 30,
                 "graceful_timeout": 10,
                 "keepalive": 5,
+                # As long as the gateway lets through (8 KB request line and headers): the gateway's
+                # limit answers as the API does, gunicorn's 4 KB default answered with an HTML page.
+                "limit_request_line": 8190,
+                "limit_request_field_size": 8190,
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": "warning",
@@ -107,6 +114,7 @@ def processes(
     def worker(metrics_port: int, metrics_host: str) -> None:
         """Consume events, relay the outbox, run the periodic jobs."""
         os.environ.setdefault("CIVICLOOP_PROCESS", "worker")
+        clock.name_process(f"{service}-worker")
         Worker(worker_spec(), load_settings(service)).run(
             metrics_port=metrics_port or None, metrics_host=metrics_host
         )

@@ -57,6 +57,21 @@ class StrictBody(BaseModel):
         return value
 
 
+def refuse_null(*names: str) -> Any:
+    """A validator for a PATCH body: these fields may be left out (no change), never set to null.
+
+    Each names a value the record must have (a name, a township, a list); a null would be a hole the
+    rules never allow, so it is refused naming the field, like any other bad value.
+    """
+
+    def check(cls: type, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null: leave the field out to keep its value")
+        return value
+
+    return field_validator(*names, mode="before")(check)
+
+
 class View(BaseModel):
     """A response body: exactly the fields its model declares; an extra field breaks the contract."""
 

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     confirm_timeout_seconds: float = 10.0
     inbox_retention_hours: int = 168
     db_timeout_ms: int = 3000
+    # Each HTTP request's deadline (docs/adr/0094): below the gateway's 30 s proxy_read_timeout, so the
+    # app answers a 503 itself and frees the thread; every database call and lease wait stops there.
+    request_timeout_seconds: float = 20.0
     # Leases around read-modify-write (docs/adr/0005); off only on a server with atomic updates.
     document_locks: bool = True
     lock_ttl_seconds: float = 5.0
@@ -59,6 +62,9 @@ class Settings(BaseSettings):
     # A new signing key is published this long before it signs, so every verifier knows it first.
     key_publish_lead_seconds: int = 0
     log_level: str = "INFO"
+    # Fernet keys sealing personal fields at rest, newest first (docs/adr/0095); local profiles
+    # fall back to a development key, any other environment must set them.
+    personal_data_keys: str = ""
     # Check every HTTP answer against the service's OpenAPI document (test profiles): a status or
     # body the document does not declare becomes a 500 naming the mismatch (services/common/openapi.py).
     check_responses: bool = False

@@ -18,7 +18,7 @@ import mongoengine
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from services.common import locks
+from services.common import deadlines, locks
 
 T = TypeVar("T")
 
@@ -119,10 +119,16 @@ def retry_on_conflict(attempts: int = 8) -> Callable[[Callable[..., T]], Callabl
 
     return retry(
         retry=retry_if_exception_type((ConcurrencyConflict, locks.LockTimeout)),
-        stop=stop_after_attempt(attempts),
+        # An HTTP request retries only while its deadline allows (services/common/deadlines.py).
+        stop=stop_after_attempt(attempts) | _out_of_time,
         wait=wait_random_exponential(multiplier=0.005, max=0.2),
         reraise=True,
     )
+
+
+def _out_of_time(_state: object) -> bool:
+    left = deadlines.remaining()
+    return left is not None and left <= 0
 
 
 def to_state(aggregate: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import mongoengine
 from kombu import Connection
 from prometheus_client import start_http_server
 
-from services.common import db, inbox, locks, sweeps
+from services.common import clock, db, inbox, locks, personal, sweeps
 from services.common.consumer import EventConsumer, HandlerMap
 from services.common.logs import configure_logging, get_logger
 from services.common.metrics import DEAD_LETTERS, DEPENDENCY_UP
@@ -32,13 +32,28 @@ COMMON_DOCUMENTS: tuple[type[mongoengine.Document], ...] = (
 )
 
 
+# The periodic loop's tick: no job runs more often than this, whatever the clock's speed.
+PERIODIC_TICK_SECONDS = 0.2
+
+
 @dataclass
 class PeriodicJob:
-    """Something a worker does every `every_seconds` (deadline sweeps, gauges)."""
+    """Something a worker does every `every_seconds` (deadline sweeps, gauges).
+
+    A job that `follows_clock` (a sweep of deadlines or schedules) counts its period in business
+    time, so a simulation running faster sweeps as often, in simulated minutes, as the real county.
+    """
 
     name: str
     every_seconds: float
     run: Callable[[], object]
+    follows_clock: bool = False
+
+    @property
+    def period_seconds(self) -> float:
+        """Real seconds between two runs."""
+        seconds = self.every_seconds / clock.speed() if self.follows_clock else self.every_seconds
+        return max(seconds, PERIODIC_TICK_SECONDS)
 
 
 @dataclass
@@ -50,6 +65,9 @@ class WorkerSpec:
     outbox_documents: Sequence[type[AggregateDocument]]
     other_documents: Sequence[type[mongoengine.Document]] = ()
     periodic: Sequence[PeriodicJob] = field(default_factory=list)
+    # A service that stores personal fields sealed (docs/adr/0095): its worker refuses to start
+    # without keys (outside local profiles) rather than fail at the first resident's event.
+    seals_personal_data: bool = False
 
     @property
     def documents(self) -> list[type[mongoengine.Document]]:
@@ -80,6 +98,9 @@ class Worker:
     def run(self, metrics_port: int | None = None, metrics_host: str = "127.0.0.1") -> None:
         """Start everything and block until stopped."""
         configure_logging(self.spec.service, "worker", self.settings.log_level)
+        if self.spec.seals_personal_data:
+            personal.require_keys(self.settings)
+        personal.configure(self.settings)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
@@ -168,11 +189,11 @@ class Worker:
         last_run = {job.name: 0.0 for job in jobs}
         while not self.stop.is_set():
             for job in jobs:
-                if time.monotonic() - last_run[job.name] < job.every_seconds:
+                if time.monotonic() - last_run[job.name] < job.period_seconds:
                     continue
                 last_run[job.name] = time.monotonic()
                 try:
                     job.run()
                 except Exception as error:
                     log.warning("periodic.failed", job=job.name, error=repr(error)[:300])
-            self.stop.wait(0.2)
+            self.stop.wait(PERIODIC_TICK_SECONDS)

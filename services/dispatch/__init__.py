@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_openapi3 import OpenAPI
 
+from services.common import personal
 from services.common.app import create_service_app
 from services.common.settings import Settings, load_settings
 from services.common.worker import PeriodicJob, WorkerSpec
@@ -18,9 +19,12 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     from services.dispatch.policy.api import policy_api
     from services.dispatch.staff.api import staff_api
 
+    settings = settings or load_settings(SERVICE)
+    # Residents' addresses are sealed at rest (docs/adr/0095): no keys, no start.
+    personal.require_keys(settings)
     return create_service_app(
         SERVICE,
-        settings or load_settings(SERVICE),
+        settings,
         [policy_api, staff_api, candidates_api, jobs_api],
         description="Offers each request to the right volunteer, re-offers on decline, escalates when stuck.",
     )
@@ -38,11 +42,12 @@ def worker_spec() -> WorkerSpec:
 
     return WorkerSpec(
         service=SERVICE,
+        seals_personal_data=True,
         handlers=combine_handlers(jobs.HANDLERS, candidates.HANDLERS),
-        outbox_documents=[JobDocument],
-        other_documents=[VolunteerDocument, TeamDocument, PolicyDocument],
+        outbox_documents=[JobDocument, PolicyDocument],
+        other_documents=[VolunteerDocument, TeamDocument],
         periodic=[
-            PeriodicJob("offer-deadlines", 1, sweep_deadlines),
-            PeriodicJob("batch-assign", 1, run_batch),
+            PeriodicJob("offer-deadlines", 1, sweep_deadlines, follows_clock=True),
+            PeriodicJob("batch-assign", 1, run_batch, follows_clock=True),
         ],
     )

@@ -24,5 +24,8 @@ class IdempotencyHeader(HeaderModel):
     """The header that makes a POST safe to repeat."""
 
     idempotency_key: str | None = Field(
-        None, min_length=1, max_length=100, description="repeat a POST safely: same key, same request"
+        None,
+        min_length=1,
+        max_length=100,
+        description="repeat a POST safely: same key and body, same request; same key, other body: 422",
     )

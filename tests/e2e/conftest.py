@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,6 +65,23 @@ def total(samples: dict[tuple[str, frozenset], float], name: str, **labels: str)
         for (sample, sample_labels), value in samples.items()
         if sample == name and wanted <= sample_labels
     )
+
+
+# These fill the stack with generated orders, volunteers and teams, which would take offers meant for
+# the other tests: they run last, the fuzzing after everything else.
+RUN_LAST = ("test_authorization.py", "test_fuzz.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the matrix and the fuzzing after the other end-to-end tests (and before the fault suite)."""
+    here = Path(__file__).parent
+    places = [n for n, item in enumerate(items) if item.path.is_relative_to(here)]
+    ours = sorted(
+        (items[n] for n in places),
+        key=lambda item: RUN_LAST.index(item.path.name) + 1 if item.path.name in RUN_LAST else 0,
+    )
+    for n, item in zip(places, ours, strict=True):
+        items[n] = item
 
 
 @pytest.fixture(scope="package")

@@ -133,13 +133,43 @@ def test_escalation_then_a_township_dispatcher_assigns_by_hand(gateway, admin):
     assert gateway.post(f"/api/v1/tasks/{attempt['task_id']}/accept", volunteer).status_code == 200
     wait_until(lambda: request_status(gateway, resident, request_id) == "accepted", what="accepted")
     assert job_of(gateway, admin, request_id, "accepted")["attempts"][-1]["volunteer_id"] == doctor
+    # The trail says who assigned it, to whom, and only once however the event was delivered.
+    trail = wait_until(
+        lambda: gateway.get("/api/v1/audit", admin, params={"subject_id": request_id}).json()["items"],
+        what="the audit entry of the assignment",
+    )
+    assert [(e["action"], e["actor"], e["actor_role"]) for e in trail] == [
+        ("dispatch.assigned_by_hand", "e2e-dispatcher", "dispatcher")
+    ]
+    assert trail[0]["details"]["candidate_id"] == doctor and trail[0]["township"] == "吉巷乡"
+    assert gateway.get("/api/v1/audit", ours, params={"subject_id": request_id}).status_code == 403
 
 
 def test_review_rejects_with_a_reason_the_resident_reads(gateway, admin):
     policy = gateway.get("/api/v1/dispatch/policy", admin).json()
-    changed = {**policy["policy"], "review_categories": ["culture"], "expected_version": policy["version"]}
+    changed = {
+        **policy["policy"],
+        "review_categories": ["culture"],
+        "expected_version": policy["version"],
+        "reason": "法律援助以外，文化活动也先审核",
+    }
     put = gateway.call("PUT", "/api/v1/dispatch/policy", admin, json=changed)
     assert put.status_code == 200, put.text
+    # The change is in the admins' trail: who, what (the versions, the parts changed), when, why.
+    version = str(put.json()["version"])
+
+    def policy_entries():
+        items = gateway.get("/api/v1/audit", admin, params={"subject_id": "current", "limit": 100}).json()
+        return [e for e in items["items"] if e["details"].get("version_after") == version]
+
+    (entry,) = wait_until(policy_entries, what="the policy change's audit entry")
+    assert (entry["action"], entry["actor_role"], entry["reason"]) == (
+        "dispatch.policy_changed",
+        "admin",
+        "法律援助以外，文化活动也先审核",
+    )
+    assert entry["details"]["changed"] == "review_categories" and entry["at"]
+    assert entry["actor"] == put.json()["updated_by"]
     assert (
         gateway.call("PUT", "/api/v1/dispatch/policy", bearer("dispatcher", "d"), json=changed).status_code
         == 403

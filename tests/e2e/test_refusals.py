@@ -175,6 +175,27 @@ def test_a_nul_character_is_a_422_naming_the_field(gateway: Gateway):
     assert body["errors"][0]["field"] == "title"
 
 
+@pytest.mark.parametrize(
+    ("path", "who", "field"),
+    [
+        # Found by `make fuzz` (10,000 cases): PostgreSQL behind the wire server refused the query, a 500.
+        (
+            "/api/v1/tasks?volunteer_id=%00%F0%95%8B%B0&status=offered",
+            ("dispatcher", "d-nul"),
+            "volunteer_id",
+        ),
+        ("/api/v1/audit?subject_id=a%00b", ("admin", "admin-nul"), "subject_id"),
+        ("/api/v1/followups?township=%00", ("dispatcher", "d-nul"), "township"),
+    ],
+)
+def test_a_nul_character_in_a_query_parameter_is_a_422_naming_it(
+    gateway: Gateway, path: str, who: tuple[str, str], field: str
+):
+    """(The gateway refuses a NUL in the path itself: 400 problem+json.)"""
+    answer = gateway.get(path, bearer(*who))
+    assert _assert_problem(answer, 422)["errors"][0]["field"] == field
+
+
 @pytest.mark.parametrize("urgency", [True, 1, ["normal"]])
 def test_wrong_json_types_are_refused(gateway: Gateway, urgency: object):
     """Issue 15 #5: strict types on every body (no `true` as 1, no `"5"` as 5)."""

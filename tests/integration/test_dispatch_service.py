@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from services.common import personal
 from services.dispatch.candidates.models import TeamDocument, VolunteerDocument
 from services.dispatch.jobs.models import JobDocument
+from services.dispatch.policy.models import PolicyDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
 
@@ -25,8 +27,9 @@ def register_team(harness, team):
 def test_offers_decline_reoffer_and_escalation(harness):
     near = factories.volunteer_registered(township="鹤塘镇", skills=["repairs"])
     elsewhere = factories.volunteer_registered(township="凤埔乡", skills=["repairs", "culture"])
-    far = factories.team_updated(kind="county_corps", categories=["repairs"], leader_id="leader-1")
-    register(harness, near, elsewhere)
+    leader = factories.volunteer_registered(township="凤埔乡", skills=["culture"])
+    far = factories.team_updated(kind="county_corps", categories=["repairs"], leader_id=leader.volunteer_id)
+    register(harness, near, elsewhere, leader)
     register_team(harness, far)
     submitted = factories.request_submitted(
         category="repairs", skills_required=["repairs"], township="鹤塘镇"
@@ -57,7 +60,7 @@ def test_offers_decline_reoffer_and_escalation(harness):
             factories.task_declined(
                 task_id=second.data["task_id"],
                 request_id=submitted.request_id,
-                volunteer_id="leader-1",
+                volunteer_id=leader.volunteer_id,
                 team_id=far.team_id,
             )
         ),
@@ -75,6 +78,47 @@ def test_offers_decline_reoffer_and_escalation(harness):
     assert view["declined_by"] == [near.volunteer_id, far.team_id]
     assert view["attempts"][0]["considered"][0]["parts"]["proximity"] == 0.6
     assert VolunteerDocument.objects(id=near.volunteer_id).first().open_task_ids == []
+
+
+def test_the_cascade_passes_over_teams_nobody_can_answer(harness):
+    """Issue 15 #1: after the station declines, the next offer goes to a team whose leader can answer."""
+    carer = factories.volunteer_registered(township="平湖镇", skills=["elder_care"])
+    retired = factories.volunteer_registered(township="大甲镇", skills=["culture"], active=False)
+    leader = factories.volunteer_registered(township="大甲镇", skills=["culture"])
+    register(harness, carer, retired, leader)
+    # Created in this order, the leaderless team has the smallest id: it would win every tie.
+    leaderless = factories.team_updated(townships=["平湖镇"], categories=["elder_care"], leader_id=None)
+    unknown = factories.team_updated(
+        townships=["平湖镇"], categories=["elder_care"], leader_id="nobody-known"
+    )
+    inactive = factories.team_updated(
+        townships=["平湖镇"], categories=["elder_care"], leader_id=retired.volunteer_id
+    )
+    led = factories.team_updated(
+        townships=["平湖镇"], categories=["elder_care"], leader_id=leader.volunteer_id
+    )
+    for team in (leaderless, unknown, inactive, led):
+        register_team(harness, team)
+    submitted = factories.request_submitted(
+        category="elder_care", skills_required=["elder_care"], township="平湖镇"
+    )
+    publish(harness.settings.amqp_url, event(submitted))
+    first = harness.bus.wait_for("task.offered", request_id=submitted.request_id, attempt=1)
+    assert first.data["volunteer_id"] == carer.volunteer_id
+    publish(
+        harness.settings.amqp_url,
+        event(
+            factories.task_declined(
+                task_id=first.data["task_id"],
+                request_id=submitted.request_id,
+                volunteer_id=carer.volunteer_id,
+            )
+        ),
+    )
+    second = harness.bus.wait_for("task.offered", request_id=submitted.request_id, attempt=2)
+    assert (second.data["team_id"], second.data["level"]) == (led.team_id, "township")
+    view = harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}", STAFF).get_json()
+    assert view["attempts"][1]["excluded"]["township: no active leader to answer the offer"] == 3
 
 
 def test_accept_and_complete_free_the_volunteer(harness):
@@ -293,3 +337,142 @@ def test_dispatchers_queue_assign_and_review_as_the_document_says(harness):
     finally:
         restored = {**policy["policy"], "review_categories": []}
         assert harness.call("PUT", "/api/v1/dispatch/policy", admin, json=restored).status_code == 200
+
+
+def test_candidates_for_assigning_by_hand_rank_with_score_parts_and_mark_who_declined(harness):
+    """The dispatcher's choice: who could serve now, each score's parts; nothing is offered by asking."""
+    ours = bearer("dispatcher", "dispatcher-shuikou", township="水口镇")
+    first = factories.volunteer_registered(township="水口镇", skills=["repairs"])
+    second = factories.volunteer_registered(township="水口镇", skills=["repairs"])
+    unskilled = factories.volunteer_registered(township="水口镇", skills=["culture"])
+    register(harness, first, second, unskilled)
+    submitted = factories.request_submitted(
+        category="repairs", skills_required=["repairs"], township="水口镇"
+    )
+    publish(harness.settings.amqp_url, event(submitted))
+    offered = harness.bus.wait_for("task.offered", request_id=submitted.request_id)
+    publish(
+        harness.settings.amqp_url,
+        event(
+            factories.task_declined(
+                request_id=submitted.request_id,
+                task_id=offered.data["task_id"],
+                volunteer_id=offered.data["volunteer_id"],
+                township="水口镇",
+                category="repairs",
+            )
+        ),
+    )
+    wait_until(
+        lambda: (
+            offered.data["volunteer_id"]
+            in harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}", ours).get_json()["declined_by"]
+        ),
+        what="the decline on the record",
+    )
+    attempts_before = len(
+        harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}", ours).get_json()["attempts"]
+    )
+
+    found = harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}/candidates", ours)
+    assert found.status_code == 200, found.get_json()
+    items = found.get_json()["items"]
+    ids = [item["candidate_id"] for item in items]
+    assert {first.volunteer_id, second.volunteer_id} <= set(ids)
+    assert unskilled.volunteer_id not in ids
+    totals = [item["total"] for item in items if item["level"] == items[0]["level"]]
+    assert totals == sorted(totals, reverse=True)
+    decliner = next(item for item in items if item["candidate_id"] == offered.data["volunteer_id"])
+    assert decliner["declined"] is True and set(decliner["parts"]) >= {"proximity", "reputation", "load"}
+    attempts_after = len(
+        harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}", ours).get_json()["attempts"]
+    )
+    assert attempts_after == attempts_before
+
+    elsewhere = bearer("dispatcher", "dispatcher-pinghu", township="平湖镇")
+    assert (
+        harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}/candidates", elsewhere).status_code
+        == 404
+    )
+    too_many = harness.call("GET", f"/api/v1/dispatch/{submitted.request_id}/candidates?limit=500", ours)
+    assert too_many.status_code == 422 and too_many.get_json()["errors"][0]["field"] == "limit"
+    assert (
+        harness.call(
+            "GET", f"/api/v1/dispatch/{submitted.request_id}/candidates", bearer("resident", "resident-1")
+        ).status_code
+        == 403
+    )
+
+
+def test_a_policy_change_is_audited_in_the_same_write_who_what_when_why(harness):
+    admin = bearer("admin", "admin-policy")
+    policy = harness.call("GET", "/api/v1/dispatch/policy", admin).get_json()
+    changed_weights = {**policy["policy"]["weights"]}
+    changed_weights["fairness"] = changed_weights["fairness"] + 0.5
+    body = {
+        **policy["policy"],
+        "weights": changed_weights,
+        "expected_version": policy["version"],
+        "reason": "县中心例会：更看重公平",
+    }
+    # Refused changes leave no entry: a NUL or blank reason (422 naming it), a stale version (409).
+    for bad in ("why\u0000", "   "):
+        refused = harness.call("PUT", "/api/v1/dispatch/policy", admin, json={**body, "reason": bad})
+        assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "reason"
+    stale = {**body, "expected_version": policy["version"] + 7}
+    assert harness.call("PUT", "/api/v1/dispatch/policy", admin, json=stale).status_code == 409
+
+    changed = harness.call("PUT", "/api/v1/dispatch/policy", admin, json=body)
+    assert changed.status_code == 200, changed.get_json()
+    version = changed.get_json()["version"]
+    try:
+        entry = harness.bus.wait_for("audit.recorded", action="dispatch.policy_changed", actor="admin-policy")
+        data = entry.data
+        assert (data["actor_role"], data["subject_type"], data["subject_id"]) == (
+            "admin",
+            "dispatch_policy",
+            "current",
+        )
+        assert data["reason"] == "县中心例会：更看重公平"
+        assert data["details"] == {
+            "version_before": str(policy["version"]),
+            "version_after": str(version),
+            "changed": "weights",
+        }
+        assert data["at"] and entry.producer == "dispatch"
+        # Exactly one entry: the refusals above wrote none, and the relay emptied the outbox.
+        assert len(harness.bus.of_type("audit.recorded", actor="admin-policy")) == 1
+        stored = PolicyDocument._get_collection()
+        wait_until(lambda: stored.find_one({"_id": "current"})["outbox"] == [], what="the outbox relayed")
+    finally:
+        restored = {**policy["policy"], "reason": "恢复"}
+        assert harness.call("PUT", "/api/v1/dispatch/policy", admin, json=restored).status_code == 200
+
+
+def test_a_jobs_copy_of_the_residents_address_is_sealed_at_rest(harness):
+    """docs/adr/0095: the raw stored job holds no plain address; the offer the volunteer gets does."""
+    address = "鹤塘村 sealed 7 号"
+    near = factories.volunteer_registered(township="鹤塘镇", skills=["tutoring"])
+    register(harness, near)
+    submitted = factories.request_submitted(
+        category="study_help",
+        skills_required=["tutoring"],
+        township="鹤塘镇",
+        address=address,
+        contact_phone_masked="138****0001",
+    )
+    publish(harness.settings.amqp_url, event(submitted))
+    offered = harness.bus.wait_for("task.offered", request_id=submitted.request_id, attempt=1)
+    assert offered.data["address"] == address
+
+    # The events it caused carry the address (to the volunteer) until relayed, then leave the document.
+    stored = wait_until(
+        lambda: (
+            (doc := JobDocument._get_collection().find_one({"_id": submitted.request_id}))
+            and not doc.get("outbox")
+            and doc
+        ),
+        what="the job's outbox relayed",
+    )
+    assert stored["address"].startswith(personal.PREFIX) and address not in str(stored)
+    assert stored["contact_phone_masked"] == "138****0001"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from werkzeug.serving import make_server
 
 import services.accounts as accounts
@@ -46,7 +47,13 @@ def jwks_url(keyring_file: Path) -> Iterator[str]:
 def requests_app(jwks_url: str):
     """The requests service as production runs it: no development secret, only the JWKS."""
     settings = integration_settings(
-        "requests", environment="production", jwt_secret="", jwt_jwks_url=jwks_url, jwks_cache_seconds=1
+        "requests",
+        environment="production",
+        jwt_secret="",
+        jwt_jwks_url=jwks_url,
+        jwks_cache_seconds=1,
+        # Production seals residents' personal fields with keys of its own (docs/adr/0095).
+        personal_data_keys=Fernet.generate_key().decode(),
     )
     return requests_service.create_app(settings).test_client()
 

@@ -54,6 +54,56 @@ def test_a_report_resolved_on_site_is_closed_with_its_note_and_counted(harness):
     assert counted and counted[0] >= 1
 
 
+def known_station(harness, **fields):
+    """Announce a station as the volunteers stage would, and wait until this stage keeps it."""
+    from services.requests.stations.models import KnownStation
+
+    station = factories.station_updated(**fields)
+    publish(harness.settings.amqp_url, event(station, correlation_id=station.station_id))
+    wait_until(lambda: KnownStation.objects(id=station.station_id).first(), what="the station read-model")
+    return station
+
+
+def test_orders_carry_the_id_of_their_villages_station(harness):
+    """Issue 15 #9: a village's order carries its station's id; the newest announcement wins."""
+    from services.common.inbox import ProcessedEvent
+    from services.requests.stations.models import KnownStation
+
+    station = known_station(harness, township="杉洋镇", village="下洋村", name="杉洋镇下洋村新时代文明实践站")
+    guidance = known_station(harness, township="杉洋镇", village="下洋村", kind="family_education", code="F1")
+    steward = bearer("steward", "steward-it-3", "杉洋镇")
+    location = {"township": "杉洋镇", "village": "下洋村"}
+    response = patrol(
+        harness, who=steward, tier="reported_to_community", resolution_note=None, location=location
+    )
+    announced = harness.bus.wait_for("request.submitted", request_id=response.get_json()["request_id"])
+    assert announced.data["station_id"] == station.station_id != guidance.station_id
+    assert (
+        announced.data["station"] == "杉洋镇下洋村新时代文明实践站" and announced.data["village"] == "下洋村"
+    )
+    order = harness.call("GET", f"/api/v1/requests/{announced.data['request_id']}", steward).get_json()
+    assert order["station_id"] == station.station_id
+    # A resident's own order in the village goes to the same station.
+    body = {"category": "repairs", "title": "修门", "description": "门坏了", **location}
+    mine = harness.call("POST", "/api/v1/requests", bearer("resident", "resident-xy"), json=body).get_json()
+    assert mine["station_id"] == station.station_id
+    # An older announcement arriving late changes nothing; a newer one renames the station.
+    stale = factories.station_updated(**{**station.model_dump(), "name": "旧名", "station_version": 1})
+    renamed = factories.station_updated(
+        **{**station.model_dump(), "name": "下洋村实践站", "station_version": 2}
+    )
+    late = event(stale, correlation_id="s")
+    publish(harness.settings.amqp_url, event(renamed, correlation_id="s"), late)
+    wait_until(lambda: ProcessedEvent.objects(id=late["id"]).first(), what="the late announcement handled")
+    assert KnownStation.objects(id=station.station_id).first().name == "下洋村实践站"
+    # A village without a station: no station id, and dispatch looks through the township.
+    elsewhere = {**body, "village": "无站村"}
+    none = harness.call(
+        "POST", "/api/v1/requests", bearer("resident", "resident-xy"), json=elsewhere
+    ).get_json()
+    assert none["station_id"] is None and none["station"] is None
+
+
 def test_a_community_report_enters_the_loop_once_as_a_patrol_order(harness):
     response = patrol(
         harness,
@@ -67,7 +117,7 @@ def test_a_community_report_enters_the_loop_once_as_a_patrol_order(harness):
     assert report["status"] == "in_loop" and report["request_status"] == "submitted"
     announced = harness.bus.wait_for("request.submitted", request_id=report["request_id"])
     assert announced.data["source"] == "patrol" and announced.data["source_ref"] == report["id"]
-    assert announced.data["station"] == "西门社区" and announced.data["latitude"] == 26.58
+    assert announced.data["village"] == "西门社区" and announced.data["latitude"] == 26.58
     assert announced.data["resident_id"] == "steward-it-1"
     order = harness.call("GET", f"/api/v1/requests/{report['request_id']}", STEWARD).get_json()
     assert order["source"] == "patrol" and order["timeline"][0]["said"]["zh"].startswith("您巡查时发现问题")
@@ -134,6 +184,9 @@ def test_the_same_idempotency_key_files_one_report(harness):
     assert again.headers["Idempotent-Replayed"] == "true" and again.get_json()["id"] == first.get_json()["id"]
     assert PatrolReportDocument.objects(idempotency_scope="steward-it-1:patrol-key-1").count() == 1
     assert RequestDocument.objects(source_ref=first.get_json()["id"]).count() == 1
+    refused = patrol(harness, who=headers, **{**body, "description": "另一处问题"})
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "Idempotency-Key"
+    assert PatrolReportDocument.objects(idempotency_scope="steward-it-1:patrol-key-1").count() == 1
 
 
 def test_a_joint_consultation_gathers_meetings_then_closes(harness):

@@ -112,6 +112,56 @@ def test_the_organisation_tree_institutes_stations_and_team_members(harness):
     assert tree["totals"]["teams"]["standing"] >= 1
 
 
+def test_a_station_is_one_identity_for_volunteers_teams_and_the_other_stages(harness):
+    """Issue 15 #9: volunteers and teams name their station by id; each station change is announced."""
+    body = {"code": "IT-XY1", "name": "杉洋镇下洋村新时代文明实践站", "township": "杉洋镇", "kind": "village"}
+    created = harness.call("POST", "/api/v1/stations", ADMIN, json=body)
+    assert created.status_code == 201 and created.get_json()["village"] == "下洋村"
+    station = created.get_json()["id"]
+    announced = harness.bus.wait_for("station.updated", station_id=station)
+    assert (announced.data["village"], announced.data["station_version"]) == ("下洋村", 1)
+
+    volunteer = {"name": "游德福", "township": "杉洋镇", "skills": ["repairs"], "station_id": station}
+    registered = harness.call("POST", "/api/v1/volunteers", ADMIN, json=volunteer)
+    assert registered.status_code == 201, registered.get_json()
+    assert registered.get_json()["station"] == "杉洋镇下洋村新时代文明实践站"
+    profile = harness.bus.wait_for("volunteer.registered", volunteer_id=registered.get_json()["id"])
+    assert profile.data["station_id"] == station
+
+    for wrong, why in (({"station_id": "no-such-station"}, "unknown"), ({"township": "平湖镇"}, "elsewhere")):
+        refused = harness.call("POST", "/api/v1/volunteers", ADMIN, json={**volunteer, **wrong})
+        assert refused.status_code == 422, why
+        assert refused.get_json()["errors"][0]["field"] == "station_id", why
+    moved = harness.call(
+        "PATCH", f"/api/v1/volunteers/{registered.get_json()['id']}", ADMIN, json={"township": "平湖镇"}
+    )
+    assert moved.status_code == 422 and moved.get_json()["errors"][0]["field"] == "station_id"
+
+    team = {
+        "name": "下洋村志愿服务队",
+        "kind": "county_corps",
+        "townships": ["杉洋镇"],
+        "station_id": station,
+    }
+    made = harness.call("POST", "/api/v1/teams", ADMIN, json=team)
+    assert made.status_code == 201 and made.get_json()["station_id"] == station
+    assert harness.bus.wait_for("team.updated", team_id=made.get_json()["id"]).data["station_id"] == station
+    elsewhere = harness.call("POST", "/api/v1/teams", ADMIN, json={**team, "townships": ["平湖镇"]})
+    assert elsewhere.status_code == 422 and elsewhere.get_json()["errors"][0]["field"] == "station_id"
+
+    renamed = harness.call(
+        "PATCH", f"/api/v1/stations/{station}", ADMIN, json={"name": "杉洋镇上洋村新时代文明实践站"}
+    )
+    assert renamed.get_json()["village"] == "上洋村"
+    again = harness.bus.wait_for("station.updated", station_id=station, station_version=2)
+    assert again.data["village"] == "上洋村"
+    nulled = harness.call(
+        "PATCH", f"/api/v1/stations/{station}", ADMIN, json={"name": None, "village": "新村"}
+    )
+    assert nulled.status_code == 422 and nulled.get_json()["errors"][0]["field"] == "name"
+    assert harness.call("GET", f"/api/v1/stations/{station}", ADMIN).get_json()["village"] == "上洋村"
+
+
 def accept(harness, volunteer_id, **offer):
     offered = factories.task_offered(volunteer_id=volunteer_id, township="平湖镇", **offer)
     publish(harness.settings.amqp_url, event(offered))
@@ -205,6 +255,39 @@ def test_staff_corrections_are_audited_and_records_export(harness):
     assert (fixed.get_json()["before"], fixed.get_json()["after"]) == (0.25, 2)
     second = harness.call("POST", path, ADMIN, json={"hours": 1.5, "reason": "复核"})
     assert second.get_json()["before"] == 2
+
+    # Each correction is in the audit trail (who, what, when, why), written with its ledger line;
+    # the refused attempts above (403, 422) left none.
+    def trail():
+        return harness.bus.of_type("audit.recorded", action="hours.corrected", subject_id=volunteer)
+
+    entries = wait_until(lambda: len(trail()) == 2 and trail(), what="the corrections' audit entries")
+    by_actor = {e.data["actor"]: e for e in entries}
+    assert set(by_actor) == {"staff-pinghu", "admin-it"}
+    first = by_actor["staff-pinghu"].data
+    assert (first["actor_role"], first["subject_type"], first["township"]) == (
+        "dispatcher",
+        "volunteer",
+        "平湖镇",
+    )
+    assert first["reason"] == "忘记签退，站长核实为两小时" and first["at"]
+    assert first["details"] == {
+        "entry_id": entry_id,
+        "correction_id": fixed.get_json()["id"],
+        "task_id": task_id,
+        "before": "0.25",
+        "after": "2",
+    }
+    assert by_actor["admin-it"].data["details"]["before"] == "2"
+    assert by_actor["admin-it"].data["details"]["after"] == "1.5"
+    assert by_actor["staff-pinghu"].correlation_id == HoursEntry.objects(id=entry_id).first().request_id
+    wait_until(
+        lambda: (
+            HoursEntry._get_collection().count_documents({"volunteer_id": volunteer, "outbox_pending": True})
+            == 0
+        ),
+        what="the outbox relayed",
+    )
 
     ledger = harness.call("GET", f"/api/v1/volunteers/{volunteer}/hours", me).get_json()
     (entry,) = ledger["entries"]

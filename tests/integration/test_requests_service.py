@@ -54,6 +54,37 @@ def test_the_same_idempotency_key_gives_the_same_request(harness):
     assert RequestDocument.objects(idempotency_scope="resident-it-1:key-42").count() == 1
 
 
+def test_the_same_idempotency_key_with_another_body_is_refused_and_the_first_order_stands(harness):
+    """Issue 15 #6: 422 naming Idempotency-Key (the IETF draft), not the first order for a new one."""
+    headers = {**RESIDENT, "Idempotency-Key": "key-43"}
+    first = submit(harness, headers=headers)
+    assert first.status_code == 201
+    # The relay may empty the outbox meanwhile; everything else must stay as it was.
+    unrelayed = {"outbox": 0, "outbox_pending": 0}
+    stored_before = RequestDocument._get_collection().find_one({"_id": first.get_json()["id"]}, unrelayed)
+    other = {**BODY, "title": "帮忙修水管", "category": "repairs"}
+    refused = submit(harness, body=other, headers=headers)
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    problem = refused.get_json()
+    assert problem["type"].endswith("/idempotency-key-reused")
+    assert problem["errors"] == [{"field": "Idempotency-Key", "detail": problem["detail"]}]
+    assert RequestDocument.objects(idempotency_scope="resident-it-1:key-43").count() == 1
+    assert (
+        RequestDocument._get_collection().find_one({"_id": first.get_json()["id"]}, unrelayed)
+        == stored_before
+    )
+    assert RequestDocument.objects(title="帮忙修水管", resident_id="resident-it-1").count() == 0
+    # The same body again, its fields in another order and with padding the API trims: the first order.
+    same = {key: BODY[key] for key in reversed(BODY)} | {"title": f"  {BODY['title']} "}
+    again = submit(harness, body=same, headers=headers)
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    # Another resident may use the same key for their own order: scopes are per caller.
+    theirs = submit(
+        harness, body=other, headers={**bearer("resident", "resident-it-3"), "Idempotency-Key": "key-43"}
+    )
+    assert theirs.status_code == 201
+
+
 def test_bad_input_is_a_problem_naming_the_field_and_stores_nothing(harness):
     before = RequestDocument.objects.count()
     body = {key: value for key, value in BODY.items() if key != "category"}
@@ -156,3 +187,49 @@ def test_catalogue_and_health(harness):
     assert ready.status_code == 200 and ready.get_json()["checks"] == {"database": "ok", "broker": "ok"}
     assert b"civicloop_http_requests_total" in harness.call("GET", "/metrics", {}).data
     assert "/api/v1/requests" in harness.call("GET", "/openapi.json", {}).get_json()["paths"]
+
+
+def test_similar_open_requests_of_the_village_are_suggested_without_what_is_personal(harness):
+    """Before ordering: the same service in the same village lately; others' requests stay anonymous."""
+    body = {**BODY, "township": "吉巷乡", "village": "长洋村", "category": "repairs", "title": "路灯坏了"}
+    mine = submit(harness, body=body).get_json()
+    neighbour = bearer("resident", "resident-it-neighbour")
+    theirs = submit(harness, body={**body, "title": "村口路灯不亮"}, headers=neighbour).get_json()
+    submit(harness, body={**body, "village": "别的村"}, headers=neighbour)
+    submit(harness, body={**body, "category": "culture"}, headers=neighbour)
+    cancelled = submit(harness, body=body, headers=neighbour).get_json()
+    assert harness.call("POST", f"/api/v1/requests/{cancelled['id']}/cancel", neighbour).status_code == 200
+
+    query = "category=repairs&township=吉巷乡&village=长洋村"
+    found = harness.call("GET", f"/api/v1/requests/similar?{query}", RESIDENT)
+    assert found.status_code == 200, found.get_json()
+    items = found.get_json()["items"]
+    assert [item["code"] for item in items] == [theirs["code"], mine["code"]], items
+    assert items[0]["yours"] is False and items[0]["id"] is None
+    assert items[1]["yours"] is True and items[1]["id"] == mine["id"]
+    assert "contact_phone" not in items[0] and items[0]["status_text"]["zh"]
+    staff = harness.call("GET", f"/api/v1/requests/similar?{query}", bearer("admin", "admin-it"))
+    assert staff.get_json()["items"][0]["id"] == theirs["id"]
+    assert RequestDocument.objects(id=mine["id"]).first().similar_key.startswith("吉巷乡|长洋村|repairs|")
+
+    bad = harness.call("GET", f"/api/v1/requests/similar?{query}&days=99", RESIDENT)
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "days"
+    missing = harness.call("GET", "/api/v1/requests/similar?township=吉巷乡&village=长洋村", RESIDENT)
+    assert missing.status_code == 422 and missing.get_json()["errors"][0]["field"] == "category"
+    assert (
+        harness.call("GET", f"/api/v1/requests/similar?{query}", bearer("volunteer", "v1")).status_code == 403
+    )
+
+
+def test_a_listed_request_shows_the_status_its_timeline_gives(harness):
+    """My requests list: a cancelled order reads cancelled, not submitted."""
+    resident = bearer("resident", "resident-it-lister")
+    kept = submit(harness, headers=resident).get_json()
+    gone = submit(harness, headers=resident).get_json()
+    harness.call("POST", f"/api/v1/requests/{gone['id']}/cancel", resident)
+    listed = {
+        item["id"]: item for item in harness.call("GET", "/api/v1/requests", resident).get_json()["items"]
+    }
+    assert listed[gone["id"]]["status"] == "cancelled"
+    assert listed[gone["id"]]["status_text"]["zh"] == "已取消"
+    assert listed[kept["id"]]["status"] == "submitted" and listed[kept["id"]]["timeline"] is None

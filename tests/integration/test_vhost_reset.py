@@ -8,10 +8,13 @@ import amqp
 import pytest
 
 from civicloop.profiles import ROOT
+from services.common.ids import new_id
 
 pytestmark = pytest.mark.integration
 RABBITMQ = str(ROOT / "deploy" / "local" / "rabbitmq.sh")
-VHOST = "civicloop-reset-probe"
+# One vhost per run: the node on 5672 is shared by every worktree, and two runs probing one vhost
+# at once counted each other's messages.
+VHOST = f"civicloop-reset-probe-{new_id().lower()}"
 
 
 def _vhosts() -> set[str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from services.common import personal
 from services.volunteers.hours.models import HoursEntry
+from services.volunteers.pairing.models import BeneficiaryDocument
+from services.volunteers.pool.models import PoolEntry
 from services.volunteers.tasks.models import TaskDocument
 from tests import factories
 from tests.support import bearer, event, publish, wait_until
@@ -47,6 +50,41 @@ def test_registration_is_for_admins_and_checks_its_input(harness):
     bad = harness.call("POST", "/api/v1/volunteers", ADMIN, json={**body, "skills": [], "capacity": -1})
     assert bad.status_code == 422
     assert {e["field"] for e in bad.get_json()["errors"]} == {"skills", "capacity"}
+
+
+def test_a_patch_may_leave_a_field_out_but_never_null_what_must_have_a_value(harness):
+    """Found by fuzzing: `"team_ids": null` answered 500; now 422 naming the field, nothing written."""
+    volunteer = register(harness)
+    path = f"/api/v1/volunteers/{volunteer['id']}"
+    for field in ("name", "township", "skills", "team_ids", "active", "capacity", "weekly_availability"):
+        refused = harness.call("PATCH", path, ADMIN, json={"phone": "13900009999", field: None})
+        assert refused.status_code == 422, (field, refused.get_json())
+        assert [e["field"] for e in refused.get_json()["errors"]] == [field]
+    assert harness.call("GET", path, ADMIN).get_json() == volunteer
+    cleared = harness.call("PATCH", path, ADMIN, json={"phone": None, "latitude": None})
+    assert cleared.status_code == 200 and cleared.get_json()["phone"] is None
+    team = harness.call(
+        "POST", "/api/v1/teams", ADMIN, json={"name": "队", "kind": "county_corps"}
+    ).get_json()
+    nulled = harness.call("PATCH", f"/api/v1/teams/{team['id']}", ADMIN, json={"townships": None})
+    assert nulled.status_code == 422 and nulled.get_json()["errors"][0]["field"] == "townships"
+
+
+def test_township_staff_see_their_townships_volunteers_and_tasks_only(harness):
+    """Found by the authorization matrix: any dispatcher read any township's profiles, hours and tasks."""
+    here, there = register(harness, township="平湖镇"), register(harness, township="大桥镇")
+    offer = offer_to(harness, there["id"], township="大桥镇")
+    ours = bearer("dispatcher", "disp-pinghu", township="平湖镇")
+    for path in (f"/api/v1/volunteers/{there['id']}", f"/api/v1/volunteers/{there['id']}/hours"):
+        assert harness.call("GET", path, ours).status_code == 404, path
+        assert harness.call("GET", path, ADMIN).status_code == 200, path
+    assert harness.call("GET", f"/api/v1/volunteers/{here['id']}", ours).status_code == 200
+    assert harness.call("GET", f"/api/v1/tasks/{offer.task_id}", ours).status_code == 404
+    assert harness.call("GET", f"/api/v1/tasks?volunteer_id={there['id']}", ours).status_code == 404
+    listed = harness.call("GET", "/api/v1/volunteers", ours).get_json()["items"]
+    assert listed and {v["township"] for v in listed} == {"平湖镇"}
+    elsewhere = harness.call("GET", "/api/v1/volunteers?township=大桥镇", ours)
+    assert elsewhere.status_code == 403 and elsewhere.get_json()["errors"][0]["field"] == "township"
 
 
 def test_the_whole_task_life_and_the_hours_ledger(harness):
@@ -139,3 +177,32 @@ def test_teams_and_stations(harness):
         "items"
     ]
     assert [s["code"] for s in listed] == ["IT-S1"]
+
+
+def test_the_copies_of_a_residents_address_and_a_paired_elder_are_sealed_at_rest(harness):
+    """docs/adr/0095: the raw stored task, pool entry and beneficiary hold no plain personal field."""
+    address = "平湖村 sealed 18 号"
+    volunteer = register(harness)
+    offer = offer_to(harness, volunteer["id"], address=address, contact_phone_masked="138****0001")
+    stored = TaskDocument._get_collection().find_one({"_id": offer.task_id})
+    assert stored["address"].startswith(personal.PREFIX) and address not in str(stored)
+    assert stored["contact_phone_masked"] == "138****0001"
+    # The volunteer serving the task reads it in the clear.
+    view = harness.call("GET", f"/api/v1/tasks/{offer.task_id}", bearer("volunteer", volunteer["id"]))
+    assert view.get_json()["address"] == address
+
+    pooled = factories.request_pooled(address=address)
+    publish(harness.settings.amqp_url, event(pooled))
+    entry = wait_until(
+        lambda: PoolEntry._get_collection().find_one({"_id": pooled.request_id}), what="the pool entry"
+    )
+    assert entry["address"].startswith(personal.PREFIX) and address not in str(entry)
+
+    elder = {"name": "陈阿婆", "township": "平湖镇", "village": "平湖村", "address": address}
+    elder["phone"] = "13900002222"
+    made = harness.call("POST", "/api/v1/beneficiaries", ADMIN, json=elder)
+    assert made.status_code == 201, made.get_json()
+    raw = str(BeneficiaryDocument._get_collection().find_one({"_id": made.get_json()["id"]}))
+    assert "陈阿婆" not in raw and address not in raw and "13900002222" not in raw
+    shown = harness.call("GET", f"/api/v1/beneficiaries/{made.get_json()['id']}", ADMIN).get_json()
+    assert (shown["name"], shown["address"], shown["phone"]) == ("陈阿婆", address, "13900002222")

@@ -108,3 +108,37 @@ def test_flasks_own_parser_survives_deep_nesting(client):
         from flask import request
 
         assert request.get_json(silent=True) is None
+
+
+def test_a_database_whose_storage_is_away_answers_503_not_500():
+    from pymongo.errors import OperationFailure
+
+    from services.common import db
+
+    away = OperationFailure(
+        "[msg_insert.go:168] failed to connect to `user=postgres database=ferretdb_volunteers`: "
+        "server error: FATAL: the database system is not yet accepting connections (SQLSTATE 57P03)",
+        code=1,
+    )
+    broken = OperationFailure("unknown operator: $frobnicate", code=2)
+    assert db.backend_unavailable(away) and not db.backend_unavailable(broken)
+    probe = APIBlueprint("away", __name__, url_prefix="/away")
+
+    @probe.get("/storage", responses={200: Window})
+    def storage() -> dict:
+        raise away
+
+    @probe.get("/bug", responses={200: Window})
+    def bug() -> dict:
+        raise broken
+
+    settings = Settings(
+        service="probe", mongo_url="mongodb://127.0.0.1:1/probe", jwt_secret="s" * 32, environment="local"
+    )
+    client = create_service_app("probe", settings, [probe], description="probe").test_client()
+    answer = client.get("/away/storage")
+    assert answer.status_code == 503 and answer.headers["Content-Type"].startswith("application/problem+json")
+    assert "not" in answer.get_json()["detail"]
+    db.forget_unavailable()  # the 503 opened a fail-fast window; the next call is another story
+    assert client.get("/away/bug").status_code == 500
+    db.forget_unavailable()

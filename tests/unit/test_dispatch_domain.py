@@ -26,6 +26,8 @@ def offer(job, candidates, n=1):
 
 
 def team(tid, townships=("平湖镇",), categories=("elder_care",), kind="sub_team", **kwargs):
+    kwargs.setdefault("leader_id", f"{tid}-leader")
+    kwargs.setdefault("leader_active", True)
     return Candidate(
         id=tid,
         township="",

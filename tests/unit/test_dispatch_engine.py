@@ -39,6 +39,8 @@ def person(vid, township="平湖镇", skills=("elder_care",), **kwargs):
 
 
 def team(tid, townships=("平湖镇",), categories=("elder_care",), kind="sub_team", **kwargs):
+    kwargs.setdefault("leader_id", f"{tid}-leader")
+    kwargs.setdefault("leader_active", True)
     return Candidate(
         id=tid,
         township="",
@@ -61,7 +63,7 @@ volunteers = st.builds(
     active=st.sampled_from([True, True, True, False]),
     capacity=st.sampled_from([0, 1, 2, 3, 3]),
     open_task_ids=st.lists(st.text("xyz", min_size=1, max_size=2), max_size=2, unique=True),
-    station=st.sampled_from(STATIONS),
+    station_id=st.sampled_from(STATIONS),
     rating_sum=st.floats(0, 50),
     rating_count=st.integers(0, 10),
     weekly=st.sampled_from(
@@ -79,6 +81,8 @@ teams = st.builds(
     categories=st.lists(st.sampled_from(["elder_care", "legal_aid"]), min_size=1, max_size=2, unique=True),
     active=st.sampled_from([True, True, False]),
     capacity=st.integers(0, 3),
+    leader_id=st.sampled_from(["v-lead", "v-lead", None]),
+    leader_active=st.sampled_from([True, True, False]),
 )
 pools = st.tuples(
     st.lists(volunteers, max_size=14, unique_by=lambda c: c.id),
@@ -123,6 +127,7 @@ def test_cascade_invariants(candidates, request, answers):
             assert chosen.active and chosen.load < chosen.capacity
             if chosen.is_team:
                 assert job.category in chosen.categories
+                assert chosen.leader_id is not None and chosen.leader_active, "only a leader can answer"
             else:
                 assert set(request["skills"]) <= set(chosen.skills)
                 assert is_available(chosen, NOW)
@@ -231,7 +236,10 @@ def test_unavailable_volunteers_are_skipped_for_the_requested_window():
 def test_pairing_volunteers_win_when_eligible():
     job = new_job(preassigned_volunteer_ids=["paired"])
     (event,) = domain.dispatch_next(
-        job, [person("near", station="平湖村"), person("paired", township="大桥镇")], task_id="t", now=NOW
+        job,
+        [person("near", station_id="s-pinghu"), person("paired", township="大桥镇")],
+        task_id="t",
+        now=NOW,
     )
     assert event.volunteer_id == "paired" and event.level == "pairing"
     job = new_job(preassigned_volunteer_ids=["paired"])
@@ -248,6 +256,33 @@ def test_wishes_go_straight_to_the_pool():
     assert job.status == JobStatus.POOLED and job.attempts == []
 
 
+def test_a_team_nobody_can_answer_is_passed_over():
+    """Issue 15 #1: no leader, or a leader who no longer serves: the cascade moves on to the next team."""
+    teams_only = Policy(station_attempts=0)
+    leaderless = team("a-leaderless", leader_id=None)
+    retired = team("b-retired", leader_active=False)
+    led = team("c-led")
+    job = new_job(policy=teams_only)
+    (event,) = domain.dispatch_next(job, [leaderless, retired, led], task_id="t", now=NOW, policy=teams_only)
+    assert event.team_id == "c-led" and event.level == "township"
+    assert job.attempts[-1].excluded == {"township: no active leader to answer the offer": 2}
+    job = new_job(policy=teams_only)
+    events = domain.dispatch_next(job, [leaderless, retired], task_id="t", now=NOW, policy=teams_only)
+    assert not any(isinstance(e, contracts.TaskOffered) for e in events)
+    assert any(isinstance(e, contracts.RequestPooled) for e in events), "the pool, not a dead inbox"
+
+
+def test_a_team_view_answers_only_through_its_active_leader():
+    """The read-model gives a team its leader's activity: unknown or inactive leaders answer nothing."""
+    view = {**readmodel.empty("t1", "team"), "profile_version": 1, "active": True, "leader_id": "v1"}
+    leader = {**readmodel.empty("v1", "volunteer"), "profile_version": 2, "active": True}
+    assert readmodel.to_candidate(view, leader=leader).answerable
+    assert not readmodel.to_candidate(view, leader=None).answerable, "a leader dispatch never heard of"
+    assert not readmodel.to_candidate(view, leader={**leader, "active": False}).answerable
+    assert not readmodel.to_candidate(view, leader={**leader, "_id": "v2"}).answerable
+    assert not readmodel.to_candidate({**view, "leader_id": None}, leader=leader).answerable
+
+
 # --- scoring ---------------------------------------------------------------------------------------
 def test_one_bad_rating_does_not_sink_a_volunteer():
     assert bayesian_reputation(POLICY, 1, 1) == pytest.approx((5 * 4 + 1) / 6)
@@ -256,9 +291,15 @@ def test_one_bad_rating_does_not_sink_a_volunteer():
 
 
 def test_proximity_and_distance():
-    near = person("near", station="s1", latitude=26.58, longitude=118.74)
-    far = person("far", station="s2", latitude=26.70, longitude=118.90)
-    kwargs = {"township": "平湖镇", "station": "s1", "point": (26.58, 118.74), "policy": POLICY, "now": NOW}
+    near = person("near", station_id="s1", latitude=26.58, longitude=118.74)
+    far = person("far", station_id="s2", latitude=26.70, longitude=118.90)
+    kwargs = {
+        "township": "平湖镇",
+        "station_id": "s1",
+        "point": (26.58, 118.74),
+        "policy": POLICY,
+        "now": NOW,
+    }
     a, b = score(near, **kwargs), score(far, **kwargs)
     assert a["proximity"] == "station" and b["proximity"] == "township"
     assert a["parts"]["distance"] == 1.0 and 0 < b["parts"]["distance"] < 0.5 and b["distance_km"] > 15
@@ -393,14 +434,29 @@ def test_the_read_model_is_the_same_after_a_replay_in_any_order_with_duplicates(
 
 
 def test_the_station_comes_before_the_rest_of_the_township():
-    job = new_job(village="平湖村")
-    at_station = person("here", station="平湖村", open_task_ids=["t1"], capacity=2, last_offered_at=NOW)
-    elsewhere = person("there", station="别的村")
+    job = new_job(village="平湖村", station_id="s-pinghu", station="平湖镇平湖村新时代文明实践站")
+    at_station = person("here", station_id="s-pinghu", open_task_ids=["t1"], capacity=2, last_offered_at=NOW)
+    elsewhere = person("there", station_id="s-other")
     (event,) = domain.dispatch_next(job, [elsewhere, at_station], task_id="t", now=NOW)
     assert event.volunteer_id == "here" and job.attempts[0].considered[0]["proximity"] == "station"
     domain.declined(job, "t", "here", "no")
     (event,) = domain.dispatch_next(job, [elsewhere, at_station], task_id="t2", now=NOW)
     assert event.volunteer_id == "there" and event.level == "station"  # the station is exhausted
+
+
+def test_stations_are_compared_by_id_never_by_name():
+    """Issue 15 #9: the order names its village, the volunteer the station's full name; the ids match."""
+    job = new_job(
+        township="杉洋镇", village="下洋村", station_id="s-xiayang", station="杉洋镇下洋村新时代文明实践站"
+    )
+    own = person("z-own", township="杉洋镇", station_id="s-xiayang")
+    other = person("a-other", township="杉洋镇", station_id="s-elsewhere")
+    (event,) = domain.dispatch_next(job, [other, own], task_id="t", now=NOW)
+    assert event.volunteer_id == "z-own" and job.attempts[0].considered[0]["proximity"] == "station"
+    # Without a station id (an order from before, or a village with no station) nobody is "at the station".
+    job = new_job(township="杉洋镇", village="s-xiayang")
+    (event,) = domain.dispatch_next(job, [other, own], task_id="t", now=NOW)
+    assert {c["proximity"] for c in job.attempts[0].considered} == {"township"}
 
 
 def test_an_expired_offer_moves_on_and_is_never_offered_again():

@@ -28,6 +28,10 @@ DESIGN_CATALOGUE = {
     "request.rated",
     "rating.flagged",
     "followup.resolved",
+    # Beyond DESIGN.md's list: the organisation tree announces its stations (docs/adr/0091).
+    "station.updated",
+    # Staff actions on others' records, for the audit trail the accounts service keeps (docs/adr/0096).
+    "audit.recorded",
 }
 
 

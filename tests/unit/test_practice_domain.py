@@ -68,10 +68,12 @@ def test_a_community_report_names_its_order_and_becomes_a_patrol_submission():
     )
     assert report.status == "in_loop" and report.request_id == "r1"
     order = patrols.order_for(report)
-    assert (order.source, order.source_ref, order.station, order.category) == (
+    # The village's station is found by the use case from the stations it knows (by id, ADR 0091).
+    assert (order.source, order.source_ref, order.village, order.station_id, order.category) == (
         "patrol",
         "p1",
         "西门社区",
+        None,
         "repairs",
     )
     assert order.resident_id == "st-1" and order.latitude == 26.5

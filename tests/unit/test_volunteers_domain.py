@@ -31,6 +31,15 @@ def test_the_happy_path_emits_each_step_once():
     assert task.status == TaskStatus.COMPLETED
     assert completed.participants == [contracts.Participant(volunteer_id="v1", hours=2.25)]
     assert completed.resident_id == "resident-1"
+    assert completed.people_served == 1  # one household, unless the volunteer says otherwise
+
+
+def test_a_lecture_reports_its_audience_as_people_served():
+    task = offered_task(category="policy_lecture")
+    domain.accept(task, "v1", NOW)
+    domain.check_in(task, "v1", NOW)
+    (completed,) = hours.check_out(task, "v1", LATER, [], None, people_served=140)
+    assert completed.people_served == 140
 
 
 @pytest.mark.parametrize("action", ["accept", "decline", "check_in"])
@@ -111,3 +120,24 @@ def test_teams_other_than_the_corps_need_a_parent():
     corps = organisation.Team(id="t0", name="总队", kind="county_corps", created_at=NOW)
     (event,) = organisation.create_team(corps)
     assert event.kind == "county_corps"
+
+
+def test_a_station_serves_the_village_its_name_names():
+    from services.volunteers.stations import domain as stations
+
+    assert stations.village_named_in("杉洋镇下洋村新时代文明实践站", "杉洋镇") == "下洋村"
+    assert stations.village_named_in("城西街道西门社区新时代文明实践站", "城西街道") == "西门社区"
+    assert stations.village_named_in("杉洋镇家庭教育指导站（1）", "杉洋镇") is None
+    station = stations.Station(
+        id="s1", code="S1", name="杉洋镇下洋村新时代文明实践站", township="杉洋镇", kind="village"
+    )
+    (created,) = stations.create(station)
+    assert (created.village, created.station_version) == ("下洋村", 1)
+    (renamed,) = stations.update(station, {"name": "杉洋镇上洋村新时代文明实践站"})
+    assert (renamed.village, renamed.station_version) == ("上洋村", 2)
+    (told,) = stations.update(station, {"village": "上洋新村"})
+    assert told.village == "上洋新村" and stations.update(station, {"village": "上洋新村"}) == []
+    guidance = stations.Station(
+        id="f1", code="F1", name="杉洋镇家庭教育指导站", township="杉洋镇", kind="family_education"
+    )
+    assert stations.create(guidance)[0].village is None

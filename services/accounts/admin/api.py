@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, make_response
+from flask import Response, g, make_response
 from flask_openapi3 import APIBlueprint, Tag
 
+from services.accounts.audit import usecases as audit_trail
 from services.accounts.people import usecases as people
 from services.accounts.people.domain import Account, NewAccount, Role
 from services.accounts.people.schemas import (
@@ -19,9 +20,11 @@ from services.accounts.people.schemas import (
     account_view,
 )
 from services.accounts.sessions import usecases as sessions
+from services.common import audit
 from services.common.auth import Principal, require, township_scope
 from services.common.auth import Role as TokenRole
 from services.common.errors import Forbidden, NotFound
+from services.common.ids import utcnow
 from services.common.schemas import ERROR_RESPONSES, Problem
 
 admin_api = APIBlueprint(
@@ -32,6 +35,15 @@ admin_api = APIBlueprint(
     abp_security=[{"bearer": []}],
     abp_responses=ERROR_RESPONSES,
 )
+
+
+def _audit(principal: Principal, action: str, account: Account, **details: str | None) -> None:
+    # The account's change is written first; its entry follows in this service's own trail
+    # (docs/adr/0096: the one place the entry is a second write rather than an outbox event).
+    entry = audit.entry(
+        principal, action, "account", account.id, utcnow(), township=account.township, **details
+    )
+    audit_trail.record(entry, g.get("request_id"))
 
 
 def _covered(principal: Principal, account: Account) -> Account:
@@ -60,7 +72,9 @@ def create_account(body: AccountCreate) -> tuple[AccountView, int]:
         volunteer_id=body.volunteer_id,
         phone=body.phone,
     )
-    return account_view(people.create_account(new, body.password, principal.sub)), 201
+    made = people.create_account(new, body.password, principal.sub)
+    _audit(principal, "account.created", made, account_role=made.role.value, username=made.login)
+    return account_view(made), 201
 
 
 @admin_api.get("", responses={200: AccountPage})
@@ -95,6 +109,7 @@ def change_account(path: AccountPath, body: AccountChange) -> AccountView:
     changed = people.change_account(path.account_id, **changes)
     if changes.get("active") is False:
         sessions.end_sessions_of(changed.id, "account_disabled")
+    _audit(principal, "account.changed", changed, **{key: str(value) for key, value in changes.items()})
     return account_view(changed)
 
 
@@ -106,6 +121,7 @@ def reset_password(path: AccountPath, body: PasswordReset) -> Response:
     people.set_password(account.id, body.password)
     sessions.end_sessions_of(account.id, "password_reset")
     people.unlock(account.login)
+    _audit(principal, "account.password_reset", account)
     return make_response("", 204)
 
 
@@ -115,4 +131,5 @@ def unlock(path: AccountPath) -> Response:
     principal = require(TokenRole.ADMIN)
     account = _covered(principal, people.get_account(path.account_id))
     people.unlock(account.login)
+    _audit(principal, "account.unlocked", account)
     return make_response("", 204)

@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 
 from services.common.errors import Unauthorized
-from services.common.ids import utcnow
+from services.common.ids import real_utcnow
 from services.common.keyring import Keyring, KeyringSource, sign
 from services.common.settings import Settings
 
@@ -27,7 +27,7 @@ def current_keyring() -> Keyring:
 
 def public_key(kid: str) -> Any:
     """The public key of a published `kid` (this service verifies its own tokens without a fetch)."""
-    key = current_app.extensions[EXTENSION].current().find(kid, utcnow())
+    key = current_app.extensions[EXTENSION].current().find(kid, real_utcnow())
     if key is None:
         raise Unauthorized("the token's signing key is not published (retired, or never ours)")
     return key.private_key.public_key()
@@ -37,7 +37,8 @@ def issue_access_token(
     settings: Settings, *, sub: str, role: str, township: str | None, session_id: str
 ) -> tuple[str, int]:
     """A short-lived RS256 access token for a session, and its lifetime in seconds."""
-    now = utcnow()
+    # Real time: PyJWT checks `exp` against the machine's clock, not a simulation's (docs/adr/0100).
+    now = real_utcnow()
     lifetime = settings.access_token_seconds
     claims: dict[str, Any] = {
         "sub": sub,

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import requests
 
-from services.common.ids import isoformat, utcnow
+from services.common.ids import isoformat, real_utcnow, utcnow
 from services.common.settings import Settings
 
 SMS_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
@@ -134,7 +134,7 @@ class AliyunSms:
             if code_template
             else self.settings.sms_notice_template,
             "TemplateParam": json.dumps(params, ensure_ascii=False, separators=(",", ":")),
-            "Timestamp": (now or utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Timestamp": (now or real_utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": "2017-05-25",
         }
         form["Signature"] = aliyun_signature(form, self.settings.sms_access_key_secret or "LOCAL-SECRET")

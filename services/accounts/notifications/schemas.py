@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from services.accounts.notifications.domain import Channel, Preferences, Topic
 from services.common.paging import PageQuery
-from services.common.schemas import Phone, StrictBody, View
+from services.common.schemas import Phone, StrictBody, View, refuse_null
 
 Clock = str
 CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -65,6 +65,10 @@ class PreferencesChange(StrictBody):
     phone: Phone | None = None
     email: str | None = Field(None, pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$", max_length=254)
     wechat_openid: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{10,64}$")
+
+    # Channels may be left out (no change), never null: the stored preferences must have them
+    # (a null was stored, then every read of them was a 500; found by `make fuzz`).
+    _kept = refuse_null("channels")
 
 
 class InboxQuery(BaseModel):

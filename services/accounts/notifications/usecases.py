@@ -42,7 +42,10 @@ def preferences_of(account: Account) -> Preferences:
     document = preferences_store.get(account.id)
     if document is None:
         return Preferences(id=account.id, channels=domain.default_channels(str(account.role)))
-    return from_state(Preferences, document)
+    preferences = from_state(Preferences, document)
+    if preferences.channels is None:  # stored before null channels were refused: the role's defaults
+        preferences.channels = domain.default_channels(str(account.role))
+    return preferences
 
 
 @holding(preferences_store, lambda account, **_changes: account.id)

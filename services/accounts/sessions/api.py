@@ -22,7 +22,7 @@ from services.accounts.sessions.schemas import (
 )
 from services.common.auth import require
 from services.common.errors import Unauthorized
-from services.common.ids import utcnow
+from services.common.ids import real_utcnow, utcnow
 from services.common.schemas import ERROR_RESPONSES, Problem
 from services.common.settings import Settings
 
@@ -52,7 +52,7 @@ def session_response(issued: usecases.Issued, status: int = 200) -> Response:
     view = SessionView(
         access_token=issued.access_token,
         expires_in=issued.expires_in,
-        expires_at=utcnow() + timedelta(seconds=issued.expires_in),
+        expires_at=real_utcnow() + timedelta(seconds=issued.expires_in),
         session_id=issued.session.id,
         account=account_view(account),
     )

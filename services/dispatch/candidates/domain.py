@@ -74,8 +74,15 @@ def open_task_ids(view: dict[str, Any]) -> list[str]:
     return [t for t in view.get("opened_task_ids", []) if t not in closed]
 
 
-def to_candidate(view: dict[str, Any], *, team_capacity: int = 5) -> Candidate:
-    """The candidate the engine weighs."""
+def is_active(view: dict[str, Any] | None) -> bool:
+    """Whether a volunteer's view says they serve now (a view with no profile yet does not)."""
+    return view is not None and bool(view.get("active", False)) and view.get("profile_version", 0) > 0
+
+
+def to_candidate(
+    view: dict[str, Any], *, team_capacity: int = 5, leader: dict[str, Any] | None = None
+) -> Candidate:
+    """The candidate the engine weighs; a team's with its leader's volunteer view, when there is one."""
     is_team = view.get("kind") == "team"
     ratings = list(view.get("ratings", {}).values())
     offers = len(view.get("offered_task_ids", []))
@@ -85,10 +92,10 @@ def to_candidate(view: dict[str, Any], *, team_capacity: int = 5) -> Candidate:
         kind="team" if is_team else "volunteer",
         township=view.get("township") or "",
         skills=view.get("skills") or [],
-        active=bool(view.get("active", False)) and view.get("profile_version", 0) > 0,
+        active=is_active(view),
         capacity=team_capacity if is_team else int(view.get("capacity") or 0),
         open_task_ids=open_task_ids(view),
-        station=view.get("station"),
+        station_id=view.get("station_id"),
         last_offered_at=view.get("last_offered_at"),
         team_kind=view.get("team_kind"),
         townships=view.get("townships") or [],
@@ -101,4 +108,9 @@ def to_candidate(view: dict[str, Any], *, team_capacity: int = 5) -> Candidate:
         rating_count=len(ratings),
         weekly=view.get("weekly_availability") or [],
         exceptions=view.get("availability_exceptions") or [],
+        leader_id=view.get("leader_id") if is_team else None,
+        leader_active=is_team
+        and leader is not None
+        and leader["_id"] == view.get("leader_id")
+        and is_active(leader),
     )

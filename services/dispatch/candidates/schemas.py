@@ -22,7 +22,7 @@ class VolunteerView(View):
     volunteer_id: str
     name: str | None
     township: str
-    station: str | None
+    station_id: str | None
     skills: list[str]
     active: bool
     capacity: int
@@ -43,7 +43,7 @@ def volunteer_view(document: dict[str, Any], candidate: Candidate) -> VolunteerV
         volunteer_id=candidate.id,
         name=document.get("name"),
         township=candidate.township,
-        station=candidate.station,
+        station_id=candidate.station_id,
         skills=candidate.skills,
         active=candidate.active,
         capacity=candidate.capacity,

@@ -23,7 +23,15 @@ from services.dispatch.engine.index import CandidateIndex
 from services.dispatch.policy.domain import Policy
 
 INDEX_MAX_AGE_SECONDS = 5.0
-PROFILE_FIELDS = {"_id": 1, "kind": 1, "township": 1, "skills": 1, "active": 1, "profile_version": 1}
+PROFILE_FIELDS = {
+    "_id": 1,
+    "kind": 1,
+    "township": 1,
+    "station_id": 1,
+    "skills": 1,
+    "active": 1,
+    "profile_version": 1,
+}
 
 
 def _collection(kind: str) -> Any:
@@ -52,8 +60,24 @@ def candidate(view_id: str, policy: Policy) -> Candidate | None:
     for kind in ("volunteer", "team"):
         view = find(kind, view_id)
         if view is not None and view.get("profile_version", 0) > 0:
-            return readmodel.to_candidate(view, team_capacity=policy.team_capacity)
+            return teams_with_leaders([view], policy)[0] if kind == "team" else readmodel.to_candidate(view)
     return None
+
+
+def teams_with_leaders(views: list[dict[str, Any]], policy: Policy) -> list[Candidate]:
+    """Teams as candidates, each with its leader's current volunteer view (one query for all)."""
+    leader_ids = sorted({view["leader_id"] for view in views if view.get("leader_id")})
+    leaders = (
+        {leader["_id"]: leader for leader in _collection("volunteer").find({"_id": {"$in": leader_ids}})}
+        if leader_ids
+        else {}
+    )
+    return [
+        readmodel.to_candidate(
+            view, team_capacity=policy.team_capacity, leader=leaders.get(view.get("leader_id") or "")
+        )
+        for view in views
+    ]
 
 
 class ProfileIndex:
@@ -104,13 +128,12 @@ class FreshCandidates:
     def volunteers(self, township: str, skills: list[str]) -> list[Candidate]:
         return self._load("volunteer", [c.id for c in self.index.volunteers(township, skills)])
 
-    def volunteers_at(self, station: str, skills: list[str]) -> list[Candidate]:
-        return self._load("volunteer", [c.id for c in self.index.volunteers_at(station, skills)])
+    def volunteers_at(self, station_id: str, skills: list[str]) -> list[Candidate]:
+        return self._load("volunteer", [c.id for c in self.index.volunteers_at(station_id, skills)])
 
     def teams(self, township: str, category: str, level: str) -> list[Candidate]:
         query: dict[str, Any] = {"active": True, "categories": category}
-        views = TeamDocument._get_collection().find(query)
-        found = [readmodel.to_candidate(v, team_capacity=self.policy.team_capacity) for v in views]
+        found = teams_with_leaders(list(TeamDocument._get_collection().find(query)), self.policy)
         return CandidateIndex(found).teams(township, category, level)
 
 

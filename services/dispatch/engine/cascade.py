@@ -30,7 +30,7 @@ class Need:
     category: str
     skills: list[str]
     township: str
-    station: str | None
+    station_id: str | None
     point: tuple[float, float] | None
     window: tuple[datetime, datetime | None]
     preassigned: list[str] = field(default_factory=list)
@@ -62,9 +62,10 @@ def candidates_at(source: CandidateSource, need: Need, level: str) -> list[Candi
         found = (source.get(i) for i in need.preassigned)
         return [c for c in found if c is not None and not c.is_team]
     if level == "station":
-        if need.station:
+        if need.station_id:
             # The station's own volunteers first (the source may return more: keep exactly the station's).
-            own = [c for c in source.volunteers_at(need.station, need.skills) if c.station == need.station]
+            at_station = source.volunteers_at(need.station_id, need.skills)
+            own = [c for c in at_station if c.station_id == need.station_id]
             if own:
                 return own
         return list(source.volunteers(need.township, need.skills))
@@ -76,7 +77,7 @@ def rank_level(
 ) -> tuple[list[tuple[Candidate, dict[str, Any]]], dict[str, int]]:
     """Eligible candidates at a level, best first, with their scores; and why others were out."""
     ranked, excluded = _rank(candidates_at(source, need, level), need, level, tried, policy, now)
-    if not ranked and level == "station" and need.station:
+    if not ranked and level == "station" and need.station_id:
         # Nobody eligible at the station itself: the township's volunteers.
         wider, more = _rank(
             list(source.volunteers(need.township, need.skills)), need, level, tried, policy, now
@@ -108,7 +109,12 @@ def _rank(
             excluded[reason] = excluded.get(reason, 0) + 1
             continue
         breakdown = score(
-            candidate, township=need.township, station=need.station, point=need.point, policy=policy, now=now
+            candidate,
+            township=need.township,
+            station_id=need.station_id,
+            point=need.point,
+            policy=policy,
+            now=now,
         )
         scored.append((candidate, breakdown))
     scored.sort(key=lambda pair: (-pair[1]["total"], pair[0].id))

@@ -26,7 +26,8 @@ class Candidate:
     active: bool = True
     capacity: int = 2
     open_task_ids: list[str] = field(default_factory=list)
-    station: str | None = None
+    # The station the volunteer belongs to, by its id (the organisation tree's identity, ADR 0091).
+    station_id: str | None = None
     last_offered_at: datetime | None = None
     kind: str = "volunteer"  # or "team"
     team_kind: str | None = None
@@ -40,6 +41,9 @@ class Candidate:
     rating_count: int = 0
     weekly: list[dict[str, Any]] = field(default_factory=list)
     exceptions: list[dict[str, Any]] = field(default_factory=list)
+    # Teams: a team's offer lands in its leader's inbox, so only a leader who is active can answer it.
+    leader_id: str | None = None
+    leader_active: bool = False
 
     @property
     def load(self) -> int:
@@ -50,6 +54,11 @@ class Candidate:
     def is_team(self) -> bool:
         """Whether the offer would go to a team's leader."""
         return self.kind == "team"
+
+    @property
+    def answerable(self) -> bool:
+        """Whether someone can answer an offer: the volunteer, or an active leader of the team."""
+        return not self.is_team or (self.leader_id is not None and self.leader_active)
 
     @property
     def county_wide(self) -> bool:
@@ -151,6 +160,8 @@ def why_not(
         return "already offered this request"
     if not candidate.active:
         return "inactive"
+    if not candidate.answerable:
+        return "no active leader to answer the offer"
     if not covers_skills(candidate, category, skills):
         return "skills do not cover the request"
     if not covers_place(candidate, township, level):

@@ -26,7 +26,7 @@ class CandidateSource(Protocol):
         """Volunteers who might serve the township with the skills (a superset is fine)."""
         ...
 
-    def volunteers_at(self, station: str, skills: list[str]) -> Iterable[Candidate]:
+    def volunteers_at(self, station_id: str, skills: list[str]) -> Iterable[Candidate]:
         """Volunteers who might belong to the station and have the skills (a superset is fine)."""
         ...
 
@@ -48,7 +48,7 @@ class NaiveScan:
     def volunteers(self, township: str, skills: list[str]) -> Iterator[Candidate]:
         return (c for c in self.candidates if not c.is_team)
 
-    def volunteers_at(self, station: str, skills: list[str]) -> Iterator[Candidate]:
+    def volunteers_at(self, station_id: str, skills: list[str]) -> Iterator[Candidate]:
         return (c for c in self.candidates if not c.is_team)
 
     def teams(self, township: str, category: str, level: str) -> Iterator[Candidate]:
@@ -81,9 +81,9 @@ class CandidateIndex:
             (self._volunteers, (c.township, s)) for s in c.skills
         ]
         keys.append((self._by_township, c.township))
-        if c.station:
-            keys.extend((self._stations, (c.station, s)) for s in c.skills)
-            keys.append((self._by_station, c.station))
+        if c.station_id:
+            keys.extend((self._stations, (c.station_id, s)) for s in c.skills)
+            keys.append((self._by_station, c.station_id))
         return keys
 
     def put(self, candidate: Candidate) -> None:
@@ -113,8 +113,8 @@ class CandidateIndex:
     def volunteers(self, township: str, skills: list[str]) -> list[Candidate]:
         return [self.by_id[i] for i in self._lookup(self._volunteers, self._by_township, township, skills)]
 
-    def volunteers_at(self, station: str, skills: list[str]) -> list[Candidate]:
-        return [self.by_id[i] for i in self._lookup(self._stations, self._by_station, station, skills)]
+    def volunteers_at(self, station_id: str, skills: list[str]) -> list[Candidate]:
+        return [self.by_id[i] for i in self._lookup(self._stations, self._by_station, station_id, skills)]
 
     def teams(self, township: str, category: str, level: str) -> list[Candidate]:
         place = "*county*" if level == "county" else township

@@ -32,27 +32,29 @@ def bayesian_reputation(policy: Policy, rating_sum: float, rating_count: int) ->
     return (m * policy.reputation_prior_mean + rating_sum) / (m + rating_count)
 
 
-def proximity_of(candidate: Candidate, township: str, station: str | None) -> str:
-    """How near the candidate is: "station", "township" or "county"."""
+def proximity_of(candidate: Candidate, township: str, station_id: str | None) -> str:
+    """How near the candidate is: "station", "township" or "county" (stations compared by id)."""
     if candidate.is_team:
+        if station_id and candidate.station_id == station_id:
+            return "station"
         return "county" if candidate.county_wide and township not in candidate.townships else "township"
     if candidate.township != township:
         return "county"
-    return "station" if station and candidate.station == station else "township"
+    return "station" if station_id and candidate.station_id == station_id else "township"
 
 
 def score(
     candidate: Candidate,
     *,
     township: str,
-    station: str | None,
+    station_id: str | None,
     point: tuple[float, float] | None,
     policy: Policy,
     now: datetime,
 ) -> dict[str, Any]:
     """The candidate's total and every part of it, as stored with each decision."""
     w = policy.weights
-    near = proximity_of(candidate, township, station)
+    near = proximity_of(candidate, township, station_id)
     parts: dict[str, float] = {"proximity": PROXIMITY[near]}
     distance_km = None
     if point is not None and candidate.latitude is not None and candidate.longitude is not None:

@@ -97,7 +97,8 @@ class Job:
     expired_by: list[str] = field(default_factory=list)
     escalation_reason: str | None = None
     source: str = "resident"
-    station: str | None = None
+    # The station of the request's village, by id; None for orders placed before stations had ids.
+    station_id: str | None = None
     latitude: float | None = None
     longitude: float | None = None
     preassigned_volunteer_ids: list[str] = field(default_factory=list)
@@ -137,7 +138,7 @@ class Job:
             category=self.category,
             skills=list(self.skills_required),
             township=self.township,
-            station=self.station or self.village,
+            station_id=self.station_id,
             point=point,
             window=window,
             preassigned=list(self.preassigned_volunteer_ids),
@@ -166,7 +167,7 @@ def job_from_submission(data: contracts.RequestSubmitted, policy: Policy = DEFAU
         contact_phone_masked=data.contact_phone_masked,
         window=data.window.model_dump(mode="json") if data.window else None,
         source=data.source,
-        station=data.station,
+        station_id=data.station_id,
         latitude=data.latitude,
         longitude=data.longitude,
         preassigned_volunteer_ids=list(data.preassigned_volunteer_ids),

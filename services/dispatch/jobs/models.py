@@ -6,6 +6,7 @@ from typing import Any
 
 import mongoengine
 
+from services.common import personal
 from services.common.store import AggregateDocument, AggregateStore, to_state
 from services.dispatch.jobs.domain import Attempt, AttemptStatus, Job, JobStatus
 
@@ -37,7 +38,7 @@ class JobDocument(AggregateDocument):
     expired_by = mongoengine.ListField(mongoengine.StringField())
     escalation_reason = mongoengine.StringField()
     source = mongoengine.StringField()
-    station = mongoengine.StringField()
+    station_id = mongoengine.StringField()
     latitude = mongoengine.FloatField()
     longitude = mongoengine.FloatField()
     preassigned_volunteer_ids = mongoengine.ListField(mongoengine.StringField())
@@ -54,6 +55,8 @@ def job_to_document(job: Job) -> dict[str, Any]:
     """The stored fields of a job."""
     state = to_state(job)
     state["attempts"] = [{**attempt, "status": str(attempt["status"])} for attempt in state["attempts"]]
+    # Sealed at rest (docs/adr/0095): the resident's street address; the phone is kept masked only.
+    state["address"] = personal.seal(job.address)
     return state
 
 
@@ -61,6 +64,8 @@ def job_from_document(document: dict[str, Any]) -> Job:
     """A domain job from its stored document."""
     fields = {name: document.get(name) for name in Job.__dataclass_fields__ if name in document}
     fields["id"] = document["_id"]
+    if "address" in fields:
+        fields["address"] = personal.unseal(fields["address"])
     fields["status"] = JobStatus(document["status"])
     fields["attempts"] = [
         Attempt(**{**attempt, "status": AttemptStatus(attempt["status"])})

@@ -99,7 +99,7 @@ class JobView(_JobFacts):
 
     skills_required: list[str]
     source: str
-    station: str | None
+    station_id: str | None
     preassigned_volunteer_ids: list[str]
     review: ReviewRecordView | None
     pooled_at: datetime | None
@@ -154,7 +154,7 @@ def job_view(job: Job) -> JobView:
         **_facts(job),
         skills_required=job.skills_required,
         source=job.source,
-        station=job.station,
+        station_id=job.station_id,
         preassigned_volunteer_ids=job.preassigned_volunteer_ids,
         review=ReviewRecordView.model_validate(job.review) if job.review else None,
         pooled_at=job.pooled_at,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import STAFF, Role, require
@@ -40,9 +41,16 @@ def put_policy(body: PolicyBody) -> PolicyView:
             "and minutes between 0.02 and 10080",
             field="offer_deadline_minutes",
         )
-    policy = Policy.model_validate(body.model_dump(exclude={"expected_version"}))
+    policy = Policy.model_validate(body.model_dump(exclude={"expected_version", "reason"}))
     try:
-        record = usecases.save_policy(policy, principal.sub, body.expected_version)
+        record = usecases.save_policy(
+            policy,
+            principal.sub,
+            body.expected_version,
+            reason=body.reason,
+            role=principal.role.value,
+            causation_id=g.request_id,
+        )
     except ConcurrencyConflict as error:
         raise Conflict(str(error)) from None
     return policy_view(record)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from services.common.schemas import View
 from services.dispatch.policy.domain import Policy
@@ -17,6 +17,21 @@ class PolicyBody(Policy):
     expected_version: int | None = Field(
         None, ge=0, description="refuse the change if someone changed it since"
     )
+    reason: str | None = Field(
+        None, min_length=1, max_length=500, description="why the policy changes (kept in the audit trail)"
+    )
+
+    @field_validator("reason", mode="after")
+    @classmethod
+    def _reason_is_said(cls, value: str | None) -> str | None:
+        """A reason travels to the audit trail's database, which refuses NUL; blanks say nothing."""
+        if value is None:
+            return None
+        if "\x00" in value:
+            raise ValueError("must not contain the NUL character (\\u0000)")
+        if not value.strip():
+            raise ValueError("say why, or leave the reason out")
+        return value.strip()
 
 
 class PolicyView(View):

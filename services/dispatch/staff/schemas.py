@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from services.common.county import Township
 from services.common.schemas import StrictBody, View
 from services.dispatch.jobs.domain import Job
-from services.dispatch.jobs.schemas import JobSummaryView, job_summary
+from services.dispatch.jobs.schemas import ConsideredView, JobSummaryView, job_summary
 
 
 class QueueQuery(BaseModel):
@@ -44,3 +44,41 @@ class QueueView(View):
 def queue_view(township: str | None, jobs: list[Job]) -> QueueView:
     """The queue as a dispatcher sees it."""
     return QueueView(township=township, items=[job_summary(job) for job in jobs])
+
+
+class CandidatesQuery(BaseModel):
+    limit: int = Field(20, ge=1, le=50)
+
+
+class HandCandidateView(ConsideredView):
+    """A candidate a dispatcher may assign by hand, and what became of earlier offers to them."""
+
+    level: Literal["station", "township", "county"]
+    declined: bool = Field(description="declined this request before")
+    lapsed: bool = Field(description="let an offer of this request run past its deadline")
+
+
+class CandidatesView(View):
+    """Who could serve the request now, best first within each level (station, township, county)."""
+
+    request_id: str
+    items: list[HandCandidateView]
+
+
+def candidates_view(job: Job, found: list[tuple[str, dict[str, object]]]) -> CandidatesView:
+    """The ranked candidates as a dispatcher reads them."""
+    declined, lapsed = set(job.declined_by), set(job.expired_by)
+    return CandidatesView(
+        request_id=job.id,
+        items=[
+            HandCandidateView.model_validate(
+                {
+                    **record,
+                    "level": level,
+                    "declined": record["candidate_id"] in declined,
+                    "lapsed": record["candidate_id"] in lapsed,
+                }
+            )
+            for level, record in found
+        ],
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, has_app_context
 
-from services.common import contracts
+from services.common import audit, contracts
 from services.common.auth import Principal
 from services.common.domain import Missing
 from services.common.events import Envelope, envelopes
@@ -121,6 +121,18 @@ def resolve_followup(
     now = utcnow()
     events = domain.resolve(
         followup, outcome=outcome, note=note, by=principal.sub, staff_township=principal.township, now=now
+    )
+    events.append(
+        audit.entry(
+            principal,
+            "followup.resolved",
+            "followup",
+            followup.id,
+            now,
+            township=followup.township,
+            reason=note,
+            outcome=outcome,
+        )
     )
     announced = envelopes(
         events, producer=PRODUCER, correlation_id=followup.id, causation_id=causation_id, occurred_at=now

@@ -247,7 +247,6 @@ def parse_post(form: dict[str, Any], token: str) -> Posted:
         contact_phone=phone,
         source="open311",
         source_ref=token,
-        station=village,
         latitude=latitude,
         longitude=longitude,
         source_details={key: value for key, value in details.items() if value},

@@ -6,6 +6,7 @@ from flask import g
 from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import STAFF, Role, require, require_owner_or_staff, township_scope
+from services.common.idempotency import fingerprint
 from services.common.schemas import ERROR_RESPONSES, Problem
 from services.requests.orders import domain, usecases
 from services.requests.orders.schemas import (
@@ -15,8 +16,11 @@ from services.requests.orders.schemas import (
     RequestPage,
     RequestPath,
     RequestView,
+    SimilarPage,
+    SimilarQuery,
     request_page,
     request_view,
+    similar_page,
 )
 from services.requests.schemas import IdempotencyHeader
 
@@ -47,12 +51,28 @@ def create_request(body: RequestCreate, header: IdempotencyHeader) -> tuple[Requ
         window_end=body.window.end if body.window else None,
         contact_phone=body.contact_phone,
     )
-    result = usecases.submit_request(submission, header.idempotency_key, causation_id=g.request_id)
+    result = usecases.submit_request(
+        submission, header.idempotency_key, causation_id=g.request_id, body_print=fingerprint(body)
+    )
     view = request_view(result.request, principal, with_timeline=True)
     location = {"Location": f"/api/v1/requests/{result.request.id}"}
     if result.created:
         return view, 201, location
     return view, 200, {**location, "Idempotent-Replayed": "true"}
+
+
+@requests_api.get("/similar", responses={200: SimilarPage})
+def similar_requests(query: SimilarQuery) -> SimilarPage:
+    """Open requests for the same service in the same village lately: suggested before ordering again."""
+    principal = require(Role.RESIDENT, Role.STEWARD, *STAFF)
+    found = usecases.similar_requests(
+        category=query.category,
+        township=query.township,
+        village=query.village,
+        days=query.days,
+        limit=query.limit,
+    )
+    return similar_page(found, principal, query.days)
 
 
 @requests_api.get("/<request_id>", responses={200: RequestView})

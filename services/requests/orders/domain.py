@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.common import contracts
@@ -111,6 +111,8 @@ class ServiceRequest:
     # Where the order came from (resident, patrol, pairing, wish, open311) and what it refers to.
     source: str = "resident"
     source_ref: str | None = None
+    # The station of the order's village: its id (the identity dispatch compares) and its name.
+    station_id: str | None = None
     station: str | None = None
     latitude: float | None = None
     longitude: float | None = None
@@ -164,6 +166,8 @@ class Submission:
     contact_phone: str | None = None
     source: str = "resident"
     source_ref: str | None = None
+    # Set by the use case from the stations it knows, never by a caller: the village's station.
+    station_id: str | None = None
     station: str | None = None
     latitude: float | None = None
     longitude: float | None = None
@@ -246,6 +250,7 @@ def submit(
         submitted_at=now,
         source=submission.source,
         source_ref=submission.source_ref,
+        station_id=submission.station_id,
         station=submission.station,
         latitude=submission.latitude,
         longitude=submission.longitude,
@@ -340,3 +345,28 @@ def mask_name(name: str | None) -> str:
 def short_ref(actor_id: str | None) -> str:
     """The last four characters of an id: enough to tell two volunteers apart, no more."""
     return f"…{actor_id[-4:]}" if actor_id else ""
+
+
+# --- similar requests (suggested as duplicates before ordering) --------------------------------------
+# The county keeps China Standard Time; a "day" of orders is its calendar day there.
+COUNTY_UTC_OFFSET = timedelta(hours=8)
+SIMILAR_DAYS_MAX = 14
+
+
+def similar_key(township: str, village: str, category: str, submitted_at: datetime) -> str:
+    """The bucket of orders for one service in one village on one county day.
+
+    A top-level equality the database answers from an index, whatever the history's size: looking
+    back N days is N lookups of one small bucket each, never a range over every order of a village.
+    """
+    day = (submitted_at + COUNTY_UTC_OFFSET).date()
+    return f"{township}|{village}|{category}|{day:%Y%m%d}"
+
+
+def similar_keys(township: str, village: str, category: str, now: datetime, days: int) -> list[str]:
+    """The buckets of the last `days` county days, today first."""
+    return [similar_key(township, village, category, now - timedelta(days=back)) for back in range(days)]
+
+
+# Requests still going somewhere: a neighbour can follow or join one instead of ordering again.
+SIMILAR_STATUSES = CANCELLABLE | {Status.IN_SERVICE}

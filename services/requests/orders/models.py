@@ -11,9 +11,10 @@ import mongoengine
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from services.common import personal
 from services.common.ids import as_utc
 from services.common.store import AggregateDocument, AggregateStore
-from services.requests.orders.domain import ServiceRequest, Status, TimelineEntry
+from services.requests.orders.domain import ServiceRequest, Status, TimelineEntry, similar_key
 
 
 class RequestDocument(AggregateDocument):
@@ -31,12 +32,16 @@ class RequestDocument(AggregateDocument):
             "outbox_pending",
             ["source", "-submitted_at"],
             "source_ref",
+            # Suggesting duplicates before an order: one equality per day looked back (docs/adr/0086).
+            "similar_key",
         ],
     }
 
     id = mongoengine.StringField(primary_key=True)
     code = mongoengine.StringField(required=True)
     idempotency_scope = mongoengine.StringField(required=True)
+    # The fingerprint of the body the key came with: the same key with another body is refused.
+    idempotency_fingerprint = mongoengine.StringField()
     resident_id = mongoengine.StringField(required=True)
     category = mongoengine.StringField(required=True)
     title = mongoengine.StringField(required=True)
@@ -57,10 +62,12 @@ class RequestDocument(AggregateDocument):
     service_code = mongoengine.StringField()
     source = mongoengine.StringField(default="resident")
     source_ref = mongoengine.StringField()
+    station_id = mongoengine.StringField()
     station = mongoengine.StringField()
     latitude = mongoengine.FloatField()
     longitude = mongoengine.FloatField()
     source_details = mongoengine.DictField()
+    similar_key = mongoengine.StringField()
 
 
 class DailyCounter(mongoengine.Document):
@@ -127,6 +134,12 @@ def to_document(request: ServiceRequest) -> dict[str, Any]:
     state.pop("id")
     state.pop("version")
     state["status"] = request.status.value
+    # Sealed at rest (docs/adr/0095): the resident's phone and street address.
+    state["contact_phone"] = personal.seal(request.contact_phone)
+    state["address"] = personal.seal(request.address)
+    state["similar_key"] = similar_key(
+        request.township, request.village, request.category, request.submitted_at
+    )
     state["timeline"] = [
         {**asdict(entry), "status": entry.status.value if entry.status else None}
         for entry in request.timeline
@@ -161,11 +174,11 @@ def from_document(document: dict[str, Any]) -> ServiceRequest:
         township=document["township"],
         village=document["village"],
         submitted_at=as_utc(document["submitted_at"]),
-        address=document.get("address"),
+        address=personal.unseal(document.get("address")),
         urgency=document.get("urgency", "normal"),
         window_start=_maybe_utc(document.get("window_start")),
         window_end=_maybe_utc(document.get("window_end")),
-        contact_phone=document.get("contact_phone"),
+        contact_phone=personal.unseal(document.get("contact_phone")),
         timeline=timeline,
         volunteer_id=document.get("volunteer_id"),
         rating_score=document.get("rating_score"),
@@ -173,6 +186,7 @@ def from_document(document: dict[str, Any]) -> ServiceRequest:
         version=document.get("version", 1),
         source=document.get("source") or "resident",
         source_ref=document.get("source_ref"),
+        station_id=document.get("station_id"),
         station=document.get("station"),
         latitude=document.get("latitude"),
         longitude=document.get("longitude"),

@@ -19,6 +19,7 @@ from services.common.paging import Page, PageQuery, next_before
 from services.common.schemas import Phone, StrictBody, Urgency, View
 from services.requests.catalog.domain import CATEGORIES, CategoryCode
 from services.requests.orders.domain import (
+    SIMILAR_DAYS_MAX,
     STATUS_TEXT,
     ServiceRequest,
     Status,
@@ -76,6 +77,16 @@ class CancelBody(StrictBody):
     @classmethod
     def _no_body_is_no_reason(cls, value: object) -> object:
         return {} if value is None else value
+
+
+class SimilarQuery(BaseModel):
+    """What the resident is about to order: the same service in the same village."""
+
+    category: CategoryCode
+    township: Township
+    village: str = Field(min_length=1, max_length=50)
+    days: int = Field(7, ge=1, le=SIMILAR_DAYS_MAX, description="county days to look back, today included")
+    limit: int = Field(5, ge=1, le=20)
 
 
 class RequestListQuery(PageQuery):
@@ -146,13 +157,59 @@ class RequestView(View):
     deadlines: RequestDeadlines
     source: str
     source_ref: str | None
-    station: str | None
+    station_id: str | None = Field(description="the station of the order's village, when one is known")
+    station: str | None = Field(description="that station's name")
     latitude: float | None
     longitude: float | None
     timeline: list[TimelineStep] | None
 
 
 RequestPage = Page[RequestView]
+
+
+class SimilarView(View):
+    """A neighbour's open request for the same service: enough to recognise it, nothing personal."""
+
+    code: str
+    title: str
+    status: Status
+    status_text: Bilingual
+    category_name: Bilingual
+    village: str
+    submitted_at: datetime
+    when: Bilingual
+    yours: bool = Field(description="the caller ordered it: open it rather than order again")
+    id: str | None = Field(description="only for the caller's own requests (and staff)")
+
+
+class SimilarPage(View):
+    """Open requests like the one about to be ordered, newest first."""
+
+    items: list[SimilarView]
+    days: int
+
+
+def similar_page(found: list[ServiceRequest], viewer: Principal, days: int) -> SimilarPage:
+    """Similar requests as a neighbour may see them: no names, phones or addresses of others."""
+    items = []
+    for item in found:
+        yours = item.resident_id == viewer.sub
+        category = CATEGORIES[item.category]
+        items.append(
+            SimilarView(
+                code=item.code,
+                title=item.title,
+                status=item.status,
+                status_text=bilingual(STATUS_TEXT[item.status]),
+                category_name=Bilingual(zh=category.name_zh, en=category.name_en),
+                village=item.village,
+                submitted_at=item.submitted_at,
+                when=when_text(item.submitted_at),
+                yours=yours,
+                id=item.id if yours or viewer.is_staff else None,
+            )
+        )
+    return SimilarPage(items=items, days=days)
 
 
 def request_view(item: ServiceRequest, viewer: Principal, *, with_timeline: bool) -> RequestView:
@@ -185,6 +242,7 @@ def request_view(item: ServiceRequest, viewer: Principal, *, with_timeline: bool
         deadlines=RequestDeadlines(respond_by=respond_by, complete_by=complete_by),
         source=item.source,
         source_ref=item.source_ref,
+        station_id=item.station_id,
         station=item.station,
         latitude=item.latitude,
         longitude=item.longitude,

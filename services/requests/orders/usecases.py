@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from services.common import idempotency
 from services.common.auth import Principal, mask_phone
 from services.common.domain import Missing
 from services.common.events import envelopes
@@ -23,9 +25,12 @@ from services.requests.orders.models import (
     requests_store,
     to_document,
 )
+from services.requests.stations import usecases as stations
 
 PRODUCER = "requests"
 CODE_ATTEMPTS = 20
+# A village orders one service a handful of times a day; a bucket read is bounded all the same.
+SIMILAR_BUCKET_READ = 50
 
 
 class UnknownRequest(Missing):
@@ -43,16 +48,31 @@ def _stored(selector: dict[str, Any]) -> ServiceRequest | None:
     return from_document(document) if document else None
 
 
+def _earlier(scope: str, body_print: str | None) -> ServiceRequest | None:
+    """The request a key made before, if the body is the same; `IdempotencyKeyReused` if it is not."""
+    document = RequestDocument._get_collection().find_one({"idempotency_scope": scope}, {"outbox": 0})
+    if document is None:
+        return None
+    idempotency.check_same_body(document.get("idempotency_fingerprint"), body_print)
+    return from_document(document)
+
+
 def submit_request(
     submission: domain.Submission,
     idempotency_key: str | None,
     causation_id: str,
     request_id: str | None = None,
+    body_print: str | None = None,
 ) -> Submitted:
-    """Store a new request with its `request.submitted` event; a repeated key returns the first one."""
+    """Store a new request with its `request.submitted` event; a repeated key returns the first one.
+
+    `body_print` is the fingerprint of the HTTP body: a key repeated with another body is refused.
+    """
     scope = f"{submission.resident_id}:{idempotency_key}" if idempotency_key else None
     # No lookup of the key first: the unique index on idempotency_scope refuses a repeat, and the
-    # refusal below answers with the first request (docs/adr/0062). Only a repeat pays a lookup.
+    # refusal below answers with the first request, or refuses another body (docs/adr/0062).
+    if (station := stations.station_serving(submission.township, submission.village)) is not None:
+        submission = dataclasses.replace(submission, station_id=station.id, station=station.name)
     now = utcnow()
     # A caller may fix the id beforehand (a patrol report names its order before it exists).
     request_id = request_id or new_id()
@@ -74,13 +94,18 @@ def submit_request(
             occurred_at=now,
             first_event_id=event_id,
         )
-        state = {**to_document(request), "idempotency_scope": scope or request_id, "updated_at": now}
+        state = {
+            **to_document(request),
+            "idempotency_scope": scope or request_id,
+            "idempotency_fingerprint": body_print,
+            "updated_at": now,
+        }
         try:
             requests_store.insert(request_id, state, outbox)
             break
         except AlreadyExists:
             # Two calls with the same key raced; the other one stored first: answer with its request.
-            if scope and (earlier := _stored({"idempotency_scope": scope})) is not None:
+            if scope and (earlier := _earlier(scope, body_print)) is not None:
                 return Submitted(earlier, created=False)
             if (earlier := _stored({"_id": request_id})) is not None:
                 return Submitted(earlier, created=False)
@@ -145,9 +170,28 @@ def list_requests(
         query,
         limit=limit,
         before=before,
-        projection={"outbox": 0, "timeline": 0},
+        # The status is derived from the timeline: without it every listed request read "submitted".
+        projection={"outbox": 0},
     )
     return [from_document(document) for document in found]
+
+
+def similar_requests(
+    *, category: str, township: str, village: str, days: int, limit: int
+) -> list[ServiceRequest]:
+    """Open requests for the same service in the same village over the last `days` county days."""
+    collection = RequestDocument._get_collection()
+    found: list[ServiceRequest] = []
+    # One equality on the indexed day bucket per day, newest day first (docs/adr/0086).
+    for key in domain.similar_keys(township, village, category, utcnow(), days):
+        bucket = collection.find({"similar_key": key}, {"outbox": 0}).limit(SIMILAR_BUCKET_READ)
+        requests_of_day = sorted(
+            (from_document(document) for document in bucket), key=lambda item: item.submitted_at, reverse=True
+        )
+        found += [item for item in requests_of_day if item.status in domain.SIMILAR_STATUSES]
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 def measure_open_requests() -> None:

@@ -7,6 +7,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import STAFF, Principal, Role, require, township_scope
 from services.common.errors import Forbidden, NotFound
+from services.common.idempotency import fingerprint
 from services.common.ids import utcnow
 from services.common.schemas import ERROR_RESPONSES, Problem
 from services.requests.patrols import domain, usecases
@@ -67,7 +68,7 @@ def file_patrol_report(
         urgency=body.urgency,
         parties=tuple(body.parties),
     )
-    report, created = usecases.file_report(finding, g.request_id, header.idempotency_key)
+    report, created = usecases.file_report(finding, g.request_id, header.idempotency_key, fingerprint(body))
     location = {"Location": f"/api/v1/patrols/{report.id}"}
     if created:
         return _with_order_status(report), 201, location

@@ -200,7 +200,7 @@ def current_status(report_: PatrolReport, order_status: str | None) -> PatrolSta
 
 
 def order_for(report_: PatrolReport) -> domain.Submission:
-    """The order a community report becomes: the steward is its orderer, the village its station."""
+    """The order a community report becomes: the steward is its orderer, for the village's station."""
     title = report_.description if len(report_.description) <= 30 else report_.description[:29] + "…"
     return domain.Submission(
         resident_id=report_.steward_id,
@@ -213,7 +213,6 @@ def order_for(report_: PatrolReport) -> domain.Submission:
         urgency=report_.urgency,
         source="patrol",
         source_ref=report_.id,
-        station=report_.village,
         latitude=report_.latitude,
         longitude=report_.longitude,
         source_details={"photo_urls": list(report_.photo_urls)},

@@ -44,6 +44,7 @@ class PatrolReportDocument(AggregateDocument):
     closed_by = mongoengine.StringField()
     updated_at = mongoengine.DateTimeField()
     idempotency_scope = mongoengine.StringField()
+    idempotency_fingerprint = mongoengine.StringField()
 
 
 patrol_store = AggregateStore(PatrolReportDocument)

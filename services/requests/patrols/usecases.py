@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from services.common import clock, idempotency
 from services.common.domain import Missing
 from services.common.ids import as_utc, new_id, utcnow
 from services.common.logs import get_logger
@@ -24,7 +25,8 @@ from services.requests.patrols.models import PatrolReportDocument, patrol_store
 
 log = get_logger(__name__)
 
-# A community report whose order is still missing this long after it was filed is finished by the sweep.
+# A community report whose order is still missing this long (real time: its web request may still
+# be creating the order) after it was filed is finished by the sweep.
 SWEEP_AFTER = timedelta(seconds=5)
 
 
@@ -42,21 +44,31 @@ def _load(document: dict[str, Any]) -> patrols.PatrolReport:
 
 
 def file_report(
-    finding: patrols.Finding, causation_id: str, idempotency_key: str | None = None
+    finding: patrols.Finding,
+    causation_id: str,
+    idempotency_key: str | None = None,
+    body_print: str | None = None,
 ) -> tuple[patrols.PatrolReport, bool]:
-    """Store a steward's report (once per key); a community report also enters the loop as an order."""
+    """Store a steward's report (once per key and body); a community report also enters the loop."""
     scope = f"{finding.steward_id}:{idempotency_key}" if idempotency_key else None
-    if scope and (earlier := _by_scope(scope)) is not None:
+    if scope and (earlier := _by_scope(scope, body_print)) is not None:
         return earlier, False
     now = utcnow()
     report = patrols.report(finding, report_id=new_id(), request_id=new_id(), now=now)
     try:
         patrol_store.insert(
-            report.id, {**to_state(report), "updated_at": now, "idempotency_scope": scope or report.id}, []
+            report.id,
+            {
+                **to_state(report),
+                "updated_at": now,
+                "idempotency_scope": scope or report.id,
+                "idempotency_fingerprint": body_print,
+            },
+            [],
         )
     except AlreadyExists:
         # The same key raced in twice from a steward's flaky connection; the first one stored wins.
-        earlier = _by_scope(scope) if scope else None
+        earlier = _by_scope(scope, body_print) if scope else None
         if earlier is None:
             raise
         return earlier, False
@@ -66,9 +78,12 @@ def file_report(
     return report, True
 
 
-def _by_scope(scope: str) -> patrols.PatrolReport | None:
+def _by_scope(scope: str, body_print: str | None) -> patrols.PatrolReport | None:
     document = PatrolReportDocument._get_collection().find_one({"idempotency_scope": scope}, {"outbox": 0})
-    return _load(document) if document else None
+    if document is None:
+        return None
+    idempotency.check_same_body(document.get("idempotency_fingerprint"), body_print)
+    return _load(document)
 
 
 def _enter_loop(report: patrols.PatrolReport, causation_id: str) -> None:
@@ -85,7 +100,7 @@ def _enter_loop(report: patrols.PatrolReport, causation_id: str) -> None:
 
 def sweep_unlinked_reports(now: datetime | None = None) -> int:
     """Finish community reports whose order was never created (a periodic job of the worker)."""
-    cutoff = (now or utcnow()) - SWEEP_AFTER
+    cutoff = (now or utcnow()) - clock.simulated(SWEEP_AFTER)
     found = PatrolReportDocument._get_collection().find(
         {"tier": patrols.Tier.REPORTED_TO_COMMUNITY.value, "request_created": False}
     )

@@ -7,6 +7,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from services.common.auth import STAFF, require
 from services.common.errors import Forbidden
+from services.common.idempotency import fingerprint
 from services.common.schemas import ERROR_RESPONSES
 from services.requests.schemas import IdempotencyHeader
 from services.requests.wishes import usecases
@@ -45,7 +46,7 @@ def post_wish(body: WishCreate, header: IdempotencyHeader) -> tuple[WishView, in
         category=body.category,
         urgency=body.urgency,
     )
-    result = usecases.post_wish(wish, header.idempotency_key, causation_id=g.request_id)
+    result = usecases.post_wish(wish, header.idempotency_key, g.request_id, fingerprint(body))
     headers = {"Location": f"/api/v1/wishes/{result.request.id}"}
     if result.created:
         return wish_view(result.request, principal), 201, headers

@@ -67,6 +67,5 @@ def wish_order(
         urgency=urgency,
         contact_phone=beneficiary.get("phone"),
         source="wish",
-        station=beneficiary["village"],
         source_details={"beneficiary": beneficiary},
     )

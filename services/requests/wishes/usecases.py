@@ -16,9 +16,11 @@ class UnknownWish(Missing):
     """No wish with that id."""
 
 
-def post_wish(wish: Submission, idempotency_key: str | None, causation_id: str) -> usecases.Submitted:
+def post_wish(
+    wish: Submission, idempotency_key: str | None, causation_id: str, body_print: str | None = None
+) -> usecases.Submitted:
     """Post a wish: one order, written once, announced by its own `request.submitted`."""
-    return usecases.submit_request(wish, idempotency_key, causation_id)
+    return usecases.submit_request(wish, idempotency_key, causation_id, body_print=body_print)
 
 
 def get_wish(wish_id: str) -> ServiceRequest:

@@ -24,7 +24,6 @@ from services.volunteers.hours.schemas import (
     ledger_csv,
     ledger_view,
 )
-from services.volunteers.people import usecases as people
 from services.volunteers.people.api import self_or_staff
 from services.volunteers.people.schemas import VolunteerPath
 from services.volunteers.tasks.schemas import TaskPath, TaskView, task_view
@@ -50,7 +49,9 @@ def check_in_task(path: TaskPath, body: CodeBody) -> TaskView:
 def check_out_task(path: TaskPath, body: CheckOutBody) -> TaskView:
     """End the service with the resident's code; hours = check-out − check-in, for every participant."""
     principal = require(Role.VOLUNTEER)
-    task = usecases.check_out(path.task_id, principal.sub, body.code, body.participant_ids, g.request_id)
+    task = usecases.check_out(
+        path.task_id, principal.sub, body.code, body.participant_ids, g.request_id, body.people_served
+    )
     return task_view(task)
 
 
@@ -58,15 +59,16 @@ def check_out_task(path: TaskPath, body: CheckOutBody) -> TaskView:
 def complete_task(path: TaskPath, body: CheckOutBody) -> TaskView:
     """Finish the service: the same as check-out (hours come from the coded check-in and check-out)."""
     principal = require(Role.VOLUNTEER)
-    task = usecases.check_out(path.task_id, principal.sub, body.code, body.participant_ids, g.request_id)
+    task = usecases.check_out(
+        path.task_id, principal.sub, body.code, body.participant_ids, g.request_id, body.people_served
+    )
     return task_view(task)
 
 
 @hours_records_api.get("/<volunteer_id>/hours", responses={200: LedgerView})
 def volunteer_hours(path: VolunteerPath) -> LedgerView:
-    """A volunteer's hours ledger (themselves, or staff)."""
+    """A volunteer's hours ledger (themselves, or staff covering their township)."""
     self_or_staff(path.volunteer_id)
-    people.get_volunteer(path.volunteer_id)
     return ledger_view(usecases.ledger(path.volunteer_id))
 
 
@@ -76,15 +78,16 @@ def volunteer_hours(path: VolunteerPath) -> LedgerView:
 def correct_hours(path: EntryPath, body: CorrectionBody) -> tuple[CorrectionView, int]:
     """Correct a ledger line (staff; township staff for their township); audited, never overwritten."""
     principal = require(*STAFF)
-    correction = usecases.correct_entry(path.volunteer_id, path.entry_id, body.hours, body.reason, principal)
+    correction = usecases.correct_entry(
+        path.volunteer_id, path.entry_id, body.hours, body.reason, principal, g.request_id
+    )
     return correction_view(correction), 201
 
 
 @hours_records_api.get("/<volunteer_id>/hours.csv", responses={200: LEDGER_CSV})
 def hours_csv(path: VolunteerPath) -> Response:
-    """The hours ledger as CSV (themselves, or staff)."""
+    """The hours ledger as CSV (themselves, or staff covering their township)."""
     self_or_staff(path.volunteer_id)
-    people.get_volunteer(path.volunteer_id)
     body = "\ufeff" + ledger_csv(usecases.ledger(path.volunteer_id))  # the BOM makes spreadsheets read UTF-8
     return Response(
         body.encode(),
@@ -95,9 +98,8 @@ def hours_csv(path: VolunteerPath) -> Response:
 
 @hours_records_api.get("/<volunteer_id>/certificate.pdf", responses={200: CERTIFICATE_PDF})
 def hours_certificate(path: VolunteerPath) -> Response:
-    """A printable certificate of the volunteer's hours (themselves, or staff)."""
-    self_or_staff(path.volunteer_id)
-    volunteer = people.get_volunteer(path.volunteer_id)
+    """A printable certificate of the volunteer's hours (themselves, or staff covering their township)."""
+    _, volunteer = self_or_staff(path.volunteer_id)
     pdf = certificate.render(volunteer, usecases.ledger(path.volunteer_id), utcnow())
     return Response(
         pdf,

@@ -91,7 +91,12 @@ def record_code_check(task: Task, check: CodeCheck) -> None:
 
 
 def check_out(
-    task: Task, volunteer_id: str, now: datetime, participant_ids: list[str], team_members: list[str] | None
+    task: Task,
+    volunteer_id: str,
+    now: datetime,
+    participant_ids: list[str],
+    team_members: list[str] | None,
+    people_served: int = 1,
 ) -> list[contracts.EventData]:
     """The resident confirmed the end; everyone who served is credited check-out − check-in.
 
@@ -126,7 +131,7 @@ def check_out(
             team_id=task.team_id,
             participants=[contracts.Participant(volunteer_id=v, hours=hours) for v in everyone],
             hours=hours,
-            people_served=1,
+            people_served=people_served,
             resident_id=task.resident_id,
             township=task.township,
             category=task.category,

@@ -8,7 +8,10 @@ import mongoengine
 class HoursEntry(mongoengine.Document):
     """One line of a volunteer's ledger: a task's credit (written from `task.completed`) or a correction."""
 
-    meta = {"collection": "hours", "indexes": [["volunteer_id", "-completed_at"], "township"]}
+    meta = {
+        "collection": "hours",
+        "indexes": [["volunteer_id", "-completed_at"], "township", "outbox_pending"],
+    }
 
     id = mongoengine.StringField(primary_key=True)  # "<task id>:<volunteer id>", or "correction:<id>"
     volunteer_id = mongoengine.StringField(required=True)
@@ -26,3 +29,6 @@ class HoursEntry(mongoengine.Document):
     reason = mongoengine.StringField()
     corrected_by = mongoengine.StringField()
     corrected_at = mongoengine.DateTimeField()
+    # A correction's audit entry, waiting for the relay (docs/adr/0096); credits never have one.
+    outbox = mongoengine.ListField(mongoengine.DictField(), default=list)
+    outbox_pending = mongoengine.BooleanField(default=False)

@@ -23,6 +23,9 @@ class CheckOutBody(CodeBody):
         default_factory=list, max_length=50, description="volunteers who served alongside (team tasks)"
     )
     note: str | None = Field(None, max_length=500)
+    people_served: int = Field(
+        1, ge=0, le=100_000, description="people served, or a lecture's audience (服务人次); 1 when left out"
+    )
 
 
 class EntryPath(BaseModel):

@@ -9,12 +9,13 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from services.common import contracts, locks
+from services.common import audit, contracts, locks
 from services.common.auth import Principal
 from services.common.domain import Missing
-from services.common.events import Envelope
+from services.common.events import Envelope, make_event
 from services.common.ids import new_id, utcnow
 from services.common.store import holding
+from services.volunteers import SERVICE
 from services.volunteers.hours import domain
 from services.volunteers.hours.domain import CORRECTION, Ledger, LedgerCorrection
 from services.volunteers.hours.models import HoursEntry
@@ -44,7 +45,12 @@ def check_in(task_id: str, volunteer_id: str, code: str, causation_id: str) -> T
 
 @holding(tasks_store, lambda task_id, *_args, **_kwargs: task_id)
 def check_out(
-    task_id: str, volunteer_id: str, code: str, participant_ids: list[str], causation_id: str
+    task_id: str,
+    volunteer_id: str,
+    code: str,
+    participant_ids: list[str],
+    causation_id: str,
+    people_served: int = 1,
 ) -> Task:
     """End the service once the resident's code matches; credit everyone who served."""
     task = tasks.assigned_task(task_id, volunteer_id)
@@ -59,7 +65,8 @@ def check_out(
         members = list(team.member_ids) if team else []
     now = utcnow()
     _verify_code(task, code, now)
-    tasks.save(task, domain.check_out(task, volunteer_id, now, participant_ids, members), causation_id)
+    events = domain.check_out(task, volunteer_id, now, participant_ids, members, people_served)
+    tasks.save(task, events, causation_id)
     return task
 
 
@@ -108,9 +115,18 @@ def ledger(volunteer_id: str) -> Ledger:
 
 
 def correct_entry(
-    volunteer_id: str, entry_id: str, new_hours: float, reason: str, principal: Principal
+    volunteer_id: str,
+    entry_id: str,
+    new_hours: float,
+    reason: str,
+    principal: Principal,
+    causation_id: str | None = None,
 ) -> LedgerCorrection:
-    """Staff change a ledger line's hours; the change is a new, audited line (the ledger is append-only)."""
+    """Staff change a ledger line's hours; the change is a new, audited line (the ledger is append-only).
+
+    The line carries its `audit.recorded` entry in its own outbox (docs/adr/0096): one insert writes
+    both, so the trail holds the correction if and only if the ledger does.
+    """
     collection = HoursEntry._get_collection()
     entry = collection.find_one({"_id": entry_id, "volunteer_id": volunteer_id})
     if entry is None or entry.get("kind") == CORRECTION:
@@ -144,5 +160,26 @@ def correct_entry(
             "corrected_by": correction.corrected_by,
             "corrected_at": correction.corrected_at,
         }
-        collection.insert_one(line)
+        trail = audit.entry(
+            principal,
+            "hours.corrected",
+            "volunteer",
+            volunteer_id,
+            correction.corrected_at,
+            township=entry.get("township"),
+            reason=correction.reason,
+            entry_id=entry_id,
+            correction_id=line["_id"],
+            task_id=entry.get("task_id"),
+            before=f"{correction.before:g}",
+            after=f"{correction.after:g}",
+        )
+        event = make_event(
+            trail,
+            producer=SERVICE,
+            correlation_id=entry.get("request_id") or entry_id,
+            causation_id=causation_id,
+            occurred_at=correction.corrected_at,
+        )
+        collection.insert_one({**line, "outbox": [event], "outbox_pending": True})
     return domain.ledger_correction(line)

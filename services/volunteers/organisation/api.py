@@ -19,11 +19,6 @@ from services.volunteers.organisation.schemas import (
     MemberPath,
     MemberView,
     OrganisationView,
-    StationCreate,
-    StationListQuery,
-    StationPatch,
-    StationPath,
-    StationView,
     TeamCreate,
     TeamListQuery,
     TeamPatch,
@@ -33,7 +28,6 @@ from services.volunteers.organisation.schemas import (
     institute_view,
     member_view,
     organisation_view,
-    station_view,
     team_view,
     team_with_counts_view,
 )
@@ -45,9 +39,6 @@ organisation_api = APIBlueprint(
     url_prefix="/api/v1/organisation",
     abp_tags=[Tag(name="organisation", description="centre, institutes, stations, teams")],
     **COMMON,
-)
-stations_api = APIBlueprint(
-    "stations", __name__, url_prefix="/api/v1/stations", abp_tags=[Tag(name="stations")], **COMMON
 )
 teams_api = APIBlueprint(
     "teams", __name__, url_prefix="/api/v1/teams", abp_tags=[Tag(name="teams")], **COMMON
@@ -74,38 +65,6 @@ def put_institute(path: InstitutePath, body: InstitutePut) -> InstituteView:
     """Record an institute's name, leader, phone and address (admin)."""
     require(Role.ADMIN)
     return institute_view(usecases.put_institute(path.township, body.model_dump(exclude_none=True)))
-
-
-# --- stations --------------------------------------------------------------------------------------
-@stations_api.post("", responses={201: StationView})
-def create_station(body: StationCreate) -> tuple[StationView, int]:
-    """Create a station (admin)."""
-    require(Role.ADMIN)
-    return station_view(usecases.create_station(body.model_dump())), 201
-
-
-@stations_api.get("", responses={200: Page[StationView]})
-def list_stations(query: StationListQuery) -> Page[StationView]:
-    """Stations, by township and kind (anyone signed in)."""
-    require()
-    found = usecases.list_stations(
-        township=query.township, kind=query.kind, limit=query.limit, before=query.before
-    )
-    return Page[StationView](**page_of([station_view(s) for s in found], query.limit, key=lambda s: s.id))
-
-
-@stations_api.get("/<station_id>", responses={200: StationView})
-def get_station(path: StationPath) -> StationView:
-    """One station (anyone signed in)."""
-    require()
-    return station_view(usecases.get_station(path.station_id))
-
-
-@stations_api.patch("/<station_id>", responses={200: StationView})
-def update_station(path: StationPath, body: StationPatch) -> StationView:
-    """Rename a station, move it or change its kind (admin)."""
-    require(Role.ADMIN)
-    return station_view(usecases.update_station(path.station_id, body.model_dump(exclude_unset=True)))
 
 
 # --- teams -----------------------------------------------------------------------------------------

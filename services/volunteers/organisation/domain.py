@@ -14,10 +14,10 @@ from services.common import contracts
 from services.common.county import COUNTY, TOWNSHIPS
 from services.common.domain import DomainError, StateConflict
 from services.volunteers.people.domain import Volunteer, snapshot
+from services.volunteers.stations.domain import StationKind
 
 TeamKind = Literal["county_corps", "standing", "sub_team", "lecture_brand"]
 TEAM_KINDS: tuple[str, ...] = get_args(TeamKind)
-StationKind = Literal["village", "community", "family_education"]
 
 CENTRE = {
     "id": "centre",
@@ -32,7 +32,7 @@ ALLOWED_PARENTS = {
     "sub_team": ("standing", "county_corps"),
     "lecture_brand": ("standing", "county_corps"),
 }
-TEAM_UPDATABLE = ("name", "parent_id", "townships", "categories", "leader_id", "active")
+TEAM_UPDATABLE = ("name", "parent_id", "townships", "categories", "leader_id", "active", "station_id")
 
 
 class CycleInTeams(StateConflict):
@@ -56,6 +56,8 @@ class Team:
     active: bool = True
     profile_version: int = 1
     version: int = 1
+    # A team based at one station (a village's own team), by the station's id.
+    station_id: str | None = None
 
 
 def create_team(team: Team) -> list[contracts.EventData]:
@@ -75,6 +77,7 @@ def team_snapshot(team: Team) -> contracts.TeamUpdated:
         kind=team.kind,
         parent_id=team.parent_id,
         townships=team.townships,
+        station_id=team.station_id,
         categories=team.categories,
         leader_id=team.leader_id,
         member_ids=team.member_ids,
@@ -150,18 +153,6 @@ def leave_team(
         volunteer.profile_version += 1
         volunteer_events.append(snapshot(volunteer, registered=False))
     return team_events, volunteer_events
-
-
-# --- stations --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Station:
-    """A village or community practice station, or a family-education guidance station."""
-
-    id: str
-    code: str
-    name: str
-    township: str
-    kind: str
 
 
 # --- institutes and the tree -----------------------------------------------------------------------

@@ -21,18 +21,7 @@ class TeamDocument(AggregateDocument):
     active = mongoengine.BooleanField(default=True)
     profile_version = mongoengine.IntField(default=1)
     created_at = mongoengine.DateTimeField()
-
-
-class StationDocument(mongoengine.Document):
-    """A village or community station, or a family-education guidance station."""
-
-    meta = {"collection": "stations", "indexes": [["township", "kind"], {"fields": ["code"], "unique": True}]}
-
-    id = mongoengine.StringField(primary_key=True)
-    code = mongoengine.StringField(required=True)
-    name = mongoengine.StringField(required=True)
-    township = mongoengine.StringField(required=True)
-    kind = mongoengine.StringField(required=True)
+    station_id = mongoengine.StringField()
 
 
 class InstituteDocument(mongoengine.Document):

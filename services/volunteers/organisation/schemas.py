@@ -8,13 +8,11 @@ from pydantic import BaseModel, Field
 
 from services.common.county import Township
 from services.common.paging import PageQuery
-from services.common.schemas import Phone, StrictBody, View
+from services.common.schemas import Phone, StrictBody, View, refuse_null
 from services.volunteers.organisation.domain import (
     CENTRE,
     Institute,
     OrganisationSummary,
-    Station,
-    StationKind,
     Team,
     TeamKind,
 )
@@ -27,6 +25,7 @@ class TeamCreate(StrictBody):
     kind: TeamKind
     parent_id: str | None = Field(None, max_length=64)
     townships: list[Township] = Field(default_factory=list)
+    station_id: str | None = Field(None, max_length=64, description="a team based at one station")
     categories: list[str] = Field(default_factory=list, max_length=20)
     leader_id: str | None = Field(None, max_length=64)
     member_ids: list[str] = Field(default_factory=list, max_length=500)
@@ -36,9 +35,12 @@ class TeamPatch(StrictBody):
     name: str | None = Field(None, min_length=1, max_length=80)
     parent_id: str | None = Field(None, max_length=64)
     townships: list[Township] | None = None
+    station_id: str | None = Field(None, max_length=64, description="a team based at one station")
     categories: list[str] | None = Field(None, max_length=20)
     leader_id: str | None = Field(None, max_length=64)
     active: bool | None = None
+
+    _kept = refuse_null("name", "townships", "categories", "active")
 
 
 class TeamListQuery(PageQuery):
@@ -68,6 +70,7 @@ class TeamView(View):
     created_at: datetime
     parent_id: str | None
     townships: list[Township]
+    station_id: str | None
     categories: list[str]
     leader_id: str | None
     member_ids: list[str]
@@ -91,6 +94,7 @@ def team_view(team: Team) -> TeamView:
         created_at=team.created_at,
         parent_id=team.parent_id,
         townships=team.townships,
+        station_id=team.station_id,
         categories=team.categories,
         leader_id=team.leader_id,
         member_ids=team.member_ids,
@@ -124,44 +128,6 @@ def member_view(volunteer: Volunteer) -> MemberView:
         township=volunteer.township,
         skills=volunteer.skills,
         active=volunteer.active,
-    )
-
-
-# --- stations --------------------------------------------------------------------------------------
-class StationCreate(StrictBody):
-    code: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=80)
-    township: Township
-    kind: StationKind
-
-
-class StationPatch(StrictBody):
-    name: str | None = Field(None, min_length=1, max_length=80)
-    township: Township | None = None
-    kind: StationKind | None = None
-
-
-class StationListQuery(PageQuery):
-    township: Township | None = None
-    kind: StationKind | None = None
-
-
-class StationPath(BaseModel):
-    station_id: str = Field(min_length=1, max_length=64)
-
-
-class StationView(View):
-    id: str
-    code: str
-    name: str
-    township: Township
-    kind: StationKind
-
-
-def station_view(station: Station) -> StationView:
-    """A station as stored."""
-    return StationView(
-        id=station.id, code=station.code, name=station.name, township=station.township, kind=station.kind
     )
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from services.common import contracts
 from services.common.domain import DomainError, Missing
 from services.common.events import envelopes
@@ -14,24 +12,17 @@ from services.common.paging import newest_first
 from services.common.store import from_state, holding, to_state
 from services.volunteers import SERVICE
 from services.volunteers.organisation import domain
-from services.volunteers.organisation.domain import Institute, OrganisationSummary, Station, Team
-from services.volunteers.organisation.models import (
-    InstituteDocument,
-    StationDocument,
-    TeamDocument,
-    teams_store,
-)
+from services.volunteers.organisation.domain import Institute, OrganisationSummary, Team
+from services.volunteers.organisation.models import InstituteDocument, TeamDocument, teams_store
 from services.volunteers.people import usecases as people
 from services.volunteers.people.domain import Volunteer
 from services.volunteers.people.models import VolunteerDocument, volunteers_store
+from services.volunteers.stations import usecases as stations
+from services.volunteers.stations.models import StationDocument
 
 
 class UnknownTeam(Missing):
     """No team with that id is stored here."""
-
-
-class UnknownStation(Missing):
-    """No station with that id is stored here."""
 
 
 # --- institutes and the tree -----------------------------------------------------------------------
@@ -83,53 +74,30 @@ def summary() -> OrganisationSummary:
     return domain.summarise(list_institutes(), stations, teams, volunteers)
 
 
-# --- stations --------------------------------------------------------------------------------------
-def create_station(fields: dict[str, Any]) -> Station:
-    """Store a station; its code is unique."""
-    station = Station(id=new_id(), **fields)
-    try:
-        StationDocument._get_collection().insert_one({"_id": station.id, **to_state(station)})
-    except DuplicateKeyError:
-        raise DomainError("a station with this code exists", field="code") from None
-    return station
-
-
-def get_station(station_id: str) -> Station:
-    """A stored station."""
-    document = StationDocument._get_collection().find_one({"_id": station_id})
-    if document is None:
-        raise UnknownStation("no station with that id")
-    return from_state(Station, document)
-
-
-def update_station(station_id: str, changes: dict[str, Any]) -> Station:
-    """Rename a station, move it to another township or change its kind (admin)."""
-    get_station(station_id)
-    if changes:
-        StationDocument._get_collection().update_one({"_id": station_id}, {"$set": changes})
-    return get_station(station_id)
-
-
-def list_stations(*, township: str | None, kind: str | None, limit: int, before: str | None) -> list[Station]:
-    """Stations, newest first, filtered."""
-    query: dict[str, Any] = {}
-    if township:
-        query["township"] = township
-    if kind:
-        query["kind"] = kind
-    found = newest_first(StationDocument._get_collection(), query, limit=limit, before=before)
-    return [from_state(Station, document) for document in found]
-
-
 # --- teams -----------------------------------------------------------------------------------------
 def create_team(fields: dict[str, Any], causation_id: str) -> Team:
     """Store a new team and announce it."""
     if fields.get("parent_id") and teams_store.get(fields["parent_id"]) is None:
         raise DomainError("no team with that id", field="parent_id")
+    if fields.get("leader_id") and not people.is_registered(fields["leader_id"]):
+        raise DomainError("no volunteer with that id", field="leader_id")
+    if fields.get("station_id"):
+        _check_station(fields["station_id"], fields.get("townships") or [])
     team = Team(id=new_id(), created_at=utcnow(), **fields)
     events = domain.create_team(team)
     teams_store.insert(team.id, to_state(team), _envelopes(events, team.id, causation_id))
     return team
+
+
+def _check_station(station_id: str, townships: list[str]) -> None:
+    """A team's station exists and lies in a township the team covers (422 naming `station_id`)."""
+    station = stations.find_station(station_id)
+    if station is None:
+        raise DomainError("no station with that id", field="station_id")
+    if townships and station.township not in townships:
+        raise DomainError(
+            f"the station is in {station.township}, which the team does not cover", field="station_id"
+        )
 
 
 def get_team(team_id: str) -> Team:
@@ -200,6 +168,8 @@ def update_team(team_id: str, changes: dict[str, Any], causation_id: str) -> Tea
         )
     if changes.get("leader_id") and not people.is_registered(changes["leader_id"]):
         raise DomainError("no volunteer with that id", field="leader_id")
+    if changes.get("station_id"):
+        _check_station(changes["station_id"], changes.get("townships") or team.townships)
     team = _update_team(team_id, changes, causation_id)
     if changes.get("leader_id"):  # the leader is a member: their profile lists the team too
         _join_volunteer(changes["leader_id"], team_id, causation_id)

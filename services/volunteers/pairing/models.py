@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import mongoengine
 
-from services.common.store import AggregateDocument, AggregateStore
+from services.common import personal
+from services.common.store import AggregateDocument, AggregateStore, from_state, to_state
+from services.volunteers.pairing.domain import Beneficiary
+
+# Sealed at rest (docs/adr/0095): who the paired elder is, where they live, how to reach them.
+SEALED_BENEFICIARY_FIELDS = ("name", "address", "phone")
 
 
 class BeneficiaryDocument(mongoengine.Document):
@@ -20,6 +28,22 @@ class BeneficiaryDocument(mongoengine.Document):
     resident_id = mongoengine.StringField()
     registered_at = mongoengine.DateTimeField()
     version = mongoengine.IntField(default=1)
+
+
+def beneficiary_to_document(beneficiary: Beneficiary) -> dict[str, Any]:
+    """The stored fields of a beneficiary, `_id` included: the name, address and phone sealed."""
+    state = to_state(beneficiary)
+    for name in SEALED_BENEFICIARY_FIELDS:
+        state[name] = personal.seal(state.get(name))
+    return {"_id": beneficiary.id, **state}
+
+
+def beneficiary_from_document(document: Mapping[str, Any]) -> Beneficiary:
+    """A beneficiary from its stored document, the sealed fields opened."""
+    beneficiary = from_state(Beneficiary, document)
+    for name in SEALED_BENEFICIARY_FIELDS:
+        setattr(beneficiary, name, personal.unseal(getattr(beneficiary, name)))
+    return beneficiary
 
 
 class PairingDocument(AggregateDocument):

@@ -20,6 +20,8 @@ from services.volunteers.pairing.models import (
     BeneficiaryDocument,
     PairingDocument,
     VisitDocument,
+    beneficiary_from_document,
+    beneficiary_to_document,
     pairings_store,
     visits_store,
 )
@@ -43,7 +45,7 @@ def register_beneficiary(fields: dict[str, Any]) -> Beneficiary:
     """Store a beneficiary."""
     domain.check_beneficiary(fields.get("flags", []))
     beneficiary = Beneficiary(id=new_id(), registered_at=utcnow(), **fields)
-    BeneficiaryDocument._get_collection().insert_one({"_id": beneficiary.id, **to_state(beneficiary)})
+    BeneficiaryDocument._get_collection().insert_one(beneficiary_to_document(beneficiary))
     return beneficiary
 
 
@@ -52,7 +54,7 @@ def get_beneficiary(beneficiary_id: str) -> Beneficiary:
     document = BeneficiaryDocument._get_collection().find_one({"_id": beneficiary_id})
     if document is None:
         raise UnknownBeneficiary("no beneficiary with that id")
-    return from_state(Beneficiary, document)
+    return beneficiary_from_document(document)
 
 
 def list_beneficiaries(
@@ -65,7 +67,7 @@ def list_beneficiaries(
     if flag:
         query["flags"] = flag
     found = newest_first(BeneficiaryDocument._get_collection(), query, limit=limit, before=before)
-    return [from_state(Beneficiary, document) for document in found]
+    return [beneficiary_from_document(document) for document in found]
 
 
 # --- pairings --------------------------------------------------------------------------------------

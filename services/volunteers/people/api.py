@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import g
 from flask_openapi3 import APIBlueprint, Tag
 
-from services.common.auth import STAFF, Principal, Role, require
+from services.common.auth import STAFF, Principal, Role, require, township_scope
 from services.common.errors import NotFound
 from services.common.paging import Page, page_of
 from services.common.schemas import ERROR_RESPONSES
 from services.volunteers.people import usecases
+from services.volunteers.people.domain import Volunteer
 from services.volunteers.people.schemas import (
     VolunteerCreate,
     VolunteerListQuery,
@@ -29,12 +30,15 @@ volunteers_api = APIBlueprint(
 )
 
 
-def self_or_staff(volunteer_id: str) -> Principal:
-    """The caller, who must be the volunteer or staff; anyone else learns nothing (404)."""
+def self_or_staff(volunteer_id: str) -> tuple[Principal, Volunteer]:
+    """The caller and the volunteer: themselves, or staff covering their township; others learn nothing."""
     principal = require()
-    if principal.sub != volunteer_id and not principal.is_staff:
+    volunteer = usecases.find_volunteer(volunteer_id)
+    if volunteer is None or not (
+        principal.sub == volunteer.id or principal.covers_township(volunteer.township)
+    ):
         raise NotFound("no volunteer with that id")
-    return principal
+    return principal, volunteer
 
 
 @volunteers_api.post("", responses={201: VolunteerView})
@@ -47,10 +51,10 @@ def register_volunteer(body: VolunteerCreate) -> tuple[VolunteerView, int]:
 
 @volunteers_api.get("", responses={200: Page[VolunteerView]})
 def list_volunteers(query: VolunteerListQuery) -> Page[VolunteerView]:
-    """Volunteers, filtered by township, skill and whether active (staff)."""
+    """Volunteers, filtered by township, skill and whether active (staff; township staff see theirs)."""
     principal = require(*STAFF)
     found = usecases.list_volunteers(
-        township=query.township,
+        township=township_scope(principal, query.township, "volunteers"),
         skill=query.skill,
         active=query.active,
         limit=query.limit,
@@ -62,9 +66,9 @@ def list_volunteers(query: VolunteerListQuery) -> Page[VolunteerView]:
 
 @volunteers_api.get("/<volunteer_id>", responses={200: VolunteerView})
 def get_volunteer(path: VolunteerPath) -> VolunteerView:
-    """A volunteer's profile (themselves, or staff)."""
-    principal = self_or_staff(path.volunteer_id)
-    return volunteer_view(usecases.get_volunteer(path.volunteer_id), principal)
+    """A volunteer's profile (themselves, or staff covering their township)."""
+    principal, volunteer = self_or_staff(path.volunteer_id)
+    return volunteer_view(volunteer, principal)
 
 
 @volunteers_api.patch("/<volunteer_id>", responses={200: VolunteerView})

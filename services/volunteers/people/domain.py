@@ -23,6 +23,8 @@ class Volunteer:
     skills: list[str]
     registered_at: datetime
     phone: str | None = None
+    # The station they belong to, by its id (the identity); `station` is its name, to read.
+    station_id: str | None = None
     station: str | None = None
     team_ids: list[str] = field(default_factory=list)
     active: bool = True
@@ -43,6 +45,7 @@ def snapshot(volunteer: Volunteer, *, registered: bool) -> contracts.VolunteerSn
         volunteer_id=volunteer.id,
         name=volunteer.name,
         township=volunteer.township,
+        station_id=volunteer.station_id,
         station=volunteer.station,
         skills=sorted(set(volunteer.skills)),
         team_ids=list(volunteer.team_ids),
@@ -81,6 +84,7 @@ UPDATABLE = (
     "name",
     "phone",
     "township",
+    "station_id",
     "station",
     "skills",
     "team_ids",

@@ -17,6 +17,7 @@ class VolunteerDocument(AggregateDocument):
     name = mongoengine.StringField(required=True)
     phone = mongoengine.StringField()
     township = mongoengine.StringField(required=True)
+    station_id = mongoengine.StringField()
     station = mongoengine.StringField()
     skills = mongoengine.ListField(mongoengine.StringField())
     team_ids = mongoengine.ListField(mongoengine.StringField())

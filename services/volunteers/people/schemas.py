@@ -10,7 +10,7 @@ from services.common.auth import Principal, mask_phone
 from services.common.contracts import AvailabilityException, WeeklySlot
 from services.common.county import Township
 from services.common.paging import PageQuery
-from services.common.schemas import Phone, StrictBody, View
+from services.common.schemas import Phone, StrictBody, View, refuse_null
 from services.volunteers.people.domain import Volunteer
 
 
@@ -18,7 +18,7 @@ class VolunteerCreate(StrictBody):
     name: str = Field(min_length=1, max_length=50)
     phone: Phone | None = None
     township: Township
-    station: str | None = Field(None, max_length=50)
+    station_id: str | None = Field(None, max_length=64, description="a station of their township (its id)")
     skills: list[str] = Field(min_length=1, max_length=20)
     team_ids: list[str] = Field(default_factory=list, max_length=20)
     active: bool = True
@@ -33,7 +33,7 @@ class VolunteerPatch(StrictBody):
     name: str | None = Field(None, min_length=1, max_length=50)
     phone: Phone | None = None
     township: Township | None = None
-    station: str | None = Field(None, max_length=50)
+    station_id: str | None = Field(None, max_length=64, description="a station of their township (its id)")
     skills: list[str] | None = Field(None, min_length=1, max_length=20)
     team_ids: list[str] | None = Field(None, max_length=20)
     active: bool | None = None
@@ -42,6 +42,17 @@ class VolunteerPatch(StrictBody):
     longitude: float | None = Field(None, ge=-180, le=180)
     weekly_availability: list[WeeklySlot] | None = Field(None, max_length=50)
     availability_exceptions: list[AvailabilityException] | None = Field(None, max_length=100)
+
+    _kept = refuse_null(
+        "name",
+        "township",
+        "skills",
+        "team_ids",
+        "active",
+        "capacity",
+        "weekly_availability",
+        "availability_exceptions",
+    )
 
 
 class VolunteerPath(BaseModel):
@@ -61,7 +72,8 @@ class VolunteerView(View):
     name: str
     phone: str | None
     township: Township
-    station: str | None
+    station_id: str | None
+    station: str | None = Field(description="the station's name")
     skills: list[str]
     team_ids: list[str]
     active: bool
@@ -82,6 +94,7 @@ def volunteer_view(volunteer: Volunteer, viewer: Principal) -> VolunteerView:
         name=volunteer.name,
         phone=volunteer.phone if own_or_staff else mask_phone(volunteer.phone),
         township=volunteer.township,
+        station_id=volunteer.station_id,
         station=volunteer.station,
         skills=volunteer.skills,
         team_ids=volunteer.team_ids,

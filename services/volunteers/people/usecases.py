@@ -14,6 +14,7 @@ from services.volunteers import SERVICE
 from services.volunteers.people import domain
 from services.volunteers.people.domain import Volunteer
 from services.volunteers.people.models import VolunteerDocument, volunteers_store
+from services.volunteers.stations import usecases as stations
 
 
 class UnknownVolunteer(Missing):
@@ -23,6 +24,7 @@ class UnknownVolunteer(Missing):
 def register_volunteer(fields: dict[str, Any], causation_id: str) -> Volunteer:
     """Store a new volunteer and announce the profile."""
     volunteer = Volunteer(id=new_id(), registered_at=utcnow(), **fields)
+    volunteer.station = _station_name(volunteer.station_id, volunteer.township)
     events = domain.register(volunteer)
     volunteers_store.insert(
         volunteer.id,
@@ -40,6 +42,12 @@ def get_volunteer(volunteer_id: str) -> Volunteer:
     return from_state(Volunteer, document)
 
 
+def find_volunteer(volunteer_id: str) -> Volunteer | None:
+    """A stored volunteer, or None."""
+    document = volunteers_store.get(volunteer_id)
+    return from_state(Volunteer, document) if document is not None else None
+
+
 def is_registered(volunteer_id: str) -> bool:
     """Whether a volunteer with this id is registered."""
     return volunteers_store.get(volunteer_id) is not None
@@ -49,8 +57,19 @@ def is_registered(volunteer_id: str) -> bool:
 def update_volunteer(volunteer_id: str, changes: dict[str, Any], causation_id: str) -> Volunteer:
     """Change a profile and announce it."""
     volunteer = get_volunteer(volunteer_id)
+    if "station_id" in changes or "township" in changes:
+        station_id = changes.get("station_id", volunteer.station_id)
+        changes = {
+            **changes,
+            "station": _station_name(station_id, changes.get("township", volunteer.township)),
+        }
     save_volunteer(volunteer, domain.update(volunteer, changes), causation_id)
     return volunteer
+
+
+def _station_name(station_id: str | None, township: str) -> str | None:
+    """The name of the station a volunteer names, which must be one of their township's (422 otherwise)."""
+    return stations.known_station(station_id, township).name if station_id else None
 
 
 def save_volunteer(volunteer: Volunteer, events: list[contracts.EventData], causation_id: str) -> None:

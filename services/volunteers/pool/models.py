@@ -6,7 +6,12 @@ database refuses a second insert of the same `_id` atomically (on FerretDB too, 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import mongoengine
+
+from services.common import contracts, personal
 
 
 class PoolEntry(mongoengine.Document):
@@ -27,6 +32,22 @@ class PoolEntry(mongoengine.Document):
     address = mongoengine.StringField()
     contact_phone_masked = mongoengine.StringField()
     window = mongoengine.DictField()
+
+
+def entry_to_document(pooled: contracts.RequestPooled) -> dict[str, Any]:
+    """The stored fields of a pooled request, `_id` included."""
+    entry = pooled.model_dump(mode="python", exclude={"request_id"})
+    if pooled.window is not None:
+        entry["window"] = {"start": pooled.window.start, "end": pooled.window.end}
+    # Sealed at rest (docs/adr/0095): the resident's street address; the phone is kept masked only.
+    entry["address"] = personal.seal(pooled.address)
+    return {"_id": pooled.request_id, **entry}
+
+
+def entry_from_document(document: Mapping[str, Any]) -> contracts.RequestPooled:
+    """The pooled request of a stored entry (its address opened for the volunteer who claims it)."""
+    opened = {**document, "address": personal.unseal(document.get("address"))}
+    return contracts.RequestPooled.model_validate({**opened, "request_id": document["_id"]})
 
 
 class PoolClaim(mongoengine.Document):

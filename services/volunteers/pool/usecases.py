@@ -7,7 +7,6 @@ take the request's single claim the same way a claim does, so no two of them can
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -18,7 +17,13 @@ from services.common.ids import utcnow
 from services.volunteers.people import usecases as people
 from services.volunteers.pool import domain
 from services.volunteers.pool.domain import AlreadyClaimed
-from services.volunteers.pool.models import CancelledRequest, PoolClaim, PoolEntry
+from services.volunteers.pool.models import (
+    CancelledRequest,
+    PoolClaim,
+    PoolEntry,
+    entry_from_document,
+    entry_to_document,
+)
 
 
 class NotInPool(Missing):
@@ -28,11 +33,8 @@ class NotInPool(Missing):
 # --- events ----------------------------------------------------------------------------------------
 def on_request_pooled(envelope: Envelope, data: contracts.RequestPooled) -> None:
     """Open the request for claims (once)."""
-    entry = data.model_dump(mode="python", exclude={"request_id"})
-    if data.window is not None:
-        entry["window"] = {"start": data.window.start, "end": data.window.end}
     with contextlib.suppress(DuplicateKeyError):
-        PoolEntry._get_collection().insert_one({"_id": data.request_id, **entry})
+        PoolEntry._get_collection().insert_one(entry_to_document(data))
 
 
 def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -> None:
@@ -86,7 +88,7 @@ def open_entries(skills: list[str] | None, township: str | None, limit: int) -> 
     claimed = {d["_id"] for d in PoolClaim._get_collection().find({}, {"_id": 1})}
     cancelled = {d["_id"] for d in CancelledRequest._get_collection().find({}, {"_id": 1})}
     entries = [
-        _pooled(document)
+        entry_from_document(document)
         for document in PoolEntry._get_collection().find({}).sort([("pooled_at", 1)])
         if document["_id"] not in claimed | cancelled
     ]
@@ -99,7 +101,7 @@ def claim(request_id: str, volunteer_id: str, task_id: str) -> tuple[contracts.R
     document = PoolEntry._get_collection().find_one({"_id": request_id})
     if document is None or is_cancelled(request_id):
         raise NotInPool("no open request with that id in the pool")
-    pooled = _pooled(document)
+    pooled = entry_from_document(document)
     domain.check_claimant(pooled, people.get_volunteer(volunteer_id))
     record = {"volunteer_id": volunteer_id, "task_id": task_id, "kind": "claim", "claimed_at": utcnow()}
     try:
@@ -110,7 +112,3 @@ def claim(request_id: str, volunteer_id: str, task_id: str) -> tuple[contracts.R
             raise AlreadyClaimed("someone else claimed this request first") from None
         task_id = existing["task_id"]  # our own claim, retried: the task it made
     return pooled, task_id
-
-
-def _pooled(document: dict[str, Any]) -> contracts.RequestPooled:
-    return contracts.RequestPooled.model_validate({**document, "request_id": document["_id"]})

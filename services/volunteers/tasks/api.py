@@ -9,6 +9,7 @@ from services.common.auth import STAFF, Role, require
 from services.common.errors import InvalidInput, NotFound
 from services.common.paging import Page, page_of
 from services.common.schemas import ERROR_RESPONSES, Problem
+from services.volunteers.people import usecases as people
 from services.volunteers.pool.api import POOL_TAG
 from services.volunteers.pool.schemas import PoolPath
 from services.volunteers.tasks import usecases
@@ -42,7 +43,10 @@ def list_tasks(query: TaskListQuery) -> Page[TaskView]:
     if principal.is_staff:
         if not query.volunteer_id:
             raise InvalidInput("staff must name the volunteer whose tasks to list", field="volunteer_id")
-        volunteer_id = query.volunteer_id
+        named = people.find_volunteer(query.volunteer_id)
+        if named is None or not principal.covers_township(named.township):
+            raise NotFound("no volunteer with that id")  # township staff see their township's inboxes
+        volunteer_id = named.id
     found = usecases.list_tasks(
         volunteer_id=volunteer_id, status=query.status, limit=query.limit, before=query.before
     )
@@ -51,10 +55,10 @@ def list_tasks(query: TaskListQuery) -> Page[TaskView]:
 
 @tasks_api.get("/<task_id>", responses={200: TaskView})
 def get_task(path: TaskPath) -> TaskView:
-    """One task (its volunteer, or staff)."""
+    """One task (its volunteer, or staff covering its township)."""
     principal = require(Role.VOLUNTEER, *STAFF)
     task = usecases.get_task(path.task_id)
-    if not principal.is_staff and task.volunteer_id != principal.sub:
+    if task.volunteer_id != principal.sub and not principal.covers_township(task.township):
         raise NotFound("no task with that id in your inbox")
     return task_view(task)
 

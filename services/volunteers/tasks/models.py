@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import mongoengine
 
-from services.common.store import AggregateDocument, AggregateStore
+from services.common import personal
+from services.common.store import AggregateDocument, AggregateStore, from_state, to_state
+from services.volunteers.tasks.domain import Task, TaskStatus
 
 
 class TaskDocument(AggregateDocument):
@@ -49,3 +54,18 @@ class TaskDocument(AggregateDocument):
 
 
 tasks_store = AggregateStore(TaskDocument)
+
+
+def task_to_document(task: Task) -> dict[str, Any]:
+    """The stored fields of a task (without id, version and outbox)."""
+    state = to_state(task)
+    # Sealed at rest (docs/adr/0095): the resident's street address; the phone is kept masked only.
+    state["address"] = personal.seal(task.address)
+    return state
+
+
+def task_from_document(document: Mapping[str, Any]) -> Task:
+    """A domain task from its stored document (its address opened for the volunteer serving it)."""
+    task = from_state(Task, document, status=TaskStatus)
+    task.address = personal.unseal(task.address)
+    return task

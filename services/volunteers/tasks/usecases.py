@@ -11,14 +11,14 @@ from services.common.domain import Missing
 from services.common.events import Envelope, envelopes
 from services.common.ids import new_id, utcnow
 from services.common.paging import newest_first
-from services.common.store import AlreadyExists, from_state, holding, to_state
+from services.common.store import AlreadyExists, holding
 from services.volunteers import SERVICE
 from services.volunteers.organisation import usecases as organisation
 from services.volunteers.organisation.domain import Team
 from services.volunteers.pool import usecases as pool
 from services.volunteers.tasks import domain
 from services.volunteers.tasks.domain import Task, TaskStatus
-from services.volunteers.tasks.models import TaskDocument, tasks_store
+from services.volunteers.tasks.models import TaskDocument, task_from_document, task_to_document, tasks_store
 
 
 class UnknownTask(Missing):
@@ -34,7 +34,7 @@ def save(task: Task, events: list[contracts.EventData], causation_id: str | None
     tasks_store.save(
         task.id,
         task.version,
-        to_state(task),
+        task_to_document(task),
         envelopes(events, producer=SERVICE, correlation_id=task.request_id, causation_id=causation_id),
     )
 
@@ -45,7 +45,7 @@ def get_task(task_id: str) -> Task:
     document = tasks_store.get(task_id)
     if document is None:
         raise UnknownTask("no task with that id")
-    return from_state(Task, document, status=TaskStatus)
+    return task_from_document(document)
 
 
 def assigned_task(task_id: str, volunteer_id: str) -> Task:
@@ -76,7 +76,7 @@ def _tasks_where(query: dict[str, Any], *, limit: int, before: str | None) -> li
     found = newest_first(
         TaskDocument._get_collection(), query, limit=limit, before=before, projection={"outbox": 0}
     )
-    return [from_state(Task, document, status=TaskStatus) for document in found]
+    return [task_from_document(document) for document in found]
 
 
 # --- a volunteer's steps ---------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def claim_from_pool(request_id: str, volunteer_id: str, causation_id: str) -> Ta
     with contextlib.suppress(AlreadyExists):
         tasks_store.insert(
             task.id,
-            to_state(task),
+            task_to_document(task),
             envelopes(events, producer=SERVICE, correlation_id=task.request_id, causation_id=causation_id),
         )
     return task
@@ -159,7 +159,7 @@ def receive_offer(envelope: Envelope, offer: contracts.TaskOffered) -> None:
         offer, superseded=superseded, request_cancelled=pool.is_cancelled(offer.request_id)
     )
     with contextlib.suppress(AlreadyExists):  # a redelivery: the task is there already
-        tasks_store.insert(task.id, to_state(task), [])
+        tasks_store.insert(task.id, task_to_document(task), [])
     for doc in siblings:
         if doc["_id"] != offer.task_id and doc["attempt"] < offer.attempt:
             _withdraw(doc["_id"], domain.withdraw_offer)
@@ -169,7 +169,7 @@ def receive_offer(envelope: Envelope, offer: contracts.TaskOffered) -> None:
 def _withdraw(task_id: str, how: Callable[[Task], bool]) -> None:
     task = get_task(task_id)
     if how(task):
-        tasks_store.save(task.id, task.version, to_state(task), [])
+        tasks_store.save(task.id, task.version, task_to_document(task), [])
 
 
 def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -> None:

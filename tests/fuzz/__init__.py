@@ -1,0 +1,1 @@
+"""Fuzzing through the gateway (schemathesis): tests/fuzz/fuzzer.py, `python -m tests.fuzz`."""
