@@ -368,17 +368,21 @@ def main() -> None:
     parser.add_argument(
         "--before",
         metavar="REV",
-        help="also run the project's path with services/ as of this git revision (before/after)",
+        action="append",
+        default=[],
+        help="also run the project's path with services/ as of this git revision (repeatable)",
     )
     parser.add_argument("--out", default=str(ROOT / "bench-results" / "bus.json"))
     args = parser.parse_args()
     values = profile_values(args.profile)
     paths = {"project": project_once, "pika": pika_once, "celery": celery_once}
     chosen = args.only or list(paths)
-    if args.before:
-        code = checkout(args.before)
-        paths["before"] = lambda values, events: project_before(code, values, events)
-        chosen = [*chosen, "before"]
+    # The first revision runs as "before", any further one as "before@REV".
+    names = {rev: "before" if index == 0 else f"before@{rev}" for index, rev in enumerate(args.before)}
+    for rev, name in names.items():
+        code = checkout(rev)
+        paths[name] = lambda values, events, code=code: project_before(code, values, events)
+        chosen = [*chosen, name]
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in chosen}
     for repeat in range(args.repeats):
         # Alternate the order so drift on the shared machine does not favour one path.
@@ -406,8 +410,13 @@ def main() -> None:
         summary["project_over_celery"] = round(medians["project"] / medians["celery"], 2)
     if "before" in medians:
         summary["project_over_before"] = round(medians["project"] / medians["before"], 2)
-        summary["before_revision"] = args.before
-        summary["command"] += f" --before {args.before}"
+        summary["before_revision"] = args.before[0]
+    for rev, name in names.items():
+        summary["command"] += f" --before {rev}"
+        if name != "before" and name in medians:
+            summary.setdefault("project_over_revisions", {})[rev] = round(
+                medians["project"] / medians[name], 2
+            )
     if "project" in runs:
         summary["median_relay_events_per_second"] = round(
             statistics.median(r["relay_events_per_second"] for r in runs["project"]), 1

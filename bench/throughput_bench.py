@@ -37,7 +37,8 @@ def measure(args: argparse.Namespace) -> None:
     run(
         "bus",
         [PYTHON, "bench/bus_bench.py", "--profile", args.profile, "--events", str(args.events),
-         "--repeats", str(args.repeats), "--before", args.before],
+         "--repeats", str(args.repeats), "--before", args.before,
+         *(option for rev in args.bus_before for option in ("--before", rev))],
     )  # fmt: skip
     run(
         "write path",
@@ -136,9 +137,16 @@ def markdown(summary: dict[str, Any]) -> str:
         f"| Celery 5, acks-late, prefork on both cores | {medians.get('celery')} |",
         f"| project: outbox → relay (confirms) → quorum queue → consumer + inbox | {medians['project']} |",
         f"| project before this branch ({bus.get('before_revision', '-')}) | {medians.get('before')} |",
+        *(
+            f"| project at {rev} | {medians.get(f'before@{rev}')} |"
+            for rev in bus.get("project_over_revisions", {})
+        ),
         "",
         f"Relay alone (outbox → confirmed): {bus.get('median_relay_events_per_second')} events/s.",
-        f"After / before: {bus.get('project_over_before')}×.",
+        f"After / before this branch: {bus.get('project_over_before')}×."
+        + "".join(
+            f" After / {rev}: {value}×." for rev, value in bus.get("project_over_revisions", {}).items()
+        ),
         "",
         "## The write path",
         "",
@@ -201,6 +209,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="bench-throughput")
     parser.add_argument("--before", default="f493fb3", help="git revision the before figures run")
+    parser.add_argument(
+        "--bus-before",
+        action="append",
+        help="further revisions the bus runs side by side (default: b84c693, before its batches)",
+    )
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
@@ -208,6 +221,7 @@ def main() -> None:
     parser.add_argument("--loop-seconds", type=int, default=60)
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
+    args.bus_before = args.bus_before or ["b84c693"]
     if not args.report_only:
         measure(args)
     report(args)
