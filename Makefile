@@ -100,4 +100,13 @@ GROWTH_ARGS ?=
 bench-growth: install ## stored history 1k → 1M: latencies and idle CPU per size (docs/bench/growth.md)
 	@$(BIN)/python bench/growth_bench.py --profile $(TEST_PROFILE) $(GROWTH_ARGS)
 
-.PHONY: help install run stop status test faults fuzz unit lint lock clean rules k8s bench bench-growth simulate simulate-chaos
+# Sizes of bench-throughput, e.g. THROUGHPUT_ARGS='--events 1000 --repeats 1 --loop-seconds 30'.
+THROUGHPUT_ARGS ?=
+
+bench-throughput: install ## bus, write path and loop side by side, 1 vs 2 replicas (docs/bench/throughput.md)
+	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@set -o pipefail; status=0; \
+	  $(BIN)/python bench/throughput_bench.py --profile bench-throughput $(THROUGHPUT_ARGS) || status=$$?; \
+	  $(STACK) down bench-throughput >/dev/null 2>&1 || true; exit $$status
+
+.PHONY: help install run stop status test faults fuzz unit lint lock clean rules k8s bench bench-growth bench-throughput simulate simulate-chaos

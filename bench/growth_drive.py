@@ -148,6 +148,7 @@ def run_loop(
     township: str = TOWNSHIP,
     decline_first: bool = False,
     patience: float = 60,
+    poll: float = 0.05,
 ) -> dict[str, Any]:
     """One full loop; returns the request id and the seconds each step took (and in total)."""
     admin = gw.who("admin", "bench-admin")
@@ -184,11 +185,11 @@ def run_loop(
                 and attempts[attempt - 1]
             )
 
-        made = wait_until(check, patience, f"offer {attempt} of {request_id}")
+        made = wait_until(check, patience, f"offer {attempt} of {request_id}", poll)
         volunteer = gw.who("volunteer", made["volunteer_id"])
         path = f"/api/v1/tasks/{made['task_id']}"
         wait_until(
-            lambda: gw.call("GET", path, volunteer).ok, patience, f"task {made['task_id']} in the inbox"
+            lambda: gw.call("GET", path, volunteer).ok, patience, f"task {made['task_id']} in the inbox", poll
         )
         return made
 
@@ -214,6 +215,7 @@ def run_loop(
             lambda: gw.call("GET", f"/api/v1/requests/{request_id}", resident).json().get("service_code"),
             patience,
             "the service code",
+            poll,
         ),
     )
     for step, path in (("check_in", "check-in"), ("check_out", "complete")):
@@ -231,8 +233,8 @@ def run_loop(
         response = gw.call("POST", "/api/v1/ratings", resident, json={"request_id": request_id, "score": 5})
         return response.status_code == 201 and response
 
-    timed("rating", lambda: wait_until(rate, patience, "the rating to be accepted", interval=0.1))
-    timed("closed", lambda: wait_until(lambda: status() == "closed", patience, "closed"))
+    timed("rating", lambda: wait_until(rate, patience, "the rating to be accepted", interval=max(0.1, poll)))
+    timed("closed", lambda: wait_until(lambda: status() == "closed", patience, "closed", poll))
     steps["loop"] = time.monotonic() - started
     return {
         "request_id": request_id,

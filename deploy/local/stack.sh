@@ -15,9 +15,13 @@ supervisor_running() { [[ -S "$CIVICLOOP_RUN_DIR/supervisor.sock" ]] && ctl pid 
 # that start and stop them together, into the file supervisord.conf includes.
 render_programs() {
   local out="$CIVICLOOP_RUN_DIR/supervisord-services.conf" svc ferretdbs=() processes=()
+  local replica
   for svc in "${SERVICES[@]}"; do
     ferretdbs+=("ferretdb-$svc")
     processes+=("$svc-web" "$svc-worker")
+    for ((replica = 2; replica <= $(replicas); replica++)); do
+      processes+=("$svc-web-$replica" "$svc-worker-$replica")
+    done
   done
   {
     echo "; Rendered by deploy/local/stack.sh from deploy/local/supervisord-service.conf; do not edit."
@@ -28,8 +32,42 @@ render_programs() {
       # Without the template's header (its lines up to the first empty one).
       sed -e '1,/^$/d' -e "s/@@SERVICE@@/$svc/g" -e "s/@@SERVICE_UPPER@@/${svc^^}/g" \
         "$CIVICLOOP_ROOT/deploy/local/supervisord-service.conf"
+      for ((replica = 2; replica <= $(replicas); replica++)); do
+        echo
+        render_replica "$svc" "$replica"
+      done
     done
   } >"$out"
+}
+
+# CIVICLOOP_REPLICAS (default 1): how many web processes and workers each service runs. Replica N
+# (from 2) listens CIVICLOOP_REPLICA_PORT_STEP (default 1000) × (N-1) above the profile's ports; the
+# workers compete for the service's one queue, and the gateway spreads calls over the web processes.
+replicas() { echo "${CIVICLOOP_REPLICAS:-1}"; }
+
+replica_port() { # replica_port BASE N
+  echo $(($1 + ${CIVICLOOP_REPLICA_PORT_STEP:-1000} * ($2 - 1)))
+}
+
+# The web and worker programs of the template again, as replica N of SERVICE, on ports of their own.
+render_replica() {
+  local svc=$1 n=$2 upper="${1^^}" web_var worker_var
+  web_var="${upper}_WEB_PORT"
+  worker_var="${upper}_WORKER_METRICS_PORT"
+  sed -n '/^; its web process/,$p' "$CIVICLOOP_ROOT/deploy/local/supervisord-service.conf" | sed \
+    -e "s/^\[program:@@SERVICE@@-\(web\|worker\)\]/[program:@@SERVICE@@-\1-$n]/" \
+    -e "s/%(ENV_@@SERVICE_UPPER@@_WEB_PORT)s/$(replica_port "${!web_var}" "$n")/" \
+    -e "s/%(ENV_@@SERVICE_UPPER@@_WORKER_METRICS_PORT)s/$(replica_port "${!worker_var}" "$n")/" \
+    -e "s#metrics/@@SERVICE@@-web\"#metrics/@@SERVICE@@-web-$n\"#" \
+    -e "s#logs/@@SERVICE@@-\(web\|worker\)\.log#logs/@@SERVICE@@-\1-$n.log#" \
+    -e "s/@@SERVICE@@/$svc/g" -e "s/@@SERVICE_UPPER@@/$upper/g"
+}
+
+# The web processes of a service that run: "name port" lines, the first one the profile's own.
+web_replicas() {
+  local svc=$1 port_var="${1^^}_WEB_PORT" n
+  echo "$svc-web ${!port_var}"
+  for ((n = 2; n <= $(replicas); n++)); do echo "$svc-web-$n $(replica_port "${!port_var}" "$n")"; done
 }
 
 start_supervisor() {
@@ -173,9 +211,14 @@ render_gateway() {
   chmod 0777 "$out/tmp" "$out/cache"
   (
     # The template names each service's upstream as <SERVICE>_UPSTREAM: its web process here.
+    local servers name port
     for svc in "${SERVICES[@]}"; do
-      port_var="${svc^^}_WEB_PORT"
-      export "${svc^^}_UPSTREAM=127.0.0.1:${!port_var}"
+      # With replicas, one upstream names them all (the template has room for one: `server X;`).
+      servers=""
+      while read -r name port; do
+        servers="${servers:+$servers; server }127.0.0.1:$port"
+      done < <(web_replicas "$svc")
+      export "${svc^^}_UPSTREAM=$servers"
     done
     RUN_DIR="$CIVICLOOP_RUN_DIR" LISTEN="127.0.0.1:$GATEWAY_PORT" CONSOLE_ROOT="$CIVICLOOP_ROOT/console" \
       RATE_PER_SECOND="${GATEWAY_RATE_PER_SECOND:-200}" RATE_BURST="${GATEWAY_RATE_BURST:-400}" \
@@ -194,21 +237,29 @@ up() {
     || die "cannot make the signing keys in $CIVICLOOP_JWT_KEYS_FILE"
   local svc port_var
   # Stale multiprocess metric files would add a dead worker's counts to the live ones.
+  local name port n
   for svc in "${SERVICES[@]}"; do
-    if ! ctl status "services:$svc-web" 2>/dev/null | grep -q RUNNING; then
-      rm -rf "$CIVICLOOP_RUN_DIR/metrics/$svc-web"
-    fi
-    mkdir -p "$CIVICLOOP_RUN_DIR/metrics/$svc-web"
+    while read -r name port; do
+      if ! ctl status "services:$name" 2>/dev/null | grep -q RUNNING; then
+        rm -rf "$CIVICLOOP_RUN_DIR/metrics/$name"
+      fi
+      mkdir -p "$CIVICLOOP_RUN_DIR/metrics/$name"
+    done < <(web_replicas "$svc")
   done
-  say "starting the services (web + worker each)"
+  say "starting the services (web + worker each, $(replicas) of each)"
   for svc in "${SERVICES[@]}"; do
     start_program "services:$svc-worker"
     start_program "services:$svc-web"
+    for ((n = 2; n <= $(replicas); n++)); do
+      start_program "services:$svc-worker-$n"
+      start_program "services:$svc-web-$n"
+    done
   done
   start_program gateway
   for svc in "${SERVICES[@]}"; do
-    port_var="${svc^^}_WEB_PORT"
-    wait_for_http "http://127.0.0.1:${!port_var}/readyz" "$svc" 60
+    while read -r name port; do
+      wait_for_http "http://127.0.0.1:$port/readyz" "$name" 60
+    done < <(web_replicas "$svc")
   done
   wait_for_http "http://127.0.0.1:$GATEWAY_PORT/healthz" gateway 20
   say "stack '$CIVICLOOP_PROFILE' is up: gateway http://127.0.0.1:$GATEWAY_PORT"

@@ -28,7 +28,7 @@ from services.common.ids import new_id, real_utcnow
 class DocumentLock(mongoengine.Document):
     """A lease on one document: held by `owner` until released or until `expires_at`."""
 
-    meta = {"collection": "locks", "indexes": ["expires_minute"]}
+    meta = {"collection": "locks", "indexes": ["expires_minute", "lease"]}
 
     id = mongoengine.StringField(primary_key=True)
     lease = mongoengine.StringField(required=True)
@@ -97,6 +97,34 @@ def acquire(key: str) -> str:
         deadlines.check()  # an HTTP request whose time is up stops waiting at once
         time.sleep(pause)
         pause = min(pause * 2, 0.05)
+
+
+def acquire_many(keys: list[str]) -> tuple[str, list[str]]:
+    """Try to take the leases on `keys` in one round trip, without waiting; return the lease id and
+    the keys it now holds (the others are held by someone else, or by a dead holder until swept)."""
+    lease = new_id()
+    expires_at = real_utcnow() + timedelta(seconds=config.ttl_seconds)
+    owner = _owner()
+    refused = tables.table(DocumentLock).insert_many(
+        [
+            {
+                "_id": key,
+                "lease": lease,
+                "owner": owner,
+                "expires_at": expires_at,
+                "expires_minute": sweeps.bucket(expires_at),
+            }
+            for key in keys
+        ]
+    )
+    return lease, [key for key in keys if key not in refused]
+
+
+def release_many(lease: str) -> None:
+    """Give back every lease `acquire_many` took under `lease` (only ours), in one round trip."""
+    # One statement by the shared lease id: a lease that expired and passed to someone else carries
+    # their id, not ours, so it stays.
+    tables.table(DocumentLock).delete({"lease": lease})
 
 
 def release(key: str, lease: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime
 
 from services.common import clock, locks, tables
@@ -19,6 +20,15 @@ from services.common.publisher import CONNECTION_ERRORS, ConfirmingPublisher
 from services.common.store import AggregateDocument
 
 log = get_logger(__name__)
+
+# A batch's confirmed events per document id: (version read, events confirmed, all of those read).
+Published = dict[str, tuple[int, list[dict], bool]]
+
+# How many of a batch's per-document updates are in flight at once. The wire server runs each in a
+# SQL transaction of its own and cannot take them in one statement (ADR 0061: an `$in` filter scans
+# the whole table, a multi-statement update hung); in flight side by side they took a third of the
+# time on the two-core machine (bench/bus_bench.py, docs/adr/0063).
+CLEAR_THREADS = 4
 
 
 class OutboxRelay:
@@ -39,6 +49,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self._last_backlog_check = 0.0
+        self._clearing = ThreadPoolExecutor(CLEAR_THREADS, thread_name_prefix=f"{service}-outbox-clear")
         # Events of the last pass the broker did not confirm (nacked, or no answer in time).
         self.unconfirmed = 0
 
@@ -55,16 +66,68 @@ class OutboxRelay:
                     self._remove(collection, doc["_id"], [])
                 continue
             confirmed = self.publisher.publish_batch(events)
+            published: Published = {}
             for doc in pending:
-                done = [event for event in doc.get("outbox", []) if event["id"] in confirmed]
+                outbox = doc.get("outbox", [])
+                done = [event for event in outbox if event["id"] in confirmed]
                 if done:
-                    self._remove(collection, doc["_id"], done)
+                    published[doc["_id"]] = (doc.get("version"), done, len(done) == len(outbox))
+            self._remove_many(collection, published)
             for event in events:
                 if event["id"] in confirmed:
                     EVENTS_PUBLISHED.labels(self.service, event["type"]).inc()
             relayed += len(confirmed)
             self.unconfirmed += len(events) - len(confirmed)
         return relayed
+
+    def _remove_many(self, collection: tables.Table, published: Published) -> None:
+        """Take published events out of many documents: one update each plus two for all the leases.
+
+        `published` maps a document id to (version read, its events confirmed, whether they are all
+        the events read). The leases of the whole batch go in one unordered insert; a document whose
+        lease is held (a writer is at it) falls back to `_remove`, which waits for it.
+        """
+        if not published:
+            return
+        if not locks.config.enabled:
+            self._clear(collection, published)
+            return
+        keys = {f"{collection.name}:{document_id}": document_id for document_id in published}
+        lease, held = locks.acquire_many(list(keys))
+        try:
+            mine = {keys[key]: published[keys[key]] for key in held}
+            if mine:
+                self._clear(collection, mine)
+        finally:
+            locks.release_many(lease)
+        for key, document_id in keys.items():
+            if key not in held:
+                self._remove(collection, document_id, published[document_id][1])
+
+    def _clear(self, collection: tables.Table, published: Published) -> None:
+        """Empty the outboxes of `published` (leases held), updates side by side; raise the first error."""
+        updates = [
+            self._clearing.submit(self._clear_one, collection, document_id, *read)
+            for document_id, read in published.items()
+        ]
+        # All finish before the leases go back; a failure then goes round again (its events stay).
+        wait(updates)
+        for update in updates:
+            update.result()
+
+    @staticmethod
+    def _clear_one(
+        collection: tables.Table, document_id: str, version: int, events: list[dict], complete: bool
+    ) -> None:
+        # Every save that adds events also bumps the version (store.py), so a document still at the
+        # version read holds exactly the events read: one update empties it, where `_remove` takes
+        # two. A save since, or only some events confirmed, takes `_remove`'s two. One update per
+        # call: FerretDB 1.24 hung on update commands of many statements (docs/adr/0061).
+        emptied = {"outbox": [], "outbox_pending": False}
+        if complete and collection.update({"_id": document_id, "version": version}, set=emptied):
+            return
+        collection.update({"_id": document_id}, pull_all={"outbox": events})
+        collection.update({"_id": document_id, "outbox": []}, set={"outbox_pending": False})
 
     @staticmethod
     def _remove(collection: tables.Table, document_id: str, events: list[dict]) -> None:
@@ -125,3 +188,4 @@ class OutboxRelay:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10)
         self.publisher.close()
+        self._clearing.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,6 +19,23 @@ def _refuse_nul(value: object) -> None:
         for key, item in value.items():
             _refuse_nul(key)
             _refuse_nul(item)
+
+
+class HeaderModel(BaseModel):
+    """A model of request headers whose JSON schema is computed once per process."""
+
+    # flask-openapi3 asks a header model for its whole JSON schema on every request it validates;
+    # building it took ~8 ms a POST on this machine (bench/write_path_bench.py, docs/adr/0062).
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The model's JSON schema (a copy of the one computed first)."""
+        key = (cls, args, tuple(sorted(kwargs.items())))
+        if key not in _HEADER_SCHEMAS:
+            _HEADER_SCHEMAS[key] = super().model_json_schema(*args, **kwargs)
+        return copy.deepcopy(_HEADER_SCHEMAS[key])
+
+
+_HEADER_SCHEMAS: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 class StrictBody(BaseModel):

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import mongoengine
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 Where = Mapping[str, Any]
 SCALARS = (str, int, float, bool, datetime, type(None))
@@ -69,6 +69,10 @@ class Table(Protocol):
     def count(self, where: Where) -> int: ...
 
     def insert(self, document: Mapping[str, Any]) -> None: ...
+
+    def insert_many(self, documents: Sequence[Mapping[str, Any]]) -> set[Any]:
+        """Insert each document whose id is free, in one round trip; return the ids that were taken."""
+        ...
 
     def replace(self, document_id: str, document: Mapping[str, Any], *, upsert: bool = True) -> None: ...
 
@@ -144,6 +148,18 @@ class MongoTable:
             self.collection.insert_one(dict(document))
         except DuplicateKeyError as error:
             raise AlreadyExists(str(document.get("_id"))) from error
+
+    def insert_many(self, documents: Sequence[Mapping[str, Any]]) -> set[Any]:
+        if not documents:
+            return set()
+        try:
+            self.collection.insert_many([dict(document) for document in documents], ordered=False)
+            return set()
+        except BulkWriteError as error:
+            failures = error.details.get("writeErrors", [])
+            if error.details.get("writeConcernErrors") or any(fail.get("code") != 11000 for fail in failures):
+                raise  # not only taken ids: the caller's error handling runs
+            return {documents[failure["index"]].get("_id") for failure in failures}
 
     def replace(self, document_id: str, document: Mapping[str, Any], *, upsert: bool = True) -> None:
         body = {key: value for key, value in document.items() if key != "_id"}
@@ -278,6 +294,15 @@ class MemoryTable:
                 if any(key == [d.get(name) for name in fields] for d in self.documents.values()):
                     raise AlreadyExists(f"{self.name}: {dict(zip(fields, key, strict=True))}")
             self.documents[stored["_id"]] = stored
+
+    def insert_many(self, documents: Sequence[Mapping[str, Any]]) -> set[Any]:
+        taken = set()
+        for document in documents:
+            try:
+                self.insert(document)
+            except AlreadyExists:
+                taken.add(document.get("_id"))
+        return taken
 
     def replace(self, document_id: str, document: Mapping[str, Any], *, upsert: bool = True) -> None:
         with self.lock:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from services.common.schemas import View
+from services.common.schemas import HeaderModel, View
 
 
 class Bilingual(View):
@@ -20,7 +20,7 @@ def bilingual(texts: tuple[str, str]) -> Bilingual:
     return Bilingual(zh=zh, en=en)
 
 
-class IdempotencyHeader(BaseModel):
+class IdempotencyHeader(HeaderModel):
     """The header that makes a POST safe to repeat."""
 
     idempotency_key: str | None = Field(

@@ -34,9 +34,10 @@ class FlakyHandler:
         self.fixed = False
         self.handled: list[str] = []
         self.failures = 0
+        self.poisoned: set[str] = set()  # event ids that fail even once fixed
 
     def __call__(self, envelope, data) -> None:
-        if not self.fixed:
+        if not self.fixed or envelope.id in self.poisoned:
             self.failures += 1
             raise RuntimeError("the handler has a bug")
         self.handled.append(envelope.id)
@@ -99,6 +100,27 @@ def test_the_same_event_twice_is_handled_once(bus):
     publish(INTEGRATION_AMQP_URL, twice, twice, marker)
     wait_until(lambda: marker["id"] in handler.handled, what="the marker event")
     assert handler.handled.count(twice["id"]) == 1
+
+
+def test_one_failing_event_among_others_delivered_together_holds_none_of_them_back(bus):
+    handler, _, tool = bus
+    handler.fixed = True
+    first, poison, last = (event(factories.task_accepted()) for _ in range(3))
+    handler.poisoned.add(poison["id"])
+    failures_before = handler.failures
+    # One confirmed batch: the consumer receives the three together and handles them as a batch.
+    publish(INTEGRATION_AMQP_URL, first, poison, last)
+
+    wait_until(lambda: last["id"] in handler.handled, what="the event after the failing one")
+    assert handler.handled.index(first["id"]) < handler.handled.index(last["id"]), "arrival order kept"
+    letters = wait_until(
+        lambda: [x for x in tool.peek(SERVICE, 10) if x["message_id"] == poison["id"]], what="the dead letter"
+    )
+    assert len(letters) == 1 and handler.failures - failures_before == 4
+    assert handler.handled.count(first["id"]) == 1 and handler.handled.count(last["id"]) == 1
+    assert poison["id"] not in handler.handled
+    handler.poisoned.clear()
+    tool.purge(SERVICE)
 
 
 def test_dead_letters_keep_their_error_header_for_operators(bus):

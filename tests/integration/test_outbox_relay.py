@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import mongoengine
 import pytest
 
-from services.common import db
+from services.common import db, locks
 from services.common.events import make_event
 from services.common.ids import new_id
 from services.common.outbox import OutboxRelay
@@ -89,3 +92,34 @@ def test_an_event_added_while_publishing_is_kept_for_the_next_round():
     relay.relay_once()
     relay.publisher.close()
     assert Parcel._get_collection().find_one({"_id": parcel_id})["outbox_pending"] is False
+
+
+def test_batch_leases_skip_a_held_one_and_give_back_only_their_own():
+    writer = locks.acquire("parcels_under_test:held")
+    lease, held = locks.acquire_many(["parcels_under_test:held", "parcels_under_test:free"])
+    assert held == ["parcels_under_test:free"]
+    locks.release_many(lease)
+    stored = locks.DocumentLock._get_collection()
+    assert stored.find_one({"_id": "parcels_under_test:free"}) is None
+    assert stored.find_one({"_id": "parcels_under_test:held"})["lease"] == writer
+    locks.release("parcels_under_test:held", writer)
+
+
+def test_a_document_a_writer_holds_is_emptied_once_the_writer_lets_go():
+    parcel_id, _ = stored_parcel()
+    others = [stored_parcel()[0] for _ in range(3)]
+    relay = OutboxRelay("test", [Parcel], ConfirmingPublisher(INTEGRATION_AMQP_URL))
+    writer = locks.acquire(f"{Parcel._get_collection().name}:{parcel_id}")
+    relaying = threading.Thread(target=relay.relay_once)
+    relaying.start()
+    time.sleep(0.5)
+    # The batch went past the held document; the others are emptied already.
+    assert relaying.is_alive()
+    for other in others:
+        assert Parcel._get_collection().find_one({"_id": other})["outbox_pending"] is False
+    assert Parcel._get_collection().find_one({"_id": parcel_id})["outbox_pending"] is True
+    locks.release(f"{Parcel._get_collection().name}:{parcel_id}", writer)
+    relaying.join(10)
+    relay.publisher.close()
+    emptied = Parcel._get_collection().find_one({"_id": parcel_id})
+    assert emptied["outbox"] == [] and emptied["outbox_pending"] is False

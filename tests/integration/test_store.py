@@ -124,3 +124,17 @@ def test_a_document_value_whose_keys_alone_change_is_written():
     assert totals(TALLY, ["凤都镇"]) == {"凤都镇": {"missed": 1}}
     raw = Tally._get_collection().find_one({"_id": tally_id})
     assert tables.CHANGE_MARK in raw["rollups_applied"]  # what reads through the door never see
+
+
+@pytest.mark.parametrize("backend", ["server", "memory"])
+def test_insert_many_stores_the_free_ids_and_names_the_taken_ones(backend):
+    table = tables.MongoTable(Counter) if backend == "server" else tables.MemoryTable("counters_under_test")
+    taken = new_id()
+    table.insert({"_id": taken, "count": 7})
+    fresh = [new_id(), new_id()]
+    batch = [{"_id": fresh[0], "count": 1}, {"_id": taken, "count": 2}, {"_id": fresh[1]}]
+    refused = table.insert_many(batch)
+    assert refused == {taken}
+    assert table.get(taken)["count"] == 7, "a taken id keeps what it held"
+    assert table.get(fresh[0])["count"] == 1 and table.get(fresh[1]) is not None, "the batch went on past it"
+    assert table.insert_many([]) == set()

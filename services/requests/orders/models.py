@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
@@ -108,10 +109,32 @@ requests_store = AggregateStore(
 counters_store = DocumentStore(DailyCounter)
 
 
+# Codes are claimed from the day's counter in blocks, one block per process at a time: one counter
+# update per CODE_BLOCK orders instead of one per order (docs/adr/0062). Codes stay unique (the
+# unique index on `code`) and rise within a process; across processes they interleave, and a
+# stopped process leaves the rest of its block unused.
+CODE_BLOCK = 10
+_code_blocks: dict[str, tuple[int, int]] = {}  # day → (next number, last number of the block)
+_code_lock = threading.Lock()
+
+
 def next_code(day: datetime) -> str:
-    """`GT-20261129-0042`: the county prefix, the day, and that day's sequence number."""
-    counter = counters_store.increment(f"request-code:{day:%Y%m%d}", "value")
-    return f"GT-{day:%Y%m%d}-{counter['value']:04d}"
+    """`GT-20261129-0042`: the county prefix, the day, and a sequence number of that day."""
+    key = f"{day:%Y%m%d}"
+    with _code_lock:
+        number, last = _code_blocks.get(key, (1, 0))
+        if number > last:
+            last = int(counters_store.increment(f"request-code:{key}", "value", by=CODE_BLOCK)["value"])
+            number = last - CODE_BLOCK + 1
+            _code_blocks.clear()  # blocks of earlier days are done with
+        _code_blocks[key] = (number + 1, last)
+    return f"GT-{key}-{number:04d}"
+
+
+def forget_code_block(day: datetime) -> None:
+    """Drop this process's block for `day` (another process was handed the same numbers)."""
+    with _code_lock:
+        _code_blocks.pop(f"{day:%Y%m%d}", None)
 
 
 def to_document(request: ServiceRequest) -> dict[str, Any]:

@@ -19,7 +19,13 @@ from services.requests import figures
 from services.requests.metrics import OPEN_REQUESTS, TRANSITIONS
 from services.requests.orders import domain
 from services.requests.orders.domain import ServiceRequest
-from services.requests.orders.models import from_document, next_code, requests_store, to_document
+from services.requests.orders.models import (
+    forget_code_block,
+    from_document,
+    next_code,
+    requests_store,
+    to_document,
+)
 from services.requests.stations import usecases as stations
 
 PRODUCER = "requests"
@@ -64,8 +70,8 @@ def submit_request(
     `body_print` is the fingerprint of the HTTP body: a key repeated with another body is refused.
     """
     scope = f"{submission.resident_id}:{idempotency_key}" if idempotency_key else None
-    if scope and (earlier := _earlier(scope, body_print)) is not None:
-        return Submitted(earlier, created=False)
+    # No lookup of the key first: the unique index on idempotency_scope refuses a repeat, and the
+    # refusal below answers with the first request, or refuses another body (docs/adr/0062).
     if (station := stations.station_serving(submission.township, submission.village)) is not None:
         submission = dataclasses.replace(submission, station_id=station.id, station=station.name)
     now = utcnow()
@@ -104,7 +110,9 @@ def submit_request(
                 return Submitted(earlier, created=False)
             if (earlier := _by_id(request_id)) is not None:
                 return Submitted(earlier, created=False)
-            # Otherwise the day's code was handed out twice under contention: take the next one.
+            # Otherwise the day's code was handed out twice under contention (the wire server's
+            # increments are not atomic): drop this process's block of codes and take a fresh one.
+            forget_code_block(now)
     else:
         raise RuntimeError("could not find a free request code")
     TRANSITIONS.labels(request.township, request.category, domain.Status.SUBMITTED.value).inc()
