@@ -108,11 +108,7 @@ def sample_event(index: int) -> dict[str, Any]:
 # -- the project's path ---------------------------------------------------------------------------
 def prepare_project(values: dict[str, str], events: int) -> None:
     """Empty the bench database and queue, then store `events` parcels, one event in each outbox."""
-    from kombu import Connection
-
     from services.common import db, inbox, locks
-    from services.common.events import routing_key
-    from services.common.topology import service_queues
 
     settings = bench_settings(values)
     db.connect_database(settings)
@@ -120,13 +116,7 @@ def prepare_project(values: dict[str, str], events: int) -> None:
     for kind in (document, inbox.ProcessedEvent, locks.DocumentLock):
         kind._get_collection().drop()
     db.ensure_indexes(document, inbox.ProcessedEvent, locks.DocumentLock, settings=settings)
-    with Connection(settings.amqp_url) as connection:
-        queues = service_queues(SERVICE, [routing_key("request.closed", 1)], settings.delivery_limit, 2)
-        for queue in queues:
-            with connection.channel() as channel:
-                bound = queue.bind(channel)
-                bound.declare()
-                bound.purge()
+    purge_project_queues(settings)
     rows = []
     for index in range(events):
         event = sample_event(index)
@@ -221,6 +211,86 @@ def project_once(values: dict[str, str], events: int) -> dict[str, float]:
         "relay_events_per_second": results["relay"][2] / (results["relay"][1] - started),
         "handled": results["consumer"][2],
     }
+
+
+# -- the floors: what the reliability rules alone cost on this broker and this database server ------
+def confirms_once(values: dict[str, str], events: int) -> dict[str, float]:
+    """The project's publisher alone, no database: batches of the relay's size, each confirmed; events/s.
+
+    No event may leave an outbox before the broker confirmed it (DESIGN.md), so no relay can beat this.
+    """
+    from services.common.publisher import ConfirmingPublisher
+
+    settings = bench_settings(values)
+    purge_project_queues(settings)
+    batch = [sample_event(index) for index in range(events)]
+    publisher = ConfirmingPublisher(settings.amqp_url)
+    started = time.perf_counter()
+    confirmed = 0
+    for start in range(0, events, settings.outbox_batch):
+        confirmed += len(publisher.publish_batch(batch[start : start + settings.outbox_batch]))
+    elapsed = time.perf_counter() - started
+    publisher.close()
+    purge_project_queues(settings)
+    return {"events_per_second": confirmed / elapsed}
+
+
+def database_once(values: dict[str, str], events: int) -> dict[str, float]:
+    """The database writes the rules need per event, no broker: events/s.
+
+    An event leaves its aggregate's outbox by one update of that document (the outbox lives in the
+    document so that a change and its events are one write; the wire server has no multi-document
+    transaction and scans the whole table for an `$in`, ADR 0061), four in flight as the relay does;
+    the consumer records handled ids before acking, here in one insert per prefetch-full of events,
+    fewer round trips than the project's consumer makes.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from services.common import db, inbox
+    from services.common.ids import real_utcnow
+
+    prepare_project(values, events)
+    settings = bench_settings(values)
+    db.connect_database(settings)
+    documents = parcel()._get_collection()
+    records = inbox.ProcessedEvent._get_collection()
+    ids = [row["_id"] for row in documents.find({"outbox_pending": True}, {"_id": 1})]
+    prefetch = settings.amqp_prefetch
+
+    def clear(document_id: str) -> None:
+        documents.update_one(
+            {"_id": document_id, "version": 1}, {"$set": {"outbox": [], "outbox_pending": False}}
+        )
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(clear, ids))
+    now = real_utcnow()
+    for start in range(0, len(ids), prefetch):
+        records.insert_many(
+            [
+                {"_id": f"e-{i}", "type": "request.closed", "handled_at": now}
+                for i in ids[start : start + prefetch]
+            ],
+            ordered=False,
+        )
+    elapsed = time.perf_counter() - started
+    return {"events_per_second": len(ids) / elapsed}
+
+
+def purge_project_queues(settings: Any) -> None:
+    """Declare the bench service's queues and empty them."""
+    from kombu import Connection
+
+    from services.common.events import routing_key
+    from services.common.topology import service_queues
+
+    with Connection(settings.amqp_url) as connection:
+        for queue in service_queues(SERVICE, [routing_key("request.closed", 1)], settings.delivery_limit, 2):
+            with connection.channel() as channel:
+                bound = queue.bind(channel)
+                bound.declare()
+                bound.purge()
 
 
 # -- the ceiling: pika without confirms -----------------------------------------------------------
@@ -364,7 +434,9 @@ def main() -> None:
     parser.add_argument("--profile", default=os.environ.get("CIVICLOOP_TEST_PROFILE", "test"))
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", choices=["project", "pika", "celery"], action="append")
+    parser.add_argument(
+        "--only", choices=["project", "pika", "celery", "confirms", "database"], action="append"
+    )
     parser.add_argument(
         "--before",
         metavar="REV",
@@ -375,7 +447,13 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "bench-results" / "bus.json"))
     args = parser.parse_args()
     values = profile_values(args.profile)
-    paths = {"project": project_once, "pika": pika_once, "celery": celery_once}
+    paths = {
+        "project": project_once,
+        "pika": pika_once,
+        "celery": celery_once,
+        "confirms": confirms_once,
+        "database": database_once,
+    }
     chosen = args.only or list(paths)
     # The first revision runs as "before", any further one as "before@REV".
     names = {rev: "before" if index == 0 else f"before@{rev}" for index, rev in enumerate(args.before)}
@@ -406,6 +484,9 @@ def main() -> None:
     }
     if "project" in medians and "pika" in medians:
         summary["project_over_ceiling"] = round(medians["project"] / medians["pika"], 3)
+    for floor in ("confirms", "database"):
+        if floor in medians and "pika" in medians:
+            summary[f"{floor}_floor_over_ceiling"] = round(medians[floor] / medians["pika"], 3)
     if "project" in medians and "celery" in medians:
         summary["project_over_celery"] = round(medians["project"] / medians["celery"], 2)
     if "before" in medians:

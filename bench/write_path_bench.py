@@ -34,9 +34,14 @@ if str(ROOT) not in sys.path:
 from civicloop.profiles import Profile  # noqa: E402
 
 HELLO_APP = '''
+import os
+import uuid
+
 from flask import Flask, jsonify, request
+from pymongo import MongoClient
 
 app = Flask(__name__)
+stored = MongoClient(os.environ["BENCH_MONGO_URL"]).get_default_database()["orders"]
 
 
 @app.post("/hello")
@@ -44,6 +49,15 @@ def hello():
     """Read the JSON body and answer JSON: the least a JSON POST can do."""
     body = request.get_json()
     return jsonify({"ok": True, "title": body.get("title")}), 201
+
+
+@app.post("/hello-insert")
+def hello_insert():
+    """The same, and the body stored as one new document: the least a write can do on this server."""
+    body = request.get_json()
+    document = {"_id": uuid.uuid4().hex, **body}
+    stored.insert_one(document)
+    return jsonify({"ok": True, "id": document["_id"]}), 201
 '''
 
 WRK_SCRIPT = """
@@ -132,7 +146,7 @@ def start_requests_web(
     return subprocess.Popen(command, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def start_hello(port: int, folder: Path) -> subprocess.Popen:
+def start_hello(port: int, folder: Path, mongo_url: str) -> subprocess.Popen:
     """The hello-JSON app on gunicorn with the web processes' settings."""
     (folder / "hello_app.py").write_text(HELLO_APP)
     gunicorn = Path(sys.executable).parent / "gunicorn"
@@ -141,7 +155,9 @@ def start_hello(port: int, folder: Path) -> subprocess.Popen:
         "--threads", "4", "--timeout", "30", "--graceful-timeout", "10", "--keep-alive", "5",
         "--log-level", "warning", "hello_app:app",
     ]  # fmt: skip
-    return subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "BENCH_MONGO_URL": mongo_url}
+    quiet = subprocess.DEVNULL
+    return subprocess.Popen(command, cwd=folder, env=env, stdout=quiet, stderr=quiet)
 
 
 def wrk(url: str, path: str, token: str, seconds: int, folder: Path) -> dict[str, float]:
@@ -209,11 +225,15 @@ def measure(profile: str, seconds: int, repeats: int, before: str | None = None)
     folder = Path(tempfile.mkdtemp(prefix="write-path-"))
     requests_port, hello_port = free_port(), free_port()
     prepare_database(values, "bench_write")
+    prepare_database(values, "bench_write_floor")
     servers = [
         start_requests_web(values, requests_port, folder, "bench_write"),
-        start_hello(hello_port, folder),
+        start_hello(
+            hello_port, folder, f"mongodb://127.0.0.1:{values['REQUESTS_DB_PORT']}/bench_write_floor"
+        ),
     ]
-    ports = {"hello": hello_port, "requests": requests_port}
+    ports = {"hello": hello_port, "hello_insert": hello_port, "requests": requests_port}
+    paths = {"hello": "/hello", "hello_insert": "/hello-insert"}
     if before:
         ports["before"] = free_port()
         prepare_database(values, "bench_write_before")
@@ -223,10 +243,8 @@ def measure(profile: str, seconds: int, repeats: int, before: str | None = None)
     try:
         for port in ports.values():
             wait_for(port)
-        targets = {
-            name: (f"http://127.0.0.1:{port}", "/hello" if name == "hello" else "/api/v1/requests")
-            for name, port in ports.items()
-        }
+        url = "http://127.0.0.1:{}".format
+        targets = {name: (url(port), paths.get(name, "/api/v1/requests")) for name, port in ports.items()}
         # Warm both up (imports, first connections, the day's code counter).
         for url, path in targets.values():
             wrk(url, path, token, 2, folder)
@@ -256,6 +274,9 @@ def measure(profile: str, seconds: int, repeats: int, before: str | None = None)
             name: statistics.median(r["p99_ms"] for r in found) for name, found in runs.items()
         },
         "requests_over_hello": round(medians["requests"] / medians["hello"], 3),
+        # The floor: hello plus one insert on the same database server, nothing else.
+        "hello_insert_over_hello": round(medians["hello_insert"] / medians["hello"], 3),
+        "requests_over_hello_insert": round(medians["requests"] / medians["hello_insert"], 3),
         "runs": runs,
         "command": (
             f".venv/bin/python bench/write_path_bench.py --profile {profile}"

@@ -192,16 +192,20 @@ def _store(document: dict[str, Any]) -> None:
 
 
 @retry_on_conflict()
-def _set_member(node: Node, member: str, values: Mapping[str, float] | None) -> None:
+def _set_members(node: Node, members: Mapping[str, Mapping[str, float] | None]) -> None:
+    """Set each member's entry in the leaf to its figures (None or empty: no entry)."""
     with locks.locked(f"rollups:{node.id}"):
         document = _table().get(node.id) or _new(node)
-        if values:
-            document["parts"][member] = dict(values)
-        elif member in document["parts"]:
-            del document["parts"][member]
-        else:
-            return
-        _store(document)
+        changed = False
+        for member, values in members.items():
+            if values:
+                changed |= document["parts"].get(member) != dict(values)
+                document["parts"][member] = dict(values)
+            elif member in document["parts"]:
+                del document["parts"][member]
+                changed = True
+        if changed:
+            _store(document)
 
 
 @retry_on_conflict()
@@ -227,10 +231,15 @@ def _refresh(node: Node, children: Iterable[Node]) -> None:
 
 def apply(member: str, before: Contribution, after: Contribution) -> None:
     """Make the rollups hold `after` for this member where they held `before`."""
-    changed = sorted(leaf for leaf in set(before) | set(after) if before.get(leaf) != after.get(leaf))
-    for leaf in changed:
-        _set_member(Node.parse(leaf), member, after.get(leaf))
-    level = [Node.parse(leaf) for leaf in changed]
+    changed = (leaf for leaf in set(before) | set(after) if before.get(leaf) != after.get(leaf))
+    apply_many({leaf: {member: after.get(leaf)} for leaf in changed})
+
+
+def apply_many(changes: Mapping[str, Mapping[str, Mapping[str, float] | None]]) -> None:
+    """Set the members' entries of each leaf (leaf id → member → figures), then each parent once."""
+    for leaf in sorted(changes):
+        _set_members(Node.parse(leaf), changes[leaf])
+    level = [Node.parse(leaf) for leaf in changes]
     while level:
         parents: dict[Node, set[Node]] = {}
         for node in level:

@@ -134,8 +134,9 @@ class Worker:
                 "inbox-purge", 600, lambda: inbox.purge_older_than(self.settings.inbox_retention_hours)
             ),
             PeriodicJob("lease-sweep", 60, locks.sweep_expired),
-            # Rollups a crashed writer left pending: a flag an index holds few `true` rows of.
-            PeriodicJob("rollups-settle", 10, lambda: store.settle_pending(self.spec.documents)),
+            # Rollups left pending (new documents of busy paths, or a crashed writer's): a flag an index
+            # holds few `true` rows of; every second, so figures trail the writes by about that.
+            PeriodicJob("rollups-settle", 1, lambda: store.settle_pending(self.spec.documents)),
             *self.spec.periodic,
         ]
         threads = [

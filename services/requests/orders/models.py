@@ -103,8 +103,12 @@ def request_rollups(document: Mapping[str, Any], _now: datetime) -> Contribution
     return counted
 
 
+# A new request's figures are settled by the worker's sweep, many at once, not on the resident's POST.
 requests_store = AggregateStore(
-    RequestDocument, shelves=(RESIDENT, TOWNSHIP, COUNTY, WISHES), rollups=request_rollups
+    RequestDocument,
+    shelves=(RESIDENT, TOWNSHIP, COUNTY, WISHES),
+    rollups=request_rollups,
+    settle_inserts_later=True,
 )
 counters_store = DocumentStore(DailyCounter)
 
