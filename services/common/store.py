@@ -275,40 +275,55 @@ class DocumentStore:
             return 0
         settled = 0
         while pending := self.table.find({"rollups_pending": True}, exclude=("outbox",), limit=batch):
-            done = self._settle_many([document["_id"] for document in pending])
-            settled += done
-            if done == 0 or len(pending) < batch:
-                break  # the rest are held by their writers, who settle them themselves
+            settled += self._settle_many(pending)
+            if len(pending) < batch:
+                break
         return settled
 
-    def _settle_many(self, document_ids: list[str]) -> int:
-        """Settle these documents together: each rollup node they touch is written once, not once each."""
+    def _settle_many(self, documents: list[dict[str, Any]]) -> int:
+        """Settle documents together: each rollup node they touch is written once, not once each.
+
+        The rollups are written without the documents' leases, which writers would otherwise wait for
+        all along. Then, under the leases (one insert for all, waiting only for those a writer holds),
+        each document is read again: if what it contributes is still what was written, it is marked
+        settled; if a writer changed it meanwhile, every leaf it was or is in is set to what it
+        contributes now, before it is marked (set, never added: doing it twice changes nothing).
+        """
         assert self.rollups is not None
-        keys = {f"{self.name}:{document_id}": document_id for document_id in document_ids}
+        now = utcnow()
+        wanted_then = {document["_id"]: self.rollups(document, now) for document in documents}
+        changes: dict[str, dict[str, Mapping[str, float] | None]] = {}
+        for document in documents:
+            applied, wanted = document.get("rollups_applied") or {}, wanted_then[document["_id"]]
+            member = rollups.member_key(self.name, document["_id"])
+            for leaf in set(applied) | set(wanted):
+                if applied.get(leaf) != wanted.get(leaf):
+                    changes.setdefault(leaf, {})[member] = wanted.get(leaf)
+        rollups.apply_many(changes)
+        keys = {f"{self.name}:{document['_id']}": document for document in documents}
         lease, held = locks.acquire_many(list(keys)) if locks.config.enabled else (None, list(keys))
         try:
-            # Read again under the leases: what was flagged may have changed (and settled) since.
-            found = (self.table.get(keys[key], exclude=("outbox",)) for key in held)
-            documents = [document for document in found if document is not None]
-            now = utcnow()
-            desired = {document["_id"]: self.rollups(document, now) for document in documents}
-            changes: dict[str, dict[str, Mapping[str, float] | None]] = {}
-            for document in documents:
-                applied, wanted = document.get("rollups_applied") or {}, desired[document["_id"]]
-                member = rollups.member_key(self.name, document["_id"])
-                for leaf in set(applied) | set(wanted):
-                    if applied.get(leaf) != wanted.get(leaf):
-                        changes.setdefault(leaf, {})[member] = wanted.get(leaf)
-            rollups.apply_many(changes)
-            for document in documents:
-                self.table.update(
-                    {"_id": document["_id"]},
-                    set={"rollups_applied": desired[document["_id"]], "rollups_pending": False},
-                )
+            for key, read in keys.items():
+                with contextlib.nullcontext() if key in held else locks.locked(key):
+                    self._mark_settled(read, wanted_then[read["_id"]], now)
         finally:
             if lease is not None:
                 locks.release_many(lease)
         return len(documents)
+
+    def _mark_settled(self, read: Mapping[str, Any], written: rollups.Contribution, now: datetime) -> None:
+        """Under the document's lease: record what the rollups hold for it, mending them if it changed."""
+        assert self.rollups is not None
+        document = self.table.get(read["_id"], exclude=("outbox",))
+        if document is None:
+            return
+        wanted = self.rollups(document, now)
+        if wanted != written:
+            member = rollups.member_key(self.name, document["_id"])
+            touched = set(read.get("rollups_applied") or {}) | set(written)
+            touched |= set(document.get("rollups_applied") or {}) | set(wanted)
+            rollups.apply_many({leaf: {member: wanted.get(leaf)} for leaf in touched})
+        self.table.update({"_id": document["_id"]}, set={"rollups_applied": wanted, "rollups_pending": False})
 
 
 class AggregateStore(DocumentStore):

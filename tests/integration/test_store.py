@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -160,29 +161,35 @@ def order_rollups(document: Mapping[str, Any], _now: datetime) -> Contribution:
 orders = AggregateStore(Order, rollups=order_rollups, settle_inserts_later=True)
 
 
-def test_new_documents_left_for_the_sweep_are_settled_together_except_one_a_writer_holds():
+def test_new_documents_are_settled_together_and_one_a_writer_moved_meanwhile_is_mended():
     townships = ["凤都镇", "平湖镇", "鹤塘镇"]
     ids = [new_id() for _ in range(60)]
     for number, order_id in enumerate(ids):
         orders.insert(order_id, {"township": townships[number % 3], "status": "submitted"}, [])
     assert totals(ORDERS, townships) == {}, "nothing settled on insert"
-    held = ids[0]
-    with orders.locked(held):
-        # Two passes of 50 and 10; the held one is skipped and left flagged for its writer.
-        assert orders.settle_pending() == 59
-        assert orders.table.get(held)["rollups_pending"] is True
+    holding = threading.Event()
+
+    def writer() -> None:
+        # Holds the first order while the sweep writes its rollups, then moves it to another township
+        # (settling inline, from nothing applied: the sweep's entry in the old township is not its to undo).
+        with orders.locked(ids[0]):
+            holding.set()
+            time.sleep(0.3)
+            orders.save(ids[0], 1, {"township": "平湖镇"}, [])
+
+    changing = threading.Thread(target=writer)
+    changing.start()
+    holding.wait(5)
+    assert orders.settle_pending() == 60, "two passes (50 and 10); the held one waited for, not skipped"
+    changing.join(10)
     assert totals(ORDERS, townships) == {
         "凤都镇": {"submitted": 19},
-        "平湖镇": {"submitted": 20},
-        "鹤塘镇": {"submitted": 20},
-    }
-    orders.save(ids[1], 1, {"status": "closed"}, [])  # a later change settles inline, from what was applied
-    assert orders.settle_pending() == 1, "the one its writer held, now let go"
-    assert totals(ORDERS, townships) == {
-        "凤都镇": {"submitted": 20},
-        "平湖镇": {"submitted": 19, "closed": 1},
+        "平湖镇": {"submitted": 21},
         "鹤塘镇": {"submitted": 20},
     }
     assert all(orders.table.get(order_id)["rollups_pending"] is False for order_id in ids)
+    assert orders.table.get(ids[0])["rollups_applied"] == {
+        "orders_under_test|平湖镇|2026-11-30": {"submitted": 1}
+    }
     # The leaf of a township holds each member once.
-    assert len(members_of(ORDERS, "平湖镇", datetime(2026, 11, 30, 12, tzinfo=UTC))) == 20
+    assert len(members_of(ORDERS, "平湖镇", datetime(2026, 11, 30, 12, tzinfo=UTC))) == 21
