@@ -367,10 +367,15 @@ class AggregateStore(DocumentStore):
         self._written(aggregate_id)
 
 
-def settle_pending(documents: Iterable[type[mongoengine.Document]]) -> int:
-    """Settle the rollups a crash left pending, for every store of these document kinds."""
+def settle_pending(documents: Iterable[type[mongoengine.Document]], *, inserts_later: bool) -> int:
+    """Settle what is left pending in the stores of these document kinds that do (or do not) leave
+    their new documents' rollups for later; return how many documents were settled."""
     kinds = set(documents)
-    return sum(store.settle_pending() for store in STORES if store.document in kinds)
+    return sum(
+        store.settle_pending()
+        for store in STORES
+        if store.document in kinds and store.settle_inserts_later == inserts_later
+    )
 
 
 def holding(store: DocumentStore, key: Callable[..., str]) -> Callable[[Callable[..., T]], Callable[..., T]]:

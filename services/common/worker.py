@@ -134,9 +134,15 @@ class Worker:
                 "inbox-purge", 600, lambda: inbox.purge_older_than(self.settings.inbox_retention_hours)
             ),
             PeriodicJob("lease-sweep", 60, locks.sweep_expired),
-            # Rollups left pending (new documents of busy paths, or a crashed writer's): a flag an index
-            # holds few `true` rows of; every second, so figures trail the writes by about that.
-            PeriodicJob("rollups-settle", 1, lambda: store.settle_pending(self.spec.documents)),
+            # Rollups left pending: a flag an index holds few `true` rows of. New documents of stores
+            # that leave them for later (ADR 0064) every second, so figures trail those writes by
+            # about that; elsewhere only a crashed writer leaves any, and every 10 s finds them.
+            PeriodicJob(
+                "rollups-settle-new", 1, lambda: store.settle_pending(self.spec.documents, inserts_later=True)
+            ),
+            PeriodicJob(
+                "rollups-settle", 10, lambda: store.settle_pending(self.spec.documents, inserts_later=False)
+            ),
             *self.spec.periodic,
         ]
         threads = [
