@@ -104,18 +104,24 @@ def wait_for(port: int, seconds: float = 60) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def prepare_database(values: dict[str, str], database: str) -> None:
-    """A fresh database for the bench with the requests service's indexes (its worker makes them)."""
-    from services import requests
-    from services.common import db
+def requests_settings(values: dict[str, str], database: str) -> Any:
+    """The requests service's settings on a database of the bench's own in the profile's server."""
     from services.common.settings import Settings
 
-    settings = Settings(
+    return Settings(
         service="requests",
         mongo_url=f"mongodb://127.0.0.1:{values['REQUESTS_DB_PORT']}/{database}",
         postgres_url=f"postgresql://postgres@127.0.0.1:{values['PG_PORT']}/ferretdb_requests",
         log_level="WARNING",
     )
+
+
+def prepare_database(values: dict[str, str], database: str) -> None:
+    """A fresh database for the bench with the requests service's indexes (its worker makes them)."""
+    from services import requests
+    from services.common import db
+
+    settings = requests_settings(values, database)
     db.connect_database(settings)
     import mongoengine
 
@@ -126,15 +132,9 @@ def prepare_database(values: dict[str, str], database: str) -> None:
 def settle_rate(values: dict[str, str], database: str) -> dict[str, float]:
     """Settle what the POSTs left for the worker's sweep (their rollups), as the sweep does; per second."""
     from services.common import db, locks
-    from services.common.settings import Settings
     from services.requests.orders.models import requests_store
 
-    settings = Settings(
-        service="requests",
-        mongo_url=f"mongodb://127.0.0.1:{values['REQUESTS_DB_PORT']}/{database}",
-        postgres_url=f"postgresql://postgres@127.0.0.1:{values['PG_PORT']}/ferretdb_requests",
-        log_level="WARNING",
-    )
+    settings = requests_settings(values, database)
     db.connect_database(settings)
     locks.configure(enabled=settings.document_locks)
     started = time.perf_counter()
