@@ -17,7 +17,7 @@ from services.requests.open311 import domain as open311
 from services.requests.open311 import schemas as open311_views
 from services.requests.orders import domain
 from services.requests.orders.domain import mask_name
-from services.requests.orders.schemas import Viewer, timeline_view
+from services.requests.orders.timeline import Viewer, timeline_view
 from services.requests.patrols import domain as patrols
 from tests import factories
 
