@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from services.common import contracts
 from services.dispatch.engine.eligibility import Candidate
+from services.dispatch.jobs import answers as job_answers
 from services.dispatch.jobs import domain
 from services.dispatch.jobs.domain import AttemptStatus, JobStatus
 from tests import factories
@@ -59,7 +60,7 @@ def test_cascades_to_township_teams_then_county_teams():
     ]
     (first,) = offer(job, candidates)
     assert first.team_id == "squad" and first.volunteer_id is None and first.level == "township"
-    domain.declined(job, first.task_id, "leader", "busy")
+    job_answers.declined(job, first.task_id, "leader", "busy")
     (second,) = offer(job, candidates, n=2)
     assert second.team_id == "county" and second.level == "county"
 
@@ -100,11 +101,11 @@ def test_decline_moves_to_the_next_and_never_back():
     job = new_job()
     candidates = [volunteer("a"), volunteer("b")]
     (first,) = offer(job, candidates)
-    assert domain.declined(job, first.task_id, first.volunteer_id, "sick")
+    assert job_answers.declined(job, first.task_id, first.volunteer_id, "sick")
     (second,) = offer(job, candidates, n=2)
     assert second.volunteer_id != first.volunteer_id
     assert second.attempt == 2
-    assert domain.declined(job, second.task_id, second.volunteer_id, "away")
+    assert job_answers.declined(job, second.task_id, second.volunteer_id, "away")
     pooled, escalated = offer(job, candidates, n=3)
     assert isinstance(pooled, contracts.RequestPooled) and isinstance(escalated, contracts.RequestEscalated)
     assert job.status == JobStatus.ESCALATED
@@ -126,14 +127,14 @@ def test_no_second_offer_while_one_is_open():
 def test_a_repeated_decline_changes_nothing():
     job = new_job()
     (first,) = offer(job, [volunteer("a"), volunteer("b")])
-    assert domain.declined(job, first.task_id, "a", "sick")
-    assert not domain.declined(job, first.task_id, "a", "sick")
+    assert job_answers.declined(job, first.task_id, "a", "sick")
+    assert not job_answers.declined(job, first.task_id, "a", "sick")
 
 
 def test_cancel_withdraws_open_attempts_and_stops_dispatch():
     job = new_job()
     (first,) = offer(job, [volunteer("a")])
-    assert [a.task_id for a in domain.cancelled(job)] == [first.task_id]
+    assert [a.task_id for a in job_answers.cancelled(job)] == [first.task_id]
     assert job.attempts[0].status == AttemptStatus.WITHDRAWN
     assert offer(job, [volunteer("b")], n=2) == []
 
@@ -141,8 +142,8 @@ def test_cancel_withdraws_open_attempts_and_stops_dispatch():
 def test_completion_before_acceptance_arrives_still_completes():
     job = new_job()
     (first,) = offer(job, [volunteer("a")])
-    assert domain.completed(job, first.task_id)
-    assert not domain.accepted(job, first.task_id)
+    assert job_answers.completed(job, first.task_id)
+    assert not job_answers.accepted(job, first.task_id)
     assert job.status == JobStatus.COMPLETED
 
 
@@ -177,9 +178,9 @@ def test_dispatch_invariants(candidates, skills, township, answers):
         if open_attempt is None:
             break
         if answer == "accept":
-            domain.accepted(job, open_attempt.task_id)
+            job_answers.accepted(job, open_attempt.task_id)
             break
-        domain.declined(job, open_attempt.task_id, open_attempt.volunteer_id, "no")
+        job_answers.declined(job, open_attempt.task_id, open_attempt.volunteer_id, "no")
         events += offer(job, candidates, n=step)
 
     by_id = {c.id: c for c in candidates}

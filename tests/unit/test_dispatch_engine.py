@@ -17,6 +17,7 @@ from services.dispatch.engine import batch, cascade
 from services.dispatch.engine.eligibility import Candidate, is_available
 from services.dispatch.engine.index import CandidateIndex, NaiveScan
 from services.dispatch.engine.scoring import bayesian_reputation, score
+from services.dispatch.jobs import answers as job_answers
 from services.dispatch.jobs import domain
 from services.dispatch.jobs.domain import AttemptStatus, JobStatus
 from services.dispatch.policy.domain import Policy
@@ -141,10 +142,10 @@ def test_cascade_invariants(candidates, request, answers):
         answer = answers[step - 1]
         attempt = job.open_attempt
         if answer == "accept":
-            assert domain.accepted(job, attempt.task_id)
+            assert job_answers.accepted(job, attempt.task_id)
             break
         if answer == "decline":
-            domain.declined(job, attempt.task_id, attempt.candidate_id, "no")
+            job_answers.declined(job, attempt.task_id, attempt.candidate_id, "no")
         else:
             assert domain.expire(job, attempt.deadline + timedelta(seconds=1))
     hypothesis_event(f"offers made: {min(len(levels_seen), 4)}")
@@ -349,7 +350,7 @@ def test_review_holds_then_approves_or_rejects_with_a_reason():
 def test_manual_assignment_obeys_eligibility_and_returns_to_the_dispatcher():
     job = new_job()
     domain.dispatch_next(job, [person("a")], task_id="t1", now=NOW)
-    domain.declined(job, "t1", "a", "no")
+    job_answers.declined(job, "t1", "a", "no")
     domain.dispatch_next(job, [person("a")], task_id="t2", now=NOW)
     assert job.status == JobStatus.ESCALATED
     with pytest.raises(domain.NotAssignable):
@@ -363,7 +364,7 @@ def test_manual_assignment_obeys_eligibility_and_returns_to_the_dispatcher():
     )
     assert offer.level == "manual" and job.status == JobStatus.OFFERED
     attempt = job.open_attempt
-    domain.declined(job, "t3", "b", "no")
+    job_answers.declined(job, "t3", "b", "no")
     (event,) = domain.after_no(job, attempt, NOW)
     assert isinstance(event, contracts.RequestEscalated) and job.status == JobStatus.ESCALATED
 
@@ -372,9 +373,9 @@ def test_a_claim_from_the_pool_is_accepted_once():
     job = new_job()
     domain.dispatch_next(job, [], task_id="t", now=NOW)
     assert job.status == JobStatus.ESCALATED
-    assert domain.accepted(job, "claim-1", volunteer_id="v", now=NOW)
+    assert job_answers.accepted(job, "claim-1", volunteer_id="v", now=NOW)
     assert job.attempts[-1].level == "pool" and job.status == JobStatus.ACCEPTED
-    assert not domain.accepted(job, "claim-2", volunteer_id="w", now=NOW)
+    assert not job_answers.accepted(job, "claim-2", volunteer_id="w", now=NOW)
 
 
 # --- the read-model --------------------------------------------------------------------------------
@@ -483,7 +484,7 @@ def test_the_station_comes_before_the_rest_of_the_township():
     elsewhere = person("there", station_id="s-other")
     (event,) = domain.dispatch_next(job, [elsewhere, at_station], task_id="t", now=NOW)
     assert event.volunteer_id == "here" and job.attempts[0].considered[0]["proximity"] == "station"
-    domain.declined(job, "t", "here", "no")
+    job_answers.declined(job, "t", "here", "no")
     (event,) = domain.dispatch_next(job, [elsewhere, at_station], task_id="t2", now=NOW)
     assert event.volunteer_id == "there" and event.level == "station"  # the station is exhausted
 
@@ -520,10 +521,10 @@ def test_a_late_yes_is_welcome_while_nobody_else_holds_the_request():
     assert domain.expire(job, first.deadline)
     domain.dispatch_next(job, [person("a")], task_id="t2", now=first.deadline)
     assert job.status == JobStatus.ESCALATED
-    assert domain.accepted(job, "t1")
+    assert job_answers.accepted(job, "t1")
     assert job.status == JobStatus.ACCEPTED and job.attempts[0].reason == "accepted after the deadline"
     job = new_job()
     (first,) = domain.dispatch_next(job, [person("a"), person("b")], task_id="t1", now=NOW)
     domain.expire(job, first.deadline)
     domain.dispatch_next(job, [person("a"), person("b")], task_id="t2", now=first.deadline)
-    assert not domain.accepted(job, "t1"), "the cascade moved on: the open offer to b stands"
+    assert not job_answers.accepted(job, "t1"), "the cascade moved on: the open offer to b stands"

@@ -13,7 +13,7 @@ from services.common.ids import new_id, utcnow
 from services.common.store import AlreadyExists, ConcurrencyConflict, holding
 from services.dispatch import metrics
 from services.dispatch.candidates import usecases as candidates
-from services.dispatch.jobs import domain
+from services.dispatch.jobs import answers, domain
 from services.dispatch.jobs.domain import Job
 from services.dispatch.jobs.models import job_from_document, job_to_document, jobs_store
 from services.dispatch.policy.domain import Policy
@@ -123,7 +123,7 @@ def on_request_cancelled(envelope: Envelope, data: contracts.RequestCancelled) -
             raise ConcurrencyConflict("the job appeared while the cancellation was handled") from None
         return
     job = job_from_document(document)
-    withdrawn = domain.cancelled(job)
+    withdrawn = answers.cancelled(job)
     if job.status == domain.JobStatus.CANCELLED and (withdrawn or document["status"] != "cancelled"):
         jobs_store.save(job.id, job.version, job_to_document(job), [])
     for attempt in withdrawn:
@@ -144,7 +144,7 @@ def on_task_declined(envelope: Envelope, data: contracts.TaskDeclined) -> None:
     job = get_job(data.request_id)
     events: list[contracts.EventData] = []
     attempt = job.attempt(data.task_id)
-    if attempt is not None and domain.declined(job, data.task_id, data.volunteer_id, data.reason):
+    if attempt is not None and answers.declined(job, data.task_id, data.volunteer_id, data.reason):
         events = continue_after_no(job, attempt, envelope.id, utcnow())
     candidates.task_closed(
         data.task_id,
@@ -160,7 +160,7 @@ def on_task_accepted(envelope: Envelope, data: contracts.TaskAccepted) -> None:
     """Record the acceptance (or a claim from the pool); count it in the acceptance history."""
     job = get_job(data.request_id)
     before = {a.task_id: a.status for a in job.attempts}
-    if domain.accepted(job, data.task_id, volunteer_id=data.volunteer_id, now=data.accepted_at):
+    if answers.accepted(job, data.task_id, volunteer_id=data.volunteer_id, now=data.accepted_at):
         jobs_store.save(job.id, job.version, job_to_document(job), [])
         for attempt in job.attempts:
             if before.get(attempt.task_id) == domain.AttemptStatus.OFFERED and attempt.status == "withdrawn":
@@ -172,7 +172,7 @@ def on_task_accepted(envelope: Envelope, data: contracts.TaskAccepted) -> None:
 def on_task_checked_in(envelope: Envelope, data: contracts.TaskCheckedIn) -> None:
     """Record that the service started."""
     job = get_job(data.request_id)
-    if domain.checked_in(job, data.task_id):
+    if answers.checked_in(job, data.task_id):
         jobs_store.save(job.id, job.version, job_to_document(job), [])
 
 
@@ -180,7 +180,7 @@ def on_task_checked_in(envelope: Envelope, data: contracts.TaskCheckedIn) -> Non
 def on_task_completed(envelope: Envelope, data: contracts.TaskCompleted) -> None:
     """Record the completion and free the volunteer (and team)."""
     job = get_job(data.request_id)
-    if domain.completed(job, data.task_id):
+    if answers.completed(job, data.task_id):
         jobs_store.save(job.id, job.version, job_to_document(job), [])
     # Every holder named: closing a task a view never opened changes nothing it counts.
     candidates.task_closed(
