@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import mongoengine
 
-from services.common import locks, rollups, shelves, tables
+from services.common import locks, rollups, settling, shelves, tables
 from services.common.conflicts import ConcurrencyConflict, retry_on_conflict
 from services.common.ids import utcnow
 from services.common.logs import get_logger
@@ -81,11 +81,6 @@ def _declared(document: type[mongoengine.Document]) -> set[str]:
     for spec in document._meta.get("index_specs") or []:
         fields.update(name for name, _direction in spec["fields"])
     return fields
-
-
-# How many flagged documents one pass of the sweep settles together: the more, the fewer writes of
-# each rollup node per document; the pass re-reads each under its lease at the end, one at a time.
-SETTLE_BATCH = 50
 
 
 class DocumentStore:
@@ -269,61 +264,16 @@ class DocumentStore:
                 {"_id": document["_id"]}, set={"rollups_applied": desired, "rollups_pending": False}
             )
 
-    def settle_pending(self, batch: int = SETTLE_BATCH) -> int:
+    def settle_pending(self, batch: int = settling.BATCH) -> int:
         """Settle every document left flagged (new ones left for later, or a crash's); return how many."""
         if self.rollups is None:
             return 0
         settled = 0
         while pending := self.table.find({"rollups_pending": True}, exclude=("outbox",), limit=batch):
-            settled += self._settle_many(pending)
+            settled += settling.settle_together(self, pending)
             if len(pending) < batch:
                 break
         return settled
-
-    def _settle_many(self, documents: list[dict[str, Any]]) -> int:
-        """Settle documents together: each rollup node they touch is written once, not once each.
-
-        The rollups are written without the documents' leases, which writers would otherwise wait for
-        all along. Then, under the leases (one insert for all, waiting only for those a writer holds),
-        each document is read again: if what it contributes is still what was written, it is marked
-        settled; if a writer changed it meanwhile, every leaf it was or is in is set to what it
-        contributes now, before it is marked (set, never added: doing it twice changes nothing).
-        """
-        assert self.rollups is not None
-        now = utcnow()
-        wanted_then = {document["_id"]: self.rollups(document, now) for document in documents}
-        changes: dict[str, dict[str, Mapping[str, float] | None]] = {}
-        for document in documents:
-            applied, wanted = document.get("rollups_applied") or {}, wanted_then[document["_id"]]
-            member = rollups.member_key(self.name, document["_id"])
-            for leaf in set(applied) | set(wanted):
-                if applied.get(leaf) != wanted.get(leaf):
-                    changes.setdefault(leaf, {})[member] = wanted.get(leaf)
-        rollups.apply_many(changes)
-        keys = {f"{self.name}:{document['_id']}": document for document in documents}
-        lease, held = locks.acquire_many(list(keys)) if locks.config.enabled else (None, list(keys))
-        try:
-            for key, read in keys.items():
-                with contextlib.nullcontext() if key in held else locks.locked(key):
-                    self._mark_settled(read, wanted_then[read["_id"]], now)
-        finally:
-            if lease is not None:
-                locks.release_many(lease)
-        return len(documents)
-
-    def _mark_settled(self, read: Mapping[str, Any], written: rollups.Contribution, now: datetime) -> None:
-        """Under the document's lease: record what the rollups hold for it, mending them if it changed."""
-        assert self.rollups is not None
-        document = self.table.get(read["_id"], exclude=("outbox",))
-        if document is None:
-            return
-        wanted = self.rollups(document, now)
-        if wanted != written:
-            member = rollups.member_key(self.name, document["_id"])
-            touched = set(read.get("rollups_applied") or {}) | set(written)
-            touched |= set(document.get("rollups_applied") or {}) | set(wanted)
-            rollups.apply_many({leaf: {member: wanted.get(leaf)} for leaf in touched})
-        self.table.update({"_id": document["_id"]}, set={"rollups_applied": wanted, "rollups_pending": False})
 
 
 class AggregateStore(DocumentStore):

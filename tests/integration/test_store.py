@@ -11,7 +11,7 @@ from typing import Any
 import mongoengine
 import pytest
 
-from services.common import db, locks, tables
+from services.common import db, locks, memory_tables, tables
 from services.common.ids import new_id, utcnow
 from services.common.rollups import Contribution, Rollup, members_of, totals
 from services.common.store import AggregateDocument, AggregateStore, holding
@@ -129,7 +129,8 @@ def test_a_document_value_whose_keys_alone_change_is_written():
 
 @pytest.mark.parametrize("backend", ["server", "memory"])
 def test_insert_many_stores_the_free_ids_and_names_the_taken_ones(backend):
-    table = tables.MongoTable(Counter) if backend == "server" else tables.MemoryTable("counters_under_test")
+    in_memory = memory_tables.MemoryTable("counters_under_test")
+    table = tables.MongoTable(Counter) if backend == "server" else in_memory
     taken = new_id()
     table.insert({"_id": taken, "count": 7})
     fresh = [new_id(), new_id()]

@@ -11,7 +11,7 @@ from services.accounts.notifications.domain import Alert
 from services.accounts.notifications.models import notices_store
 from services.accounts.people import usecases as people
 from services.accounts.people.domain import NewAccount, Role
-from services.common import tables
+from services.common import memory_tables, tables
 from services.common.events import make_event, parse_event
 from services.common.settings import Settings
 from tests import factories
@@ -20,7 +20,7 @@ SETTINGS = Settings(service="accounts")
 
 
 @pytest.fixture(autouse=True)
-def memory() -> Iterator[tables.MemoryBackend]:
+def memory() -> Iterator[memory_tables.MemoryBackend]:
     """Every test on a fresh in-memory backend."""
     with tables.in_memory() as backend:
         yield backend

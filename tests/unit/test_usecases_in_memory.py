@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from services.common import tables
+from services.common import memory_tables, tables
 from services.common.county import TOWNSHIPS
 from services.common.events import make_event, parse_event
 from services.common.ids import new_id
@@ -34,7 +34,7 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
-def memory() -> Iterator[tables.MemoryBackend]:
+def memory() -> Iterator[memory_tables.MemoryBackend]:
     """Every test on a fresh in-memory backend."""
     with tables.in_memory() as backend:
         yield backend
