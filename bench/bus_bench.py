@@ -242,7 +242,7 @@ def database_once(values: dict[str, str], events: int) -> dict[str, float]:
     document so that a change and its events are one write; the wire server has no multi-document
     transaction and scans the whole table for an `$in`, ADR 0061), four in flight as the relay does;
     the consumer records handled ids before acking, here in one insert per prefetch-full of events,
-    fewer round trips than the project's consumer makes.
+    as the project's consumer does since its batch record (ADR 0063).
     """
     from concurrent.futures import ThreadPoolExecutor
 

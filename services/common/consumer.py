@@ -10,7 +10,7 @@ Outcomes of a delivery:
 
 Deliveries that arrive together (up to the prefetch) are handled as a batch, in arrival order: the
 inbox is asked about all of them at once, the handlers run one after the other, the inbox remembers
-the handled ones at once, then each is acked (docs/adr/0063).
+the handled ones in one insert, then each is acked (docs/adr/0063).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ HandlerMap = Mapping[tuple[str, int], Handler]
 
 # A batch is handled once no further delivery arrives within this gap (or the prefetch is full).
 BATCH_GAP_SECONDS = 0.002
-# Inbox lookups and records of a batch in flight at once: the wire server takes one id per round trip
-# (an `$in` scans the whole table), so they go side by side instead of one after the other.
+# Inbox lookups of a batch in flight at once: the wire server takes one id per lookup (an `$in`
+# scans the whole table), so they go side by side instead of one after the other.
 INBOX_THREADS = 4
 
 
@@ -248,9 +248,11 @@ class EventConsumer(ConsumerProducerMixin):
             if seen
         }
 
-    def _remember(self, envelopes: list[Envelope]) -> None:
-        """Record the handled events in the inbox (one insert each, side by side)."""
-        self._side_by_side(lambda envelope: inbox.remember(envelope.id, envelope.type), envelopes)
+    @staticmethod
+    def _remember(envelopes: list[Envelope]) -> None:
+        """Record the handled events in the inbox, one insert for the batch."""
+        if envelopes:
+            inbox.remember_all([(envelope.id, envelope.type) for envelope in envelopes])
 
     def _side_by_side(self, work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         """`work` over `items` on the inbox threads; all finish before the first error is raised."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 
 import mongoengine
@@ -30,12 +29,19 @@ def already_handled(event_id: str) -> bool:
 
 def remember(event_id: str, event_type: str) -> None:
     """Record that the event was handled (idempotent)."""
+    remember_all([(event_id, event_type)])
+
+
+def remember_all(events: list[tuple[str, str]]) -> None:
+    """Record that these (event id, type) were handled, in one round trip (ids already there stay)."""
     # Real time: redeliveries come in real seconds, whatever the clock's speed (docs/adr/0100).
     now = real_utcnow()
-    with contextlib.suppress(tables.AlreadyExists):
-        tables.table(ProcessedEvent).insert(
+    tables.table(ProcessedEvent).insert_many(
+        [
             {"_id": event_id, "type": event_type, "handled_at": now, "handled_minute": sweeps.bucket(now)}
-        )
+            for event_id, event_type in dict(events).items()
+        ]
+    )
 
 
 def purge_older_than(hours: int) -> int:
